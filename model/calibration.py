@@ -1,0 +1,305 @@
+"""Calibration at construction: scale the processes so the city starts at its stated rates.
+
+The scenario states observable targets (homicides per 100k, robberies per 100k, gang members
+per 100k, shares of homicides by source); this module computes the process constants that make
+the expected values at step 0 equal those targets, and fills the custody stocks (pending cases,
+prisoners) at their steady-state sizes (Little's law), so the baseline neither drifts nor
+starts with empty prisons. Everything here runs once per run; O(residents) is fine here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.population import Status
+from model.state import ASSAULT, CRIME_TYPES, DRUG_SALE, EXTORTION, HOMICIDE, ROBBERY
+
+if TYPE_CHECKING:
+    from model.model import SecurityModel
+
+__all__ = ["Calibration", "calibrate"]
+
+
+@dataclass
+class Calibration:
+    """Process constants derived from the scenario's targets (recorded in the manifest)."""
+
+    report_base: np.ndarray
+    report_sensitivity: np.ndarray
+    clearance: np.ndarray
+    sentence_years: np.ndarray
+    street_scale: dict[int, float] = field(default_factory=dict)
+    escalation: float = 0.0
+    extortion_killing: float = 0.0
+    rivalry_scale: float = 0.0
+    recruitment_per_year: float = 0.0
+    drug_scale: float = 0.0
+    stock_reference_kg: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    certainty_reference: float = 0.0
+    certainty_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    crime_mix: np.ndarray = field(default_factory=lambda: np.zeros(5))
+    gun_attrition: float = 0.1
+    homicide_reference: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        out: dict[str, float] = {f"street_scale_{CRIME_TYPES[c]}": v for c, v in self.street_scale.items()}
+        out.update(escalation=self.escalation, extortion_killing=self.extortion_killing,
+                   rivalry_scale=self.rivalry_scale, recruitment_per_year=self.recruitment_per_year,
+                   drug_scale=self.drug_scale, certainty_reference=self.certainty_reference,
+                   gun_attrition=self.gun_attrition)
+        return {k: float(v) for k, v in out.items()}
+
+
+def per_type(values: dict[str, float]) -> np.ndarray:
+    return np.array([values[c] for c in CRIME_TYPES], dtype=float)
+
+
+def calibrate(model: SecurityModel, rng: np.random.Generator) -> None:
+    """Set every calibrated constant on ``model.cal`` and fill the custody stocks.
+
+    Rates are calibrated twice: once to size the custody stocks, and again once those stocks
+    have taken their people off the street, so the first step starts on target.
+    """
+    sc = model.scenario
+    rates = np.array([sc.crime.homicide_rate, sc.crime.robbery_rate, sc.crime.extortion_rate,
+                      sc.crime.assault_rate, 0.0])
+    model.cal.crime_mix = rates / rates.sum() if rates.sum() else rates
+    model.cal.certainty_start = model.instant_certainty()
+    model.hood.perceived_certainty = model.cal.certainty_start.copy()
+    expected, homicides = _calibrate_rates(model)
+    _fill_custody(model, rng, expected, homicides)
+    model.refresh_census()
+    model.set_references()
+    expected, homicides = _calibrate_rates(model)
+    _calibrate_certainty(model, expected, homicides)
+    _calibrate_recruitment(model, expected, homicides)
+    _calibrate_guns(model)
+
+
+def _calibrate_rates(model: SecurityModel) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """Scale street crime, lethal violence and drug retail to the stated rates; start memories."""
+    from model.processes import crime, rivalry
+
+    sc = model.scenario
+    cal = model.cal
+    n_city = model.people.size / 1e5
+    per_step = model.dt_years
+    target = {ROBBERY: sc.crime.robbery_rate, EXTORTION: sc.crime.extortion_rate,
+              ASSAULT: sc.crime.assault_rate}
+
+    # street crime: scale so expected counts at step 0 match the stated rates
+    for c in target:
+        cal.street_scale[c] = 1.0
+    raw = crime.expected_street_crime(model)
+    for c, rate in target.items():
+        total = raw[c].sum()
+        cal.street_scale[c] = rate * n_city * per_step / total if total > 0 else 0.0
+    expected = crime.expected_street_crime(model)
+
+    # homicides from each source
+    homicides = sc.crime.homicide_rate * n_city * per_step
+    lethality = model.lethality()
+    violent = (expected[ROBBERY] + expected[ASSAULT]) * lethality
+    cal.escalation = _ratio(sc.crime.escalation_share * homicides, violent.sum())
+    extortion_share = 1.0 - sc.crime.rivalry_share - sc.crime.escalation_share
+    cal.extortion_killing = _ratio(extortion_share * homicides, (expected[EXTORTION] * lethality).sum())
+    if model.control.shape[0] >= 2:
+        cal.rivalry_scale = 1.0
+        model.hood.retaliation_memory = np.zeros(model.world.n_neighbourhoods)
+        base = rivalry.attack_rate(model)  # retaliation memory is still empty here
+        kills = (base * rivalry.ATTACK_LETHALITY * lethality).sum()
+        rivalry_kills = sc.crime.rivalry_share * homicides * (1.0 - sc.gangs.retaliation)
+        cal.rivalry_scale = _ratio(rivalry_kills, kills)
+        # start retaliation memory at its steady state: killings per step times mean memory length
+        per_hood = base * cal.rivalry_scale * rivalry.ATTACK_LETHALITY * lethality / (1.0 - sc.gangs.retaliation)
+        decay_rate = np.log(2.0) / sc.gangs.retaliation_days * model.step_days
+        model.hood.retaliation_memory = per_hood / decay_rate
+    hood_homicides = violent * cal.escalation + expected[EXTORTION] * lethality * cal.extortion_killing
+    if model.control.shape[0] >= 2:
+        hood_homicides = hood_homicides + model.hood.retaliation_memory * np.log(2.0) / sc.gangs.retaliation_days * model.step_days
+    cal.homicide_reference = float(sc.crime.homicide_rate)
+    model.hood.homicide_memory = hood_homicides * model.memory_steps["homicides"]
+
+    # reported crime memory (deployment, targeting) and ranking memories
+    reported = sum(expected[c] * cal.report_base[c] for c in target) + hood_homicides * cal.report_base[HOMICIDE]
+    model.hood.reported_memory = reported * model.memory_steps["recent"]
+    recent = model.hood.recent
+    recent["homicides"] = hood_homicides * model.memory_steps["recent"]
+    recent["robberies"] = expected[ROBBERY] * model.memory_steps["recent"]
+    recent["extortions"] = expected[EXTORTION] * model.memory_steps["recent"]
+    recent["assaults"] = expected[ASSAULT] * model.memory_steps["recent"]
+    recent["crimes_reported"] = reported * model.memory_steps["recent"]
+
+    # drug retail: sales at the stated rate with half-full stocks; stock lasts about a month
+    gangs = model.gang_list
+    if gangs:
+        sales_per_step = sc.crime.drug_sale_rate * n_city * per_step
+        territory = model.control @ model.world.residents.astype(float)
+        cal.drug_scale = sales_per_step / (0.5 * territory.sum() * per_step) if territory.sum() else 0.0
+        spill_per_step = sc.trafficking.local_spill_kg_per_100k * n_city * per_step
+        model.traffic.kg_per_sale = spill_per_step / max(sales_per_step, 1e-12)
+        share = territory / max(territory.sum(), 1e-12)
+        cal.stock_reference_kg = 30.0 / model.step_days * spill_per_step * share
+        for g in gangs:
+            g.drug_stock_kg = float(cal.stock_reference_kg[g.gang_id])
+            g.supply_reference_kg = float(spill_per_step * share[g.gang_id])
+            g.supply_memory_kg = g.supply_reference_kg
+        _calibrate_spill(model, spill_per_step)
+    return expected, hood_homicides
+
+
+def _calibrate_guns(model: SecurityModel) -> None:
+    """Attrition of gang guns that balances the smuggled inflow at the start."""
+    from model.processes import trafficking
+
+    weapons = sum(g.weapons for g in model.gang_list)
+    if weapons <= 0:
+        return
+    p = trafficking.seizure_probabilities(model)
+    inbound = model.crossing_inbound[model.world.network.city_crossing]
+    p_city = float(np.mean(inbound @ p / np.maximum(inbound.sum(axis=1), 1)))
+    inflow = model.scenario.trafficking.guns_per_100k_year * model.people.size / 1e5 * (1.0 - p_city)
+    model.cal.gun_attrition = float(np.clip(inflow / weapons, 0.0, 5.0))
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a / b) if b > 0 else 0.0
+
+
+def _calibrate_spill(model: SecurityModel, spill_per_step: float) -> None:
+    """Share of a load left in the city so the baseline market gets its stated kilograms."""
+    from model.processes import trafficking
+
+    net = model.world.network
+    tr = model.scenario.trafficking
+    shares = trafficking.route_shares(model)
+    p = trafficking.seizure_probabilities(model)
+    reach = np.array([(1 - p[e[0]]) * (1 - p[e[1]]) for e in net.path_edges])
+    city = net.city_crossing[net.crossing_of_path]
+    kg_per_step = tr.transit_tonnes_per_year * 1000.0 * model.dt_years
+    at_city = kg_per_step * float((shares * reach * city).sum())
+    model.traffic.spill_fraction = float(np.clip(spill_per_step / max(at_city, 1e-12), 0.0, 0.5))
+
+
+def _annual_arrests(model: SecurityModel, expected: dict[int, np.ndarray], homicides: np.ndarray) -> dict[str, np.ndarray]:
+    """Expected arrests a year per neighbourhood, by kind, at the starting state."""
+    from model.processes import crime, enforcement
+
+    cal = model.cal
+    sc = model.scenario
+    steps = model.steps_per_year
+    cap = enforcement.police_factor(model)
+    tips = enforcement.tip_factor(model)
+    corrupt = model.police.corrupt_share
+    members = model.gang_members.sum(axis=0).astype(float)
+    off = crime.offenders(model)
+    gang_share = np.divide(crime.MEMBER_WEIGHT * members, off[ROBBERY], out=np.zeros_like(members), where=off[ROBBERY] > 0)
+    out: dict[str, np.ndarray] = {}
+    for c, name in ((ROBBERY, "robbery"), (ASSAULT, "assault"), (EXTORTION, "extortion")):
+        share = np.ones_like(members) if c == EXTORTION else gang_share
+        p = cal.clearance[c] * cap * tips * (1.0 - corrupt * share)
+        out[name] = expected[c] * steps * cal.report_base[c] * p
+        out[name + "_members"] = out[name] * share
+    p = cal.clearance[HOMICIDE] * cap * tips
+    out["homicide"] = homicides * steps * cal.report_base[HOMICIDE] * p
+    out["homicide_members"] = out["homicide"] * sc.crime.rivalry_share
+    proactive = (sc.police.proactive_arrests_per_officer_year * model.police.effective * tips
+                 * (1.0 - corrupt) * members / (members + 10.0))
+    drug = (sc.crime.drug_sale_rate / 1e5 * model.world.residents * model.presence() * cal.report_base[DRUG_SALE]
+            * cal.clearance[DRUG_SALE] * cap * tips * (1.0 - corrupt))
+    out["drug_sale"] = proactive + drug
+    out["drug_sale_members"] = out["drug_sale"]
+    return out
+
+
+def _fill_custody(model: SecurityModel, rng: np.random.Generator, expected: dict[int, np.ndarray],
+                  homicides: np.ndarray) -> None:
+    """Put steady-state numbers of people in pending cases and in prison (Little's law)."""
+    people = model.people
+    sc = model.scenario.justice
+    arrests = _annual_arrests(model, expected, homicides)
+    member_pool = np.flatnonzero(people.gang >= 0)
+    age = people.age(np.arange(people.size), 0)
+    adults = np.flatnonzero((age >= 18) & (age <= 50) & (people.gang < 0))
+    weights = people.risk[adults].astype(float)
+    weights /= weights.sum() if weights.sum() else 1.0
+    rng.shuffle(member_pool)
+    used_members = 0
+    p_prison = sc.prosecution_probability * sc.conviction_probability
+    persons, kinds, hoods, pending, release = [], [], [], [], []
+    for c, name in enumerate(CRIME_TYPES):
+        for members_part in (True, False):
+            rate = arrests[name + "_members"] if members_part else arrests[name] - arrests[name + "_members"]
+            total = float(rate.sum())
+            n_pending = int(round(total * sc.case_days / 365.0)) if sc.detain_pending else 0
+            n_prison = int(round(total * p_prison * model.cal.sentence_years[c]))
+            n = n_pending + n_prison
+            if n == 0:
+                continue
+            if members_part:
+                take = member_pool[used_members : used_members + n]
+                used_members += take.size
+            else:
+                take = rng.choice(adults, size=min(n, adults.size), replace=False, p=weights) if adults.size else adults
+            m = take.size
+            persons.append(take)
+            kinds.append(np.full(m, c, np.int8))
+            hoods.append(people.home[take])
+            is_pending = np.arange(m) < min(n_pending, m)
+            pending.append(is_pending)
+            due = 1 + np.round(rng.exponential(sc.case_days, m) / model.step_days)
+            out = 1 + np.round(rng.exponential(model.cal.sentence_years[c], m) * model.steps_per_year)
+            release.append(np.where(is_pending, due, out).astype(np.int64))
+    if not persons:
+        return
+    person = np.concatenate(persons)
+    person, first = np.unique(person, return_index=True)
+    kind = np.concatenate(kinds)[first]
+    hood = np.concatenate(hoods)[first]
+    is_pending = np.concatenate(pending)[first]
+    when = np.concatenate(release)[first]
+    people.set_flag(person, Status.DETAINED)
+    model.justice.add_cases(person[is_pending], kind[is_pending], hood[is_pending], when[is_pending])
+    model.justice.add_prisoners(person[~is_pending], when[~is_pending])
+
+
+def _calibrate_certainty(model: SecurityModel, expected: dict[int, np.ndarray], homicides: np.ndarray) -> None:
+    """Perceived certainty of conviction at the start, and its memories at steady state."""
+    sc = model.scenario.justice
+    arrests = _annual_arrests(model, expected, homicides)
+    convictions = sum(arrests[c] for c in CRIME_TYPES) * sc.prosecution_probability * sc.conviction_probability
+    offences = (sum(expected[c] for c in (ROBBERY, EXTORTION, ASSAULT)) + homicides) * model.steps_per_year
+    model.cal.certainty_reference = _ratio(float(convictions.sum()), float(offences.sum()))
+    steps = model.memory_steps["year"]
+    model.hood.offence_memory = offences / model.steps_per_year * steps
+    model.hood.conviction_memory = model.hood.offence_memory * model.cal.certainty_reference
+
+
+def _calibrate_recruitment(model: SecurityModel, expected: dict[int, np.ndarray], homicides: np.ndarray) -> None:
+    """Base joining hazard that keeps gang membership stationary at the start."""
+    from model.processes import recruitment
+    from model.processes.justice import QUIT_ON_RELEASE
+    from model.processes.rivalry import MEMBER_VICTIM_SHARE
+
+    sc = model.scenario
+    people = model.people
+    active = float(model.gang_members.sum())
+    if active == 0 or not model.gang_list:
+        model.cal.recruitment_per_year = 0.0
+        return
+    arrests = _annual_arrests(model, expected, homicides)
+    member_arrests = sum(float(arrests[c + "_members"].sum()) for c in CRIME_TYPES)
+    ids = np.flatnonzero((people.gang >= 0) & people.free(np.arange(people.size)))
+    older = float((people.age(ids, 0) > 30).mean()) if ids.size else 0.0
+    exits = sc.gangs.exit_per_year * active * (1.0 + older)
+    deaths = sc.crime.homicide_rate * people.size / 1e5 * sc.crime.rivalry_share * MEMBER_VICTIM_SHARE
+    losses = exits + deaths + QUIT_ON_RELEASE * member_arrests
+    model.cal.recruitment_per_year = 1.0
+    area = recruitment.area_hazard(model)
+    everyone = np.arange(people.size)
+    personal = recruitment.person_hazard(model, everyone)
+    per_unit = float((personal * area[people.home]).sum())
+    model.cal.recruitment_per_year = _ratio(losses, per_unit)

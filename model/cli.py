@@ -1,0 +1,203 @@
+"""The ``safestreets`` command: run, validate and inspect scenarios (batch commands in runner).
+
+Bad input prints one line (file, field, expected, found) and exits with code 2, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from model.errors import InputError
+
+__all__ = ["main", "build_parser"]
+
+SUMMARY_ROWS = (
+    "homicides", "homicide_rate", "robberies", "extortions", "assaults", "crimes_reported",
+    "reported_share", "fear", "trust", "economic_activity", "gang_members", "recruits", "arrests",
+    "convictions", "incarcerated", "contraband_inflow", "seizures", "cost_usd",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse's code), no usage dump
+        self.exit(2, f"safestreets: {message} (see 'safestreets {self.prog.split()[-1]} --help')\n"
+                  if " " in self.prog else f"safestreets: {message} (see 'safestreets --help')\n")
+
+
+def _positive_years(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of years, found '{text}'") from None
+    if not 0 < value <= 50:
+        raise argparse.ArgumentTypeError(f"expected years in (0, 50], found {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole-number seed, found '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed >= 0, found {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="safestreets", description="Safe Streets: simulate community-security programmes.")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("run", help="run one scenario and write its tables and a plot")
+    p.add_argument("scenario", type=Path, help="scenario file (YAML)")
+    p.add_argument("--seed", type=_seed, help="root seed (default: the scenario's)")
+    p.add_argument("--years", type=_positive_years, help="horizon in years (default: the scenario's)")
+    p.add_argument("--out", type=Path, default=Path("results"), help="base folder (default: results)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a field by dotted path, e.g. city.residents=1000000 (repeatable)")
+    p.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("validate", help="check scenario files; one line per problem")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    p.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("programmes", help="list the registered programmes and their parameters")
+    p.set_defaults(func=cmd_programmes)
+
+    for register in _extensions():
+        register(sub)
+    return parser
+
+
+def _extensions() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """Sub-commands defined by other modules (batch runs), registered if present."""
+    try:
+        from model.batch_cli import register
+    except ImportError:
+        return []
+    return [register]
+
+
+def _version() -> str:
+    from model import __version__
+
+    return f"safestreets {__version__}"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from model.scenario import load_scenario
+
+    bad = 0
+    for path in args.files:
+        try:
+            sc = load_scenario(path, overrides=args.overrides)
+        except InputError as err:
+            print(err, file=sys.stderr)
+            bad += 1
+        else:
+            print(f"{path}: ok ({sc.name}: {sc.city.residents:,} residents, {sc.city.neighbourhoods} "
+                  f"neighbourhoods, {sc.years:g} years, {len(sc.interventions)} programmes)")
+    return 2 if bad else 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from model.scenario import scenario_schema
+
+    text = json.dumps(scenario_schema(), indent=2)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_programmes(args: argparse.Namespace) -> int:
+    from model.interventions import REGISTRY
+
+    for name in sorted(REGISTRY):
+        cls = REGISTRY[name]
+        print(f"{name}: {cls.mechanism}")
+        for field, info in cls.model_fields.items():
+            if field in ("type", "label"):
+                continue
+            print(f"    {field} = {info.get_default(call_default_factory=True)!r}  {info.description or ''}")
+    return 0
+
+
+def run_folder(base: Path, scenario_name: str, seed: int, digest: str) -> Path:
+    """``<base>/<scenario>/seed-<seed>-<hash>``: stable for the same inputs, distinct otherwise."""
+    return base / scenario_name / f"seed-{seed}-{digest[:8]}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from model.api import run
+    from model.scenario import load_scenario, scenario_hash
+
+    scenario = load_scenario(args.scenario, overrides=args.overrides, years=args.years, seed=args.seed)
+    seed = scenario.seed
+    out = run_folder(args.out, scenario.name, seed, scenario_hash(scenario))
+    bar = None
+    progress = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=scenario.steps, desc=scenario.name, unit="day", file=sys.stderr, leave=False)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(1)
+
+    try:
+        result = run(scenario, seed=seed, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    folder = result.save(out, plot=not args.no_plot)
+    print(format_summary(result.summary))
+    print(f"\nwrote {folder}/ (timeseries.parquet, neighbourhoods.parquet, summary.csv, manifest.json"
+          f"{', main_series.png' if not args.no_plot else ''})")
+    return 0
+
+
+def format_summary(summary) -> str:  # noqa: ANN001 - a pandas DataFrame
+    """A readable table of the main outcomes by year."""
+    rows = summary.set_index("outcome").loc[list(SUMMARY_ROWS)]
+    years = [c for c in summary.columns if c.startswith("year_")]
+    header = f"{'outcome':<28}{'unit':<18}" + "".join(f"{y.replace('_', ' '):>12}" for y in years) + f"{'all years':>14}"
+    lines = [header, "-" * len(header)]
+    for name, row in rows.iterrows():
+        def fmt(v: float) -> str:
+            if v != v:  # NaN
+                return "-"
+            return f"{v:,.0f}" if abs(v) >= 100 or row["kind"] == "count" else f"{v:.3f}"
+        cells = "".join(f"{fmt(row[y]):>12}" for y in years)
+        lines.append(f"{row['label'][:27]:<28}{row['unit'][:17]:<18}{cells}{fmt(row['all_years']):>14}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as err:
+        print(err, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("safestreets: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

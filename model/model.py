@@ -1,0 +1,474 @@
+"""SecurityModel: a city's neighbourhoods, its people as arrays, and its organisations as agents.
+
+``step()`` is the schedule, in ODD order. Each process is a function ``step(model, rng)`` in
+:mod:`model.processes`, drawing only from its own named random stream.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+from mesa.discrete_space import Network
+
+from model.agents import Gang, Neighbourhood, PoliceUnit
+from model.calibration import Calibration, calibrate, per_type
+from model.interventions import Intervention
+from model.levers import Levers
+from model.metrics import Recorder
+from model.population import Population, build_population, sample_in_blocks
+from model.processes import (
+    census,
+    crime,
+    economy,
+    enforcement,
+    justice,
+    mortality,
+    perception,
+    policing,
+    recruitment,
+    reporting,
+    rivalry,
+    trafficking,
+)
+from model.processes.common import half_life_factor, time_constant_factor
+from model.rng import Streams
+from model.scenario import Scenario
+from model.state import (
+    Incidents,
+    JusticeState,
+    NeighbourhoodState,
+    PoliceForce,
+    Tally,
+    TraffickingState,
+)
+from model.world import build_world
+
+__all__ = ["SecurityModel"]
+
+RANKED = ("homicides", "robberies", "extortions", "assaults", "crimes_reported", "recruits")
+
+
+class SecurityModel(mesa.Model):
+    """The Safe Streets model of one city under one scenario.
+
+    >>> from model.scenario import Scenario
+    >>> m = SecurityModel(Scenario(city={"residents": 5000, "neighbourhoods": 10}), seed=1)
+    >>> m.run(30); int(m.recorder.city.shape[0])
+    30
+    """
+
+    def __init__(self, scenario: Scenario | None = None, *, seed: int | None = None) -> None:
+        scenario = scenario if scenario is not None else Scenario()
+        seed = int(scenario.seed if seed is None else seed)
+        super().__init__(seed=seed)
+        self.scenario = scenario
+        self.seed = seed
+        self.streams = Streams(seed)
+        self.steps_per_year = scenario.steps_per_year
+        self.dt_years = 1.0 / self.steps_per_year
+        self.step_days = 365.0 / self.steps_per_year
+        self.t = 0
+
+        self.world = build_world(scenario, self.streams.get("world"))
+        self.space = Network(self.world.graph, random=self.random)
+        by_id = {cell.coordinate: cell for cell in self.space.all_cells}
+        self.cells = [by_id[i] for i in range(self.world.n_neighbourhoods)]
+        self.neighbourhoods = [Neighbourhood(self, k) for k in range(self.world.n_neighbourhoods)]
+        self.people: Population = build_population(
+            scenario, self.world.residents, self.world.disadvantage, self.streams.get("population")
+        )
+        k = self.world.n_neighbourhoods
+        self.hood = self._neighbourhood_state()
+        self.levers = Levers.neutral(k, scenario.trafficking.crossings)
+        self.tally = Tally(k)
+        self.incidents = Incidents()
+        self.justice = JusticeState()
+        self.fear_decay = half_life_factor(self.step_days, scenario.perception.memory_days)
+        self.trust_decay = self.fear_decay
+        self.memory_decay = {
+            "homicides": time_constant_factor(self.step_days, 365.0),
+            "year": time_constant_factor(self.step_days, 365.0),
+            "recent": time_constant_factor(self.step_days, 90.0),
+            "retaliation": half_life_factor(self.step_days, scenario.gangs.retaliation_days),
+        }
+        self.memory_steps = {name: 1.0 / (1.0 - f) for name, f in self.memory_decay.items()}
+
+        self.gang_members = np.zeros((0, k), np.int64)
+        self.control = np.zeros((0, k))
+        self.gang_list: list[Gang] = []
+        self._build_police(self.streams.get("police"))
+        policing.step(self, self.streams.get("policing"))
+        self.police.reference_per_1000 = float(
+            self.police.effective.sum() / self.world.residents.sum() * 1000.0
+        ) or 1.0
+        self.guard_reference = float(np.mean(
+            1.0 + scenario.police.deterrence * self.police.per_1000 + self.hood.efficacy))
+        self._build_gangs(self.streams.get("gangs"))
+        self.traffic = self._trafficking_state()
+        self.cal = Calibration(
+            report_base=per_type(scenario.reporting.base),
+            report_sensitivity=per_type(scenario.reporting.intimidation_sensitivity),
+            clearance=per_type(scenario.police.clearance),
+            sentence_years=per_type(scenario.justice.sentence_years),
+        )
+        self.refresh_census()
+        calibrate(self, self.streams.get("calibration"))
+
+        self.programmes: list[Intervention] = []
+        seen: dict[str, int] = {}
+        for spec in scenario.interventions:
+            programme = spec.model_copy(deep=True)
+            index = seen.get(spec.type, 0)
+            seen[spec.type] = index + 1
+            programme.init(self, f"programme:{spec.type}:{index}")
+            self.programmes.append(programme)
+        self.recorder = Recorder(self)
+        self.running = True
+
+    # ------------------------------------------------------------------------------ schedule
+    def step(self) -> None:
+        """One day (one step) of the city, process by process."""
+        self.begin_step()
+        self.deliver_programmes()
+        trafficking.step(self, self.streams.get("trafficking"))
+        policing.step(self, self.streams.get("policing"))
+        recruitment.step(self, self.streams.get("recruitment"))
+        crime.step(self, self.streams.get("crime"))
+        rivalry.step(self, self.streams.get("rivalry"))
+        self.incidents.close()
+        reporting.step(self, self.streams.get("reporting"))
+        enforcement.step(self, self.streams.get("enforcement"))
+        justice.step(self, self.streams.get("justice"))
+        perception.step(self, self.streams.get("perception"))
+        mortality.step(self, self.streams.get("mortality"))
+        economy.step(self, self.streams.get("economy"))
+        self.remember()
+        census.step(self, self.streams.get("census"))
+        self.recorder.record(self)
+        self.t += 1
+        if self.t >= self.scenario.steps:
+            self.running = False
+
+    def run(self, steps: int | None = None) -> SecurityModel:
+        """Run ``steps`` steps (default: to the end of the scenario's horizon)."""
+        for _ in range(self.scenario.steps - self.t if steps is None else steps):
+            self.step()
+        return self
+
+    # ------------------------------------------------------------------------------ step parts
+    def begin_step(self) -> None:
+        """Neutral levers, empty tallies, decayed memories."""
+        self.levers.reset()
+        self.tally.reset()
+        self.incidents.clear()
+        self.drug_sales_by_gang = {}
+        hood = self.hood
+        hood.homicide_memory *= self.memory_decay["homicides"]
+        hood.offence_memory *= self.memory_decay["year"]
+        hood.conviction_memory *= self.memory_decay["year"]
+        hood.reported_memory *= self.memory_decay["recent"]
+        hood.retaliation_memory *= self.memory_decay["retaliation"]
+        for values in hood.recent.values():
+            values *= self.memory_decay["recent"]
+        for gang in self.gang_list:
+            gang.supply_memory_kg *= self.memory_decay["recent"]
+
+    def deliver_programmes(self) -> None:
+        """Each active programme turns its levers and enrols its people; costs are tallied."""
+        for programme in self.programmes:
+            cost = programme.step(self)
+            if cost:
+                where = programme.cost_mask(self)
+                weights = self.world.residents * where
+                self.tally.hood["cost_usd"] += cost * weights / max(weights.sum(), 1)
+
+    def remember(self) -> None:
+        """Fold today's events into the memories processes read tomorrow."""
+        h = self.tally.hood
+        hood = self.hood
+        offences = h["homicides"] + h["robberies"] + h["extortions"] + h["assaults"]
+        reported = (h["homicides_reported"] + h["robberies_reported"] + h["extortions_reported"]
+                    + h["assaults_reported"])
+        hood.offence_memory += offences
+        hood.reported_memory += reported
+        f = self.memory_decay["year"]
+        hood.perceived_certainty = f * hood.perceived_certainty + (1.0 - f) * self.instant_certainty()
+        hood.recent["homicides"] += h["homicides"]
+        hood.recent["robberies"] += h["robberies"]
+        hood.recent["extortions"] += h["extortions"]
+        hood.recent["assaults"] += h["assaults"]
+        hood.recent["crimes_reported"] += reported
+        hood.recent["recruits"] += h["recruits"]
+
+    def refresh_census(self) -> None:
+        census.count(self)
+
+    # ------------------------------------------------------------------------------ views
+    @property
+    def day(self) -> int:
+        """Whole days since the start."""
+        return int(self.t * self.step_days)
+
+    @property
+    def gangs(self) -> mesa.AgentSet:
+        return self.agents_by_type[Gang] if Gang in self.agents_by_type else mesa.AgentSet([], random=self.random)
+
+    @property
+    def police_units(self) -> list[PoliceUnit]:
+        return self._units
+
+    def fear(self) -> np.ndarray:
+        """Mean fear per neighbourhood (0-1)."""
+        return np.clip(self.hood.fear_level + self.hood.fear_shock_sum / self.world.residents, 0.0, 1.0)
+
+    def trust(self) -> np.ndarray:
+        """Mean trust in police per neighbourhood (0-1)."""
+        return np.clip(self.hood.trust_level + self.hood.trust_shock_sum / self.world.residents, 0.0, 1.0)
+
+    def personal_trust(self, ids: np.ndarray, hoods: np.ndarray) -> np.ndarray:
+        shock = self.people.decayed(self.people.trust_shock, self.people.trust_time, ids, self.t, self.trust_decay)
+        return np.clip(self.hood.trust_level[hoods] + shock, 0.0, 1.0)
+
+    def presence(self) -> np.ndarray:
+        """Total gang control per neighbourhood (0-1)."""
+        return np.clip(self.control.sum(axis=0), 0.0, 1.0) if self.control.size else np.zeros(self.world.n_neighbourhoods)
+
+    def activity(self) -> np.ndarray:
+        """Economic activity per neighbourhood: 1 with no fear; falls as fear rises."""
+        return 1.0 - self.scenario.perception.activity_fear_elasticity * self.fear()
+
+    def gun_factor(self) -> np.ndarray:
+        """Guns in gang hands here relative to the city's start (1 = as at the start)."""
+        if not self.gang_list:
+            return np.ones(self.world.n_neighbourhoods)
+        wpm = np.array([g.weapons_per_member for g in self.gang_list])
+        street = 0.3 * self.scenario.gangs.weapons_per_member
+        guns = wpm @ self.control + (1.0 - self.presence()) * street
+        return guns / self._gun_reference
+
+    def lethality(self) -> np.ndarray:
+        """Relative chance violence kills, from gun availability (figures.md s1: ~80% by firearm)."""
+        share = self.scenario.crime.gun_lethality
+        return (1.0 - share) + share * self.gun_factor()
+
+    def instant_certainty(self) -> np.ndarray:
+        """Chance an offence here ends in a conviction, as the justice chain stands today.
+
+        The product of reporting (trust, intimidation), clearance (police presence, tips,
+        corruption) and prosecution and conviction (courts), averaged over crime types with
+        the scenario's baseline mix. Offenders perceive it with a lag (:meth:`certainty`).
+        """
+        sc = self.scenario
+        n = self.world.n_neighbourhoods
+        trust = self.trust()
+        presence = self.presence()
+        capacity = np.sqrt(np.maximum(self.police.per_1000, 0.0) / self.police.reference_per_1000)
+        tips = (0.5 + 0.5 * trust / max(sc.perception.initial_trust, 1e-9)) * self.levers.tips
+        courts = (np.clip(sc.justice.prosecution_probability * self.levers.prosecution, 0, 1)
+                  * np.clip(sc.justice.conviction_probability * self.levers.conviction, 0, 1))
+        total = np.zeros(n)
+        for c, weight in enumerate(self.cal.crime_mix):
+            if weight == 0:
+                continue
+            report = np.clip(self.cal.report_base[c]
+                             * np.exp(sc.reporting.trust_elasticity * (trust - sc.perception.initial_trust))
+                             * (1.0 - sc.gangs.intimidation * self.cal.report_sensitivity[c] * presence), 0, 0.99)
+            clear = np.clip(self.cal.clearance[c] * capacity * tips * (1.0 - self.police.corrupt_share * presence), 0, 1)
+            total += weight * report * clear
+        return total * courts
+
+    def certainty(self) -> np.ndarray:
+        """Perceived certainty of conviction: a one-year memory of :meth:`instant_certainty`."""
+        return self.hood.perceived_certainty
+
+    def deterrence(self) -> np.ndarray:
+        """Crime multiplier from perceived certainty (1 at the start; below 1 if certainty rises)."""
+        start = self.cal.certainty_start
+        ratio = np.divide(self.certainty(), start, out=np.ones_like(start), where=start > 0)
+        return np.clip(ratio, 0.2, 5.0) ** -self.scenario.justice.deterrence
+
+    def gang_pull(self) -> np.ndarray:
+        """Pull of gang life here: money per member of the gangs present, relative to the start."""
+        if not self.gang_list:
+            return np.zeros(self.world.n_neighbourhoods)
+        per_member = np.array([g.cash / max(g.members, 1) for g in self.gang_list])
+        ratio = np.divide(per_member, self._cash_reference, out=np.ones_like(per_member),
+                          where=np.asarray(self._cash_reference) > 0)
+        pull = np.sqrt(np.clip(ratio, 0.25, 4.0))
+        weight = self.control.sum(axis=0)
+        return np.divide(pull @ self.control, weight, out=np.ones_like(weight), where=weight > 0)
+
+    def fear_target(self) -> np.ndarray:
+        p = self.scenario.perception
+        rate = self.hood.homicide_memory / self.memory_steps["homicides"] * self.steps_per_year / self.world.residents * 1e5
+        return np.clip(p.initial_fear + p.homicide_fear * (rate - self.cal.homicide_reference)
+                       + p.gang_fear * (self.presence() - self._presence_reference), 0.0, 1.0)
+
+    def trust_target(self) -> np.ndarray:
+        p = self.scenario.perception
+        corrupt = self.police.corrupt_share - self.scenario.police.corrupt_share
+        start = self.cal.certainty_start
+        ratio = np.divide(self.certainty(), start, out=np.ones_like(start), where=start > 0)
+        certainty = np.clip(ratio - 1.0, -1.0, 1.0)
+        return np.clip(p.initial_trust - p.corruption_distrust * corrupt + p.impunity_distrust * certainty
+                       + self.levers.legitimacy, 0.0, 1.0)
+
+    def recent_by_neighbourhood(self, by: str) -> np.ndarray:
+        """Recent level of an outcome per neighbourhood (for ranking top-k targets)."""
+        if by == "gang_members":
+            return self.gang_members.sum(axis=0).astype(float)
+        if by == "fear":
+            return self.fear()
+        return self.hood.recent[by].copy()
+
+    # ------------------------------------------------------------------------------ flows
+    def deliver_drugs(self, kg: float) -> None:
+        """Drugs left in the city's market go to the gangs in proportion to their territory."""
+        if not self.gang_list or kg <= 0:
+            return
+        territory = self.control @ self.world.residents.astype(float)
+        share = territory / max(territory.sum(), 1e-12)
+        for gang in self.gang_list:
+            gang.drug_stock_kg += kg * share[gang.gang_id]
+            gang.supply_memory_kg += kg * share[gang.gang_id] * (1.0 - self.memory_decay["recent"]) * self.memory_steps["recent"]
+
+    def deliver_guns(self, guns: int) -> None:
+        """Smuggled guns are bought by the gangs in proportion to their cash."""
+        if not self.gang_list or guns <= 0:
+            return
+        cash = np.array([g.cash for g in self.gang_list])
+        share = cash / cash.sum() if cash.sum() > 0 else np.full(cash.size, 1.0 / cash.size)
+        for gang in self.gang_list:
+            gang.weapons += guns * share[gang.gang_id]
+
+    def collect_extortion(self, hoods: np.ndarray, gang: np.ndarray) -> None:
+        """Extortion payments go to the gang that demanded them."""
+        payment = self.scenario.gangs.extortion_payment_usd
+        self.tally.count("extortion_paid_usd", hoods, np.full(hoods.size, payment))
+        for g in np.unique(gang):
+            self.gang_list[int(g)].revenue_today += payment * float((gang == g).sum())
+
+    # ------------------------------------------------------------------------------ construction
+    def _neighbourhood_state(self) -> NeighbourhoodState:
+        k = self.world.n_neighbourhoods
+        z = np.zeros(k)
+        p = self.scenario.perception
+        return NeighbourhoodState(
+            fear_level=np.full(k, p.initial_fear), fear_shock_sum=z.copy(),
+            trust_level=np.full(k, p.initial_trust), trust_shock_sum=z.copy(),
+            efficacy=self.world.collective_efficacy.copy(), retaliation_memory=z.copy(),
+            homicide_memory=z.copy(), reported_memory=z.copy(), offence_memory=z.copy(),
+            conviction_memory=z.copy(), perceived_certainty=z.copy(), recent={name: z.copy() for name in RANKED},
+            youth=z.copy(), youth_offending=z.copy(), enrolled=z.copy(),
+        )
+
+    def _build_gangs(self, rng: np.random.Generator) -> None:
+        """Place each gang around a home turf, recruit its members there, and set its territory."""
+        sc = self.scenario
+        k = self.world.n_neighbourhoods
+        g_count = sc.gangs.count
+        people = self.people
+        self.gang_members = np.zeros((g_count, k), np.int64)
+        self.control = np.zeros((g_count, k))
+        self.cash_outflow_usd = np.zeros(g_count)
+        self.gang_list: list[Gang] = []
+        self._gun_reference = 1.0
+        if g_count == 0:
+            self._cash_reference = 1.0
+            self._presence_reference = np.zeros(k)
+            return
+        pos = self.world.position
+        dis = self.world.disadvantage
+        homes = [int(rng.choice(k, p=dis**2 / (dis**2).sum()))]
+        while len(homes) < g_count:  # farthest-point: rival turfs start apart
+            d = np.min([((pos - pos[h]) ** 2).sum(axis=1) for h in homes], axis=0)
+            homes.append(int(np.argmax(d + 1e-9 * rng.random(k))))
+        total = int(round(sc.gangs.members_per_100k * people.size / 1e5))
+        affinity = np.stack([np.exp(-np.sqrt(((pos - pos[h]) ** 2).sum(axis=1)) / 0.25) * (0.2 + dis) ** 1.5
+                             for h in homes])
+        share = affinity / affinity.sum(axis=0, keepdims=True) * affinity.sum(axis=0) / affinity.sum()
+        counts = rng.multinomial(total, share.ravel() / share.sum()).reshape(g_count, k)
+        for g in range(g_count):
+            hoods = np.repeat(np.arange(k), counts[g])
+
+            def eligible(ids: np.ndarray) -> np.ndarray:
+                age = people.age(ids, 0)
+                ok = (age >= 14) & (age <= 35) & (people.gang[ids] < 0)
+                return ok * people.risk[ids] / people.RISK_CAP
+
+            ids = sample_in_blocks(rng, people.block_start, hoods, eligible)
+            ids = np.unique(ids[ids >= 0])
+            people.gang[ids] = g
+            np.add.at(self.gang_members, (g, people.home[ids]), 1)
+        wpm = sc.gangs.weapons_per_member
+        cash0 = sc.gangs.upkeep_usd_per_member_year * 0.5  # half a year of upkeep in hand
+        for g in range(g_count):
+            members = int(self.gang_members[g].sum())
+            self.gang_list.append(Gang(self, g, cash=cash0 * members, weapons=wpm * members))
+        self._cash_reference = cash0
+        # territory at its equilibrium with the neighbourhoods' resistance, scaled so that
+        # gangs hold about half of the city (resident-weighted) at the start
+        s = economy.strength(self)
+        n = self.world.residents.astype(float)
+        self.hood.resistance_scale = 1.0
+        unit = economy.resistance(self)  # resistance per unit of scale
+        lo, hi = 1e-6, 1e6
+        for _ in range(60):  # bisection on the scale (presence falls as resistance grows)
+            mid = np.sqrt(lo * hi)
+            c = s / (s.sum(axis=0) + mid * unit)
+            if (c.sum(axis=0) * n).sum() / n.sum() > 0.5:
+                lo = mid
+            else:
+                hi = mid
+        self.hood.resistance_scale = float(np.sqrt(lo * hi))
+        self.control = economy.territory_target(self)
+        self.set_references()
+
+    def set_references(self) -> None:
+        """Starting levels that gang-related multipliers are measured against (all 1 at the start)."""
+        if not self.gang_list:
+            return
+        self._presence_reference = self.presence().copy()
+        self._gun_reference = 1.0
+        n = self.world.residents.astype(float)
+        self._gun_reference = float((self.gun_factor() * n).sum() / n.sum()) or 1.0
+        per_member = np.array([g.cash / max(g.members, 1) for g in self.gang_list])
+        self._cash_reference = 1.0
+        self._cash_reference = per_member
+
+    def _build_police(self, rng: np.random.Generator) -> None:
+        sc = self.scenario.police
+        k = self.world.n_neighbourhoods
+        officers = sc.officers_per_100k * self.people.size / 1e5
+        n_units = max(1, int(np.ceil(officers / sc.unit_size)))
+        each = officers / n_units
+        spread = 20.0
+        corrupt = rng.beta(sc.corrupt_share * spread + 1e-9, (1 - sc.corrupt_share) * spread + 1e-9, n_units) \
+            if 0 < sc.corrupt_share < 1 else np.full(n_units, sc.corrupt_share)
+        self.police = PoliceForce(
+            unit_hood=np.full(n_units, -1, np.int64),
+            unit_officers=np.full(n_units, each),
+            unit_nominal=np.full(n_units, each),
+            unit_corrupt=corrupt,
+            effective=np.zeros(k), corrupt_share=np.zeros(k), per_1000=np.zeros(k),
+        )
+        self._units = [PoliceUnit(self, u) for u in range(n_units)]
+        # a first posting by need (disadvantage) until reported crime accrues
+        prior = self.world.residents * (0.5 + self.world.disadvantage)
+        self.hood.reported_memory = prior / prior.sum()
+
+    def _trafficking_state(self) -> TraffickingState:
+        net = self.world.network
+        inbound = np.zeros((len(net.crossing_names), len(net.edges)))
+        for e, (_, b) in enumerate(net.edges):
+            if b in net.crossing_names:
+                inbound[net.crossing_names.index(b), e] = 1.0
+        self.crossing_inbound = inbound
+        # the border check happens on the legs into each crossing
+        for e, (_, b) in enumerate(net.edges):
+            if b in net.crossing_names:
+                net.base_seizure[e] = self.scenario.trafficking.crossing_seizure
+            elif b == "northern_market":
+                net.base_seizure[e] = 0.02
+        risk = net.base_seizure.copy()
+        return TraffickingState(perceived_risk=risk, route_share=np.full(net.n_paths, 1.0 / net.n_paths))

@@ -1,0 +1,215 @@
+"""Residents held as arrays (struct of arrays), sorted into contiguous neighbourhood blocks.
+
+Person ``i`` lives in neighbourhood ``home[i]``; the people of neighbourhood ``k`` are the
+rows ``block_start[k]:block_start[k + 1]``. Processes never loop over people: they draw the
+few people an event touches with :func:`sample_in_blocks` (Poisson thinning / rejection inside
+a block), so the work of a step follows the number of events, not the head count.
+
+Personal fear and trust are a neighbourhood level plus a personal shock that decays
+exponentially; the neighbourhood sums of the shocks decay by the same factor each step, so the
+mean of a neighbourhood is known exactly without touching every person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from model.scenario import Scenario
+
+__all__ = ["Population", "Status", "build_population", "sample_in_blocks", "YOUTH_AGES"]
+
+YOUTH_AGES = (12, 24)
+
+
+class Status:
+    """Bit flags in ``Population.status``."""
+
+    SCHOOL = np.uint8(1)
+    EMPLOYED = np.uint8(2)
+    ENROLLED = np.uint8(4)  # in a youth programme now
+    GRADUATE = np.uint8(8)  # completed a youth programme
+    DETAINED = np.uint8(16)  # in police custody, awaiting trial, or in prison
+
+
+@dataclass
+class Population:
+    """All residents; every array has one row per person."""
+
+    home: np.ndarray  # int32 neighbourhood
+    age0: np.ndarray  # int8 age in whole years at t=0
+    birthday: np.ndarray  # uint16 day of year of the birthday
+    risk: np.ndarray  # float32 personal propensity (mean 1, capped at RISK_CAP)
+    status: np.ndarray  # uint8 Status flags
+    gang: np.ndarray  # int8 gang id, -1 none
+    victimisations: np.ndarray  # uint16 times victimised during the run
+    fear_shock: np.ndarray  # float32 personal fear at fear_time
+    fear_time: np.ndarray  # int32 step of the last fear shock
+    trust_shock: np.ndarray  # float32 personal trust change at trust_time
+    trust_time: np.ndarray  # int32
+    peers: np.ndarray  # (N, 2) int32 friends in the same neighbourhood
+    block_start: np.ndarray  # int64 (K + 1)
+
+    RISK_CAP = 4.0
+
+    @property
+    def size(self) -> int:
+        return int(self.home.size)
+
+    def nbytes(self) -> int:
+        """Bytes of per-person state (the model's memory per resident is this over N)."""
+        arrays = (self.home, self.age0, self.birthday, self.risk, self.status, self.gang,
+                  self.victimisations, self.fear_shock, self.fear_time, self.trust_shock,
+                  self.trust_time, self.peers)
+        return int(sum(a.nbytes for a in arrays))
+
+    def age(self, ids: np.ndarray, day: int) -> np.ndarray:
+        """Ages in whole years of people ``ids`` on simulated day ``day``."""
+        return self.age0[ids].astype(np.int32) + (day + self.birthday[ids].astype(np.int32)) // 365
+
+    def is_youth(self, ids: np.ndarray, day: int) -> np.ndarray:
+        a = self.age(ids, day)
+        return (a >= YOUTH_AGES[0]) & (a <= YOUTH_AGES[1])
+
+    def free(self, ids: np.ndarray) -> np.ndarray:
+        """Not detained (can act, be recruited, be arrested)."""
+        return (self.status[ids] & Status.DETAINED) == 0
+
+    def has(self, ids: np.ndarray, flag: np.uint8) -> np.ndarray:
+        return (self.status[ids] & flag) != 0
+
+    def set_flag(self, ids: np.ndarray, flag: np.uint8, on: bool = True) -> None:
+        if on:
+            self.status[ids] |= flag
+        else:
+            self.status[ids] &= np.uint8(~flag & 0xFF)
+
+    def decayed(self, shock: np.ndarray, time: np.ndarray, ids: np.ndarray, t: int,
+                decay: float) -> np.ndarray:
+        """Personal shocks of ``ids`` as they stand at step ``t``."""
+        return shock[ids] * np.power(decay, (t - time[ids]).astype(np.float64))
+
+
+def build_population(scenario: Scenario, residents: np.ndarray, disadvantage: np.ndarray,
+                     rng: np.random.Generator) -> Population:
+    """Draw everyone's age, risk, schooling and work, and friendship ties, neighbourhood by block."""
+    city = scenario.city
+    n = int(residents.sum())
+    k = residents.size
+    block_start = np.concatenate([[0], np.cumsum(residents)]).astype(np.int64)
+    home = np.repeat(np.arange(k, dtype=np.int32), residents)
+    d = disadvantage[home]
+
+    # ages: 0-11, 12-24 (youth), 25-79 in the shares the scenario gives
+    child_share = 0.24
+    u = rng.random(n)
+    age = np.where(
+        u < child_share,
+        rng.integers(0, 12, n),
+        np.where(u < child_share + city.youth_share, rng.integers(12, 25, n), rng.integers(25, 80, n)),
+    ).astype(np.int8)
+    birthday = rng.integers(0, 365, n).astype(np.uint16)
+
+    risk = rng.lognormal(-0.18, 0.6, n) * (0.6 + 0.8 * d)
+    risk = np.minimum(risk / risk.mean(), Population.RISK_CAP).astype(np.float32)
+
+    status = np.zeros(n, dtype=np.uint8)
+    youth = (age >= 12) & (age <= 24)
+    # disadvantaged neighbourhoods keep fewer young people in school and in work
+    p_school = np.clip(city.school_enrolment * (1.3 - 0.6 * d), 0, 1)
+    p_work = np.clip(city.youth_employment * (1.3 - 0.6 * d), 0, 1)
+    v = rng.random(n)
+    status[youth & (v < p_school)] |= Status.SCHOOL
+    status[youth & (v >= p_school) & (v < p_school + p_work)] |= Status.EMPLOYED
+    status[(age < 12) & (age >= 6)] |= Status.SCHOOL
+    status[(age >= 25) & (rng.random(n) < 0.6)] |= Status.EMPLOYED
+
+    # two friends each, drawn in the neighbourhood with an age within 5 years where possible
+    peers = np.empty((n, 2), dtype=np.int32)
+    lo, hi = block_start[home], block_start[home + 1]
+    for j in range(2):
+        pick = lo + (rng.random(n) * (hi - lo)).astype(np.int64)
+        for _ in range(4):
+            bad = np.abs(age[pick].astype(np.int16) - age.astype(np.int16)) > 5
+            if not bad.any():
+                break
+            idx = np.flatnonzero(bad)
+            pick[idx] = lo[idx] + (rng.random(idx.size) * (hi[idx] - lo[idx])).astype(np.int64)
+        peers[:, j] = pick
+
+    return Population(
+        home=home,
+        age0=age,
+        birthday=birthday,
+        risk=risk,
+        status=status,
+        gang=np.full(n, -1, dtype=np.int8),
+        victimisations=np.zeros(n, dtype=np.uint16),
+        fear_shock=np.zeros(n, dtype=np.float32),
+        fear_time=np.zeros(n, dtype=np.int32),
+        trust_shock=np.zeros(n, dtype=np.float32),
+        trust_time=np.zeros(n, dtype=np.int32),
+        peers=peers,
+        block_start=block_start,
+    )
+
+
+Acceptance = Callable[[np.ndarray], np.ndarray]
+
+
+def sample_in_blocks(
+    rng: np.random.Generator,
+    block_start: np.ndarray,
+    hoods: np.ndarray,
+    accept: Acceptance | None = None,
+    max_rounds: int = 6,
+) -> np.ndarray:
+    """Draw one person per entry of ``hoods`` (neighbourhood ids), uniformly in that block.
+
+    ``accept(ids)`` returns a boolean array (eligibility) or a float array of acceptance
+    probabilities in [0, 1] (thinning: people are then drawn in proportion to them). Candidates
+    are drawn in rounds with growing oversampling; entries still unfilled after ``max_rounds``
+    scan their block exactly. Entries with nobody eligible come back as -1. The draw for every
+    entry costs O(1 / acceptance rate), never O(block size) unless acceptance is that rare.
+    """
+    hoods = np.asarray(hoods, dtype=np.int64)
+    out = np.full(hoods.size, -1, dtype=np.int64)
+    if hoods.size == 0:
+        return out
+    lo_all, hi_all = block_start[hoods], block_start[hoods + 1]
+    todo = np.arange(hoods.size)
+    factor = 2
+    for _ in range(max_rounds):
+        if todo.size == 0:
+            return out
+        lo, hi = np.repeat(lo_all[todo], factor), np.repeat(hi_all[todo], factor)
+        cand = lo + (rng.random(lo.size) * (hi - lo)).astype(np.int64)
+        ok = _accepted(rng, cand, accept).reshape(todo.size, factor)
+        first = ok.argmax(axis=1)
+        hit = ok[np.arange(todo.size), first]
+        out[todo[hit]] = cand.reshape(todo.size, factor)[np.flatnonzero(hit), first[hit]]
+        todo = todo[~hit]
+        factor *= 4
+    for entry in todo:  # rare: eligibility is sparse in this block; scan it exactly
+        ids = np.arange(lo_all[entry], hi_all[entry])
+        if accept is None:
+            weights = np.ones(ids.size)
+        else:
+            weights = np.asarray(accept(ids), dtype=float)
+        total = weights.sum()
+        if total > 0:
+            out[entry] = ids[np.searchsorted(np.cumsum(weights), rng.random() * total, side="right")]
+    return out
+
+
+def _accepted(rng: np.random.Generator, ids: np.ndarray, accept: Acceptance | None) -> np.ndarray:
+    if accept is None:
+        return np.ones(ids.size, dtype=bool)
+    result = np.asarray(accept(ids))
+    if result.dtype == bool:
+        return result
+    return rng.random(ids.size) < result

@@ -1,0 +1,77 @@
+"""Small helpers shared by processes: memories, killings, drawing members."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.population import Status, sample_in_blocks
+
+if TYPE_CHECKING:
+    from model.model import SecurityModel
+
+
+def half_life_factor(step_days: float, half_life_days: float) -> float:
+    """Per-step decay factor of a memory with the given half-life."""
+    return float(0.5 ** (step_days / half_life_days))
+
+
+def time_constant_factor(step_days: float, days: float) -> float:
+    """Per-step decay of an exponential memory with mean age ``days``."""
+    return float(np.exp(-step_days / days))
+
+
+def draw_members(model: SecurityModel, rng: np.random.Generator, hoods: np.ndarray,
+                 gang: np.ndarray | None = None) -> np.ndarray:
+    """One free gang member per entry of ``hoods`` (of gang ``gang[i]`` if given; -1 any).
+
+    Returns person ids, -1 where the neighbourhood has no such member.
+    """
+    people = model.people
+    if gang is None:
+        def accept(ids: np.ndarray) -> np.ndarray:
+            return (people.gang[ids] >= 0) & people.free(ids)
+        return sample_in_blocks(rng, people.block_start, hoods, accept)
+    out = np.full(hoods.size, -1, np.int64)
+    for g in np.unique(gang):
+        sel = np.flatnonzero(gang == g)
+        def accept_g(ids: np.ndarray, g: int = int(g)) -> np.ndarray:
+            ok = people.gang[ids] >= 0 if g < 0 else people.gang[ids] == g
+            return ok & people.free(ids)
+        out[sel] = sample_in_blocks(rng, people.block_start, hoods[sel], accept_g)
+    return out
+
+
+def leave_gang(model: SecurityModel, ids: np.ndarray) -> None:
+    """People ``ids`` (free members) leave their gang."""
+    people = model.people
+    g = people.gang[ids].astype(np.int64)
+    np.add.at(model.gang_members, (g, people.home[ids]), -1)
+    people.gang[ids] = -1
+
+
+def kill(model: SecurityModel, victims: np.ndarray) -> None:
+    """Homicide victims die; a newcomer of the same age takes their row (stationary population).
+
+    Members leave their gang's count; personal fear and trust shocks are removed from the
+    neighbourhood sums so the means stay exact.
+    """
+    victims = np.unique(victims[victims >= 0])
+    if victims.size == 0:
+        return
+    people = model.people
+    members = victims[(people.gang[victims] >= 0) & people.free(victims)]
+    if members.size:
+        leave_gang(model, members)
+    people.gang[victims] = -1
+    t = model.t
+    hood = people.home[victims]
+    fear_now = people.decayed(people.fear_shock, people.fear_time, victims, t, model.fear_decay)
+    trust_now = people.decayed(people.trust_shock, people.trust_time, victims, t, model.trust_decay)
+    np.add.at(model.hood.fear_shock_sum, hood, -fear_now)
+    np.add.at(model.hood.trust_shock_sum, hood, -trust_now)
+    people.fear_shock[victims] = 0.0
+    people.trust_shock[victims] = 0.0
+    people.victimisations[victims] = 0
+    people.set_flag(victims, Status.ENROLLED | Status.GRADUATE, on=False)

@@ -1,0 +1,45 @@
+"""Gang economics and territory: accounts are settled, guns bought, territory contested.
+
+Each gang (a Mesa agent) settles its day: revenue from extortion and drug retail, upkeep of
+members, bulk cash sent abroad (which interdiction may seize). Territory moves slowly towards
+each gang's share of local strength (members, armed, plus support from adjacent neighbourhoods)
+against the neighbourhood's resistance (residents, police presence and collective efficacy).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from model.model import SecurityModel
+
+
+def strength(model: SecurityModel) -> np.ndarray:
+    """Armed presence of each gang in each neighbourhood, with support from adjacent ones."""
+    members = model.gang_members.astype(float)
+    arms = 0.5 + 0.5 * np.array([g.weapons_per_member for g in model.gang_list]) / max(
+        model.scenario.gangs.weapons_per_member, 1e-9)
+    spread = np.stack([model.world.spread(m) for m in members]) if members.size else members
+    return (members + 0.5 * spread) * arms[:, None]
+
+
+def resistance(model: SecurityModel) -> np.ndarray:
+    """How hard a neighbourhood is to hold: people, honest police and collective efficacy."""
+    guard = 1.0 + model.scenario.police.deterrence * model.police.per_1000 + model.hood.efficacy
+    return model.hood.resistance_scale * model.world.residents / 1000.0 * guard / model.guard_reference
+
+
+def territory_target(model: SecurityModel) -> np.ndarray:
+    s = strength(model)
+    return s / (s.sum(axis=0) + resistance(model) + 1e-12)
+
+
+def step(model: SecurityModel, rng: np.random.Generator) -> None:
+    """Settle gang accounts and move territorial control."""
+    del rng
+    model.gangs.do("settle_accounts")
+    if model.control.size:
+        rate = min(model.scenario.gangs.expansion_rate * model.step_days, 1.0)
+        model.control += rate * (territory_target(model) - model.control)

@@ -1,0 +1,103 @@
+"""Arrests: from reported crimes, from detected drug sales, and from patrol and tips.
+
+A reported incident leads to an arrest with the type's clearance probability, scaled by honest
+police presence relative to the city's starting level (square root: diminishing returns) and by
+the flow of tips (trust, community policing, shared intelligence). Corrupt officers warn gangs,
+so arrests for gang crimes fall with the corrupt share where they happen. Patrol and tips also
+produce proactive arrests of gang members; focused deterrence aims them at gangs that kill.
+Arrested people are held (``DETAINED``) and a case opens; a member held is off the street.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.population import Status, sample_in_blocks
+from model.processes.common import draw_members
+from model.state import DRUG_SALE
+
+if TYPE_CHECKING:
+    from model.model import SecurityModel
+
+OFFENDER_AGE = (15, 45)
+
+
+def police_factor(model: SecurityModel) -> np.ndarray:
+    """Relative capacity to clear crimes per neighbourhood (1 at the city's starting presence)."""
+    return np.sqrt(np.maximum(model.police.per_1000, 0.0) / model.police.reference_per_1000)
+
+
+def tip_factor(model: SecurityModel) -> np.ndarray:
+    """Information reaching police: trust relative to its start, times programme levers."""
+    trust = model.trust()
+    start = model.scenario.perception.initial_trust
+    return (0.5 + 0.5 * trust / max(start, 1e-9)) * model.levers.tips
+
+
+def arrest(model: SecurityModel, rng: np.random.Generator, ids: np.ndarray, kind: np.ndarray,
+           hoods: np.ndarray) -> None:
+    """Take ``ids`` into custody and open a case for each (duplicates and the detained skipped)."""
+    people = model.people
+    ok = ids >= 0
+    ids, kind, hoods = ids[ok], kind[ok], hoods[ok]
+    ids, first = np.unique(ids, return_index=True)
+    kind, hoods = kind[first], hoods[first]
+    free = people.free(ids)
+    ids, kind, hoods = ids[free], kind[free], hoods[free]
+    if ids.size == 0:
+        return
+    members = people.gang[ids] >= 0
+    if model.scenario.justice.detain_pending:
+        np.add.at(model.gang_members, (people.gang[ids[members]].astype(np.int64), people.home[ids[members]]), -1)
+        people.set_flag(ids, Status.DETAINED)
+    model.tally.count("arrests", hoods)
+    model.tally.count("gang_arrests", hoods[members])
+    mean_days = model.scenario.justice.case_days * model.levers.case_days[hoods]
+    due = model.t + np.maximum(1, np.round(rng.exponential(mean_days) / model.step_days)).astype(np.int64)
+    model.justice.add_cases(ids, kind, hoods, due)
+
+
+def step(model: SecurityModel, rng: np.random.Generator) -> None:
+    """Arrests from today's reports, detected drug sales, and proactive policing."""
+    people = model.people
+    sc = model.scenario
+    inc = model.incidents
+    capacity = police_factor(model)
+    tips = tip_factor(model)
+    corrupt = model.police.corrupt_share
+    if len(inc):
+        rep = np.flatnonzero(inc.reported)
+        gang_crime = inc.gang[rep] >= 0
+        p = (model.cal.clearance[inc.kind[rep]] * capacity[inc.hood[rep]] * tips[inc.hood[rep]]
+             * np.where(gang_crime, 1.0 - corrupt[inc.hood[rep]], 1.0))
+        caught = rep[rng.random(rep.size) < np.clip(p, 0.0, 1.0)]
+        gang_caught = caught[inc.gang[caught] >= 0]
+        other_caught = caught[inc.gang[caught] < 0]
+        suspects_g = draw_members(model, rng, inc.hood[gang_caught], inc.gang[gang_caught].astype(np.int64))
+
+        def offender(ids: np.ndarray) -> np.ndarray:
+            age = people.age(ids, model.day)
+            young = (age >= OFFENDER_AGE[0]) & (age <= OFFENDER_AGE[1])
+            return young * people.free(ids) * (people.gang[ids] < 0) * people.risk[ids] / people.RISK_CAP
+
+        suspects_o = sample_in_blocks(rng, people.block_start, inc.hood[other_caught], offender)
+        ids = np.concatenate([suspects_g, suspects_o])
+        idx = np.concatenate([gang_caught, other_caught])
+        inc.arrested[idx[ids >= 0]] = True
+        arrest(model, rng, ids, inc.kind[idx], inc.hood[idx])
+
+    # detected drug sales and proactive work lead to gang members
+    detected = model.tally.hood["drug_sales_detected"]
+    p_drug = model.cal.clearance[DRUG_SALE] * capacity * tips * (1.0 - corrupt)
+    drug_arrests = rng.binomial(detected.astype(np.int64), np.clip(p_drug, 0.0, 1.0))
+    members = model.gang_members.sum(axis=0)
+    proactive = (sc.police.proactive_arrests_per_officer_year * model.police.effective
+                 * tips * (1.0 - corrupt) * model.levers.group_enforcement
+                 * members / (members + 10.0) * model.dt_years)
+    n = rng.poisson(np.maximum(proactive, 0.0)) + drug_arrests
+    hoods = np.repeat(np.arange(n.size), n)
+    if hoods.size:
+        ids = draw_members(model, rng, hoods)
+        arrest(model, rng, ids, np.full(hoods.size, DRUG_SALE, np.int8), hoods)

@@ -1,0 +1,70 @@
+"""Verdicts and prison: cases due today are prosecuted and convicted or dropped; sentences end.
+
+Prosecution and conviction probabilities come from the scenario (high impunity at baseline:
+about 4% of homicides end in a conviction, figures.md s4) times programme levers (rule of law).
+Convicted people serve an exponentially distributed sentence with the type's mean; everyone else
+goes home. A released member goes back to the gang in the home neighbourhood, or quits it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.population import Status
+
+if TYPE_CHECKING:
+    from model.model import SecurityModel
+
+QUIT_ON_RELEASE = 0.2  # members who leave the gang when they come out
+
+
+def free_people(model: SecurityModel, rng: np.random.Generator, ids: np.ndarray) -> None:
+    """Return detained people to the street; members rejoin their gang's count or quit."""
+    people = model.people
+    if ids.size == 0:
+        return
+    people.set_flag(ids, Status.DETAINED, on=False)
+    members = ids[people.gang[ids] >= 0]
+    quit_ = rng.random(members.size) < QUIT_ON_RELEASE
+    people.gang[members[quit_]] = -1
+    back = members[~quit_]
+    np.add.at(model.gang_members, (people.gang[back].astype(np.int64), people.home[back]), 1)
+    model.tally.count("releases", people.home[ids])
+
+
+def step(model: SecurityModel, rng: np.random.Generator) -> None:
+    """Decide today's cases and release those whose sentence ends today."""
+    jus = model.justice
+    sc = model.scenario.justice
+    due = jus.case_due <= model.t
+    if due.any():
+        person, kind, hood = jus.case_person[due], jus.case_type[due], jus.case_hood[due]
+        keep = ~due
+        jus.case_person, jus.case_type = jus.case_person[keep], jus.case_type[keep]
+        jus.case_hood, jus.case_due = jus.case_hood[keep], jus.case_due[keep]
+        lv = model.levers
+        prosecuted = rng.random(person.size) < np.clip(sc.prosecution_probability * lv.prosecution[hood], 0, 1)
+        convicted = prosecuted & (rng.random(person.size) < np.clip(sc.conviction_probability * lv.conviction[hood], 0, 1))
+        model.tally.count("prosecutions", hood[prosecuted])
+        model.tally.count("convictions", hood[convicted])
+        np.add.at(model.hood.conviction_memory, hood[convicted], 1.0)
+        years = rng.exponential(model.cal.sentence_years[kind[convicted]])
+        release = model.t + np.maximum(1, np.round(years * model.steps_per_year)).astype(np.int64)
+        jus.add_prisoners(person[convicted], release)
+        if not sc.detain_pending:  # people wait at home; only the convicted leave the street
+            jailed = person[convicted]
+            jailed = jailed[model.people.free(jailed)]
+            members = jailed[model.people.gang[jailed] >= 0]
+            np.add.at(model.gang_members, (model.people.gang[members].astype(np.int64),
+                                           model.people.home[members]), -1)
+            model.people.set_flag(jailed, Status.DETAINED)
+        freed = person[~convicted]
+        if sc.detain_pending:
+            free_people(model, rng, freed)
+    out = jus.prison_release <= model.t
+    if out.any():
+        freed = jus.prison_person[out]
+        jus.prison_person, jus.prison_release = jus.prison_person[~out], jus.prison_release[~out]
+        free_people(model, rng, freed)

@@ -1,0 +1,89 @@
+"""Police deployment, corruption and vetting, and the guardianship police presence provides.
+
+Units are reassigned every ``reallocate_days`` by the force's strategy; each step the honest
+officer-equivalents per neighbourhood are summed from the units posted there, plus any extra
+patrol officers programmes add (hot-spot patrol). Vetting removes corrupt officers (capacity
+returns as replacements are hired); without vetting, corruption drifts back to its baseline.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from model.model import SecurityModel
+
+REHIRE_PER_YEAR = 1.0  # vetted-out officers are replaced within about a year
+RECORRUPTION_PER_YEAR = 0.05  # pull of corruption back towards its baseline share
+BEAT_SPILL = 0.4  # share of a unit's time on the beats of adjacent neighbourhoods
+
+
+def strategy_weights(model: SecurityModel) -> np.ndarray:
+    """Relative claim of each neighbourhood on police units under the force's strategy."""
+    n = model.world.residents.astype(float)
+    reported = model.hood.reported_memory
+    share_reported = reported / reported.sum() if reported.sum() > 0 else n / n.sum()
+    strategy = model.scenario.police.strategy
+    if strategy == "uniform":
+        return n / n.sum()
+    if strategy == "reported_crime":
+        return 0.4 * n / n.sum() + 0.6 * share_reported
+    if strategy == "hotspot":
+        k = n.size
+        top = np.lexsort((np.arange(k), -share_reported))[: max(1, k // 10)]
+        hot = np.zeros(k)
+        hot[top] = share_reported[top] / share_reported[top].sum() if share_reported[top].sum() else 1 / top.size
+        return 0.5 * n / n.sum() + 0.5 * hot
+    weights = n * (1.0 + model.world.disadvantage)  # community: presence where need is greatest
+    return weights / weights.sum()
+
+
+def allocate_units(weights: np.ndarray, n_units: int) -> np.ndarray:
+    """Largest-remainder allocation of units to neighbourhoods; returns each unit's post."""
+    raw = weights / weights.sum() * n_units
+    counts = np.floor(raw).astype(np.int64)
+    order = np.lexsort((np.arange(weights.size), -(raw - counts)))
+    counts[order[: n_units - counts.sum()]] += 1
+    return np.repeat(np.arange(weights.size), counts)
+
+
+def redeploy(model: SecurityModel) -> None:
+    """Post every unit by the strategy; only units whose post changes move."""
+    force = model.police
+    posts = allocate_units(strategy_weights(model), force.unit_hood.size)
+    for unit_id in np.flatnonzero(posts != force.unit_hood):
+        model.police_units[unit_id].take_post(int(posts[unit_id]))
+
+
+def beat(model: SecurityModel, at_post: np.ndarray) -> np.ndarray:
+    """Officer time by neighbourhood: a unit spends part of its time in adjacent neighbourhoods."""
+    return (1.0 - BEAT_SPILL) * at_post + BEAT_SPILL * model.world.spread(at_post)
+
+
+def step(model: SecurityModel, rng: np.random.Generator) -> None:
+    """Deploy, vet, and compute honest officer presence per neighbourhood."""
+    del rng  # deployment is deterministic given the state
+    force = model.police
+    if model.t % model.scenario.police.reallocate_days == 0:
+        redeploy(model)
+    dt = model.dt_years
+    vet = model.levers.vetting[force.unit_hood] * dt
+    removed = force.unit_officers * force.unit_corrupt * vet
+    force.unit_officers -= removed
+    force.unit_corrupt = np.clip(
+        force.unit_corrupt * (1.0 - vet) / np.maximum(1.0 - force.unit_corrupt * vet, 1e-12), 0.0, 1.0
+    )
+    gap = force.unit_nominal - force.unit_officers
+    force.unit_officers += gap * min(REHIRE_PER_YEAR * dt, 1.0)
+    baseline = model.scenario.police.corrupt_share
+    drift = (baseline - force.unit_corrupt) * RECORRUPTION_PER_YEAR * dt
+    force.unit_corrupt += np.where(vet > 0, 0.0, np.maximum(drift, 0.0))
+
+    k = model.world.n_neighbourhoods
+    officers = beat(model, np.bincount(force.unit_hood, force.unit_officers, minlength=k))
+    corrupt = beat(model, np.bincount(force.unit_hood, force.unit_officers * force.unit_corrupt, minlength=k))
+    force.corrupt_share = np.divide(corrupt, officers, out=np.zeros(k), where=officers > 0)
+    force.effective = officers - corrupt + model.levers.patrol_officers
+    force.per_1000 = force.effective / model.world.residents * 1000.0

@@ -1,0 +1,88 @@
+"""Gang rivalry: attacks over contested territory, and retaliation that feeds on killings.
+
+Attack pressure in a neighbourhood is (contest between gangs) x (members there) x (guns) x
+(1 + scarcity-driven competition) x any group-deterrence lever. Retaliation is self-exciting
+(a Hawkes process): each rivalry killing adds ``retaliation`` expected attacks, spread over time
+with the retaliation half-life. An attack kills with a probability that grows with guns;
+otherwise it is an assault. Victims are members of a rival gang where there are any, otherwise
+bystanders among the neighbourhood's youth.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model.population import sample_in_blocks
+from model.processes.common import draw_members
+from model.state import ASSAULT, HOMICIDE
+
+if TYPE_CHECKING:
+    from model.model import SecurityModel
+
+ATTACK_LETHALITY = 0.4  # share of attacks that kill at baseline gun availability
+MEMBER_VICTIM_SHARE = 0.7  # victims who are gang members, where members are present
+
+
+def contest(model: SecurityModel) -> np.ndarray:
+    """Probability that two different gangs meet here: (sum c)^2 - sum c^2, in [0, 1)."""
+    c = model.control
+    return c.sum(axis=0) ** 2 - (c**2).sum(axis=0)
+
+
+def scarcity_pressure(model: SecurityModel) -> np.ndarray:
+    """Extra competition where gangs short of drugs hold territory (figures.md s5: Castillo et al.)."""
+    s = np.array([g.scarcity for g in model.gang_list])
+    weight = model.control.sum(axis=0)
+    mean = np.divide(s @ model.control, weight, out=np.zeros_like(weight), where=weight > 0)
+    return 1.0 + model.scenario.gangs.scarcity_violence * mean
+
+
+def attack_rate(model: SecurityModel) -> np.ndarray:
+    """Expected attacks this step per neighbourhood (structural part plus retaliation)."""
+    members = model.gang_members.sum(axis=0) + 0.5 * model.world.spread(model.gang_members.sum(axis=0))
+    structural = (
+        model.cal.rivalry_scale * contest(model) * members * model.gun_factor()
+        * scarcity_pressure(model) * model.levers.violence * model.dt_years
+    )
+    g = model.scenario.gangs
+    decay_rate = np.log(2.0) / g.retaliation_days * model.step_days
+    retaliation = g.retaliation * decay_rate * model.hood.retaliation_memory * model.levers.violence
+    return structural + retaliation
+
+
+def step(model: SecurityModel, rng: np.random.Generator) -> None:
+    """Draw today's attacks, who they hit, and who dies."""
+    if model.control.shape[0] < 2:
+        return
+    attacks = rng.poisson(attack_rate(model))
+    hoods = np.repeat(np.arange(attacks.size), attacks)
+    if hoods.size == 0:
+        return
+    lethal = rng.random(hoods.size) < ATTACK_LETHALITY * model.lethality()[hoods]
+    control = model.control[:, hoods] + 1e-12
+    u = rng.random(hoods.size) * control.sum(axis=0)
+    attacker = np.minimum((np.cumsum(control, axis=0) < u).sum(axis=0), model.control.shape[0] - 1)
+    # the victim: a member of another gang here if possible, else a young bystander
+    victim = np.full(hoods.size, -1, np.int64)
+    want_member = rng.random(hoods.size) < MEMBER_VICTIM_SHARE
+    if want_member.any():
+        idx = np.flatnonzero(want_member)
+        people = model.people
+        cand = draw_members(model, rng, hoods[idx])
+        same = (cand >= 0) & (people.gang[np.maximum(cand, 0)] == attacker[idx])
+        cand[same] = -1
+        victim[idx] = cand
+    missing = np.flatnonzero(victim < 0)
+    if missing.size:
+        people = model.people
+        def youth(ids: np.ndarray) -> np.ndarray:
+            return people.is_youth(ids, model.day) & people.free(ids)
+        victim[missing] = sample_in_blocks(rng, people.block_start, hoods[missing], youth)
+    ok = victim >= 0
+    kind = np.where(lethal, HOMICIDE, ASSAULT)[ok]
+    model.incidents.add(kind, hoods[ok], victim[ok], attacker[ok].astype(np.int8))
+    killed_hoods = hoods[ok & lethal]
+    np.add.at(model.hood.retaliation_memory, killed_hoods, 1.0)
+    model.tally.count("assaults", hoods[ok & ~lethal])

@@ -1,0 +1,151 @@
+"""Mutable state the processes share, grouped by who owns it. All arrays, no per-person objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "CRIME_TYPES", "HOMICIDE", "ROBBERY", "EXTORTION", "ASSAULT", "DRUG_SALE",
+    "NeighbourhoodState", "PoliceForce", "JusticeState", "TraffickingState", "Incidents", "Tally",
+]
+
+CRIME_TYPES = ("homicide", "robbery", "extortion", "assault", "drug_sale")
+HOMICIDE, ROBBERY, EXTORTION, ASSAULT, DRUG_SALE = range(5)
+
+
+@dataclass
+class NeighbourhoodState:
+    """Per-neighbourhood moods, memories and census counts (arrays of length K)."""
+
+    fear_level: np.ndarray
+    fear_shock_sum: np.ndarray
+    trust_level: np.ndarray
+    trust_shock_sum: np.ndarray
+    efficacy: np.ndarray
+    retaliation_memory: np.ndarray  # rivalry killings, decaying with the retaliation half-life
+    homicide_memory: np.ndarray  # homicides, ~1 year memory (fear)
+    reported_memory: np.ndarray  # reported crimes, ~90 days (deployment, targeting)
+    offence_memory: np.ndarray  # true offences, ~1 year (perceived certainty)
+    conviction_memory: np.ndarray  # convictions, ~1 year
+    perceived_certainty: np.ndarray  # offenders' one-year memory of the chance of conviction
+    recent: dict[str, np.ndarray]  # ~90-day memories of outcomes used to rank top-k targets
+    youth: np.ndarray  # census: people aged 12-24
+    youth_offending: np.ndarray  # census: youth weighted by how idle they are
+    enrolled: np.ndarray  # census: youth in a programme
+    resistance_scale: float = 0.0  # territorial resistance per 1,000 residents (calibrated)
+
+
+@dataclass
+class PoliceForce:
+    """Units as arrays (the PoliceUnit agents are views onto these)."""
+
+    unit_hood: np.ndarray  # int64 neighbourhood of each unit
+    unit_officers: np.ndarray  # officers in each unit now
+    unit_nominal: np.ndarray  # officers each unit is meant to have
+    unit_corrupt: np.ndarray  # share of the unit's officers who are corrupt
+    effective: np.ndarray  # honest officer-equivalents per neighbourhood this step
+    corrupt_share: np.ndarray  # officer-weighted corrupt share per neighbourhood
+    per_1000: np.ndarray  # effective officers per 1,000 residents
+    reference_per_1000: float = 1.0  # city mean at the start
+
+
+@dataclass
+class JusticeState:
+    """Pending cases and prison, as parallel arrays (tens of thousands of rows at most)."""
+
+    case_person: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    case_type: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+    case_hood: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    case_due: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    prison_person: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    prison_release: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def add_cases(self, person: np.ndarray, kind: np.ndarray, hood: np.ndarray, due: np.ndarray) -> None:
+        self.case_person = np.concatenate([self.case_person, person])
+        self.case_type = np.concatenate([self.case_type, kind.astype(np.int8)])
+        self.case_hood = np.concatenate([self.case_hood, hood])
+        self.case_due = np.concatenate([self.case_due, due])
+
+    def add_prisoners(self, person: np.ndarray, release: np.ndarray) -> None:
+        self.prison_person = np.concatenate([self.prison_person, person])
+        self.prison_release = np.concatenate([self.prison_release, release])
+
+
+@dataclass
+class TraffickingState:
+    """Traffickers' beliefs and the last day's flows."""
+
+    perceived_risk: np.ndarray  # per edge
+    route_share: np.ndarray  # per path, share of shipments
+    spill_fraction: float = 0.0  # share of a load left in the city market (calibrated)
+    kg_per_sale: float = 0.0005  # kg consumed per retail sale (calibrated)
+
+
+class Incidents:
+    """Today's crimes against people, one row each (event-sized arrays)."""
+
+    __slots__ = ("kind", "hood", "victim", "gang", "reported", "arrested", "_parts")
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[np.ndarray, ...]] = []
+        self.clear()
+
+    def clear(self) -> None:
+        self._parts = []
+        self.kind = np.zeros(0, np.int8)
+        self.hood = np.zeros(0, np.int64)
+        self.victim = np.zeros(0, np.int64)
+        self.gang = np.zeros(0, np.int8)
+        self.reported = np.zeros(0, bool)
+        self.arrested = np.zeros(0, bool)
+
+    def add(self, kind: np.ndarray | int, hood: np.ndarray, victim: np.ndarray,
+            gang: np.ndarray) -> None:
+        n = hood.size
+        if n == 0:
+            return
+        kinds = np.full(n, kind, np.int8) if np.isscalar(kind) else np.asarray(kind, np.int8)
+        self._parts.append((kinds, hood.astype(np.int64), victim.astype(np.int64), gang.astype(np.int8)))
+
+    def close(self) -> None:
+        """Join today's parts into flat arrays."""
+        if self._parts:
+            self.kind, self.hood, self.victim, self.gang = (np.concatenate(x) for x in zip(*self._parts, strict=True))
+        self.reported = np.zeros(self.kind.size, bool)
+        self.arrested = np.zeros(self.kind.size, bool)
+        self._parts = []
+
+    def __len__(self) -> int:
+        return int(self.kind.size)
+
+
+class Tally:
+    """Counts of today's events per neighbourhood, plus city-wide flows (reset every step)."""
+
+    PER_HOOD = (
+        "homicides", "homicides_reported", "robberies", "robberies_reported", "extortions",
+        "extortions_reported", "assaults", "assaults_reported", "drug_sales", "drug_sales_detected",
+        "victims", "recruits", "gang_exits", "arrests", "gang_arrests", "prosecutions",
+        "convictions", "releases", "police_contacts", "enrolments", "extortion_paid_usd", "cost_usd",
+    )
+    CITY = (
+        "contraband_inflow_kg", "seizures_kg", "guns_inflow", "guns_seized", "cash_seized_usd",
+        "shipments", "shipments_via_city",
+    )
+
+    def __init__(self, n_neighbourhoods: int) -> None:
+        self.hood = {name: np.zeros(n_neighbourhoods) for name in self.PER_HOOD}
+        self.city = dict.fromkeys(self.CITY, 0.0)
+
+    def reset(self) -> None:
+        for values in self.hood.values():
+            values.fill(0.0)
+        for name in self.city:
+            self.city[name] = 0.0
+
+    def count(self, name: str, hood: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """Add events at neighbourhoods ``hood`` (optionally weighted) to ``name``."""
+        if hood.size:
+            np.add.at(self.hood[name], hood, 1.0 if weights is None else weights)
