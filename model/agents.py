@@ -32,6 +32,8 @@ class Gang(mesa.Agent):
         self.weapons = float(weapons)
         self.drug_stock_kg = 0.0
         self.revenue_today = 0.0
+        self.seized_today = 0.0  # bulk cash seized today (must be paid to suppliers again)
+        self.income_memory = 0.0  # recent net income per day (about 90 days)
         self.supply_memory_kg = 0.0  # recent daily drug supply (for scarcity)
         self.supply_reference_kg = 0.0  # supply at baseline flows
 
@@ -57,16 +59,23 @@ class Gang(mesa.Agent):
         return float(np.clip(1.0 - self.supply_memory_kg / self.supply_reference_kg, 0.0, 1.0))
 
     def settle_accounts(self) -> None:
-        """Pay members, send bulk cash abroad, buy what guns are on offer."""
+        """Take in the day's revenue, pay members, send bulk cash abroad."""
         m = self.model
         dt = m.dt_years
-        gangs = m.scenario.gangs
         exported = m.scenario.trafficking.cash_export_share * self.revenue_today
-        self.cash += self.revenue_today - exported - gangs.upkeep_usd_per_member_year * self.members * dt
+        net = self.revenue_today - exported - self.seized_today
+        self.cash = max(self.cash + net - m.cal.upkeep_per_member_year * self.members * dt, 0.0)
+        f = m.memory_decay["recent"]
+        self.income_memory = f * self.income_memory + (1.0 - f) * net
         m.cash_outflow_usd[self.gang_id] = exported
-        self.cash = max(self.cash, 0.0)
         self.weapons *= 1.0 - m.cal.gun_attrition * dt  # guns lost, broken, seized in passing
         self.revenue_today = 0.0
+        self.seized_today = 0.0
+
+    @property
+    def income_per_member(self) -> float:
+        """Recent daily net income per free member: what gang life pays."""
+        return self.income_memory / max(self.members, 1)
 
 
 class PoliceUnit(CellAgent):

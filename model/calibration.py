@@ -39,9 +39,12 @@ class Calibration:
     drug_scale: float = 0.0
     stock_reference_kg: np.ndarray = field(default_factory=lambda: np.zeros(0))
     certainty_reference: float = 0.0
+    rivalry_kills: np.ndarray = field(default_factory=lambda: np.zeros(0))
     certainty_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
     crime_mix: np.ndarray = field(default_factory=lambda: np.zeros(5))
     gun_attrition: float = 0.1
+    upkeep_per_member_year: float = 0.0
+    income_reference: np.ndarray = field(default_factory=lambda: np.zeros(0))
     homicide_reference: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
@@ -49,7 +52,7 @@ class Calibration:
         out.update(escalation=self.escalation, extortion_killing=self.extortion_killing,
                    rivalry_scale=self.rivalry_scale, recruitment_per_year=self.recruitment_per_year,
                    drug_scale=self.drug_scale, certainty_reference=self.certainty_reference,
-                   gun_attrition=self.gun_attrition)
+                   gun_attrition=self.gun_attrition, upkeep_per_member_year=self.upkeep_per_member_year)
         return {k: float(v) for k, v in out.items()}
 
 
@@ -75,8 +78,28 @@ def calibrate(model: SecurityModel, rng: np.random.Generator) -> None:
     model.set_references()
     expected, homicides = _calibrate_rates(model)
     _calibrate_certainty(model, expected, homicides)
+    _calibrate_upkeep(model, expected)
     _calibrate_recruitment(model, expected, homicides)
     _calibrate_guns(model)
+
+
+def _calibrate_upkeep(model: SecurityModel, expected: dict[int, np.ndarray]) -> None:
+    """What a member costs a year: gangs spend what they keep, so their cash starts stationary."""
+    sc = model.scenario
+    members = float(model.gang_members.sum())
+    if members <= 0:
+        return
+    per_year = model.steps_per_year
+    extortion = float(expected[EXTORTION].sum()) * per_year * sc.gangs.extortion_payment_usd
+    drugs = sc.crime.drug_sale_rate * model.people.size / 1e5 * sc.gangs.drug_margin_usd
+    kept = (extortion + drugs) * (1.0 - sc.trafficking.cash_export_share)
+    model.cal.upkeep_per_member_year = kept / members
+    # each gang's recent net income starts at its expected share (by territory)
+    territory = model.control @ model.world.residents.astype(float)
+    share = territory / max(territory.sum(), 1e-12)
+    for gang in model.gang_list:
+        gang.income_memory = kept / per_year * share[gang.gang_id]
+    model.cal.income_reference = np.array([g.income_per_member for g in model.gang_list])
 
 
 def _calibrate_rates(model: SecurityModel) -> tuple[dict[int, np.ndarray], np.ndarray]:
@@ -106,20 +129,23 @@ def _calibrate_rates(model: SecurityModel) -> tuple[dict[int, np.ndarray], np.nd
     cal.escalation = _ratio(sc.crime.escalation_share * homicides, violent.sum())
     extortion_share = 1.0 - sc.crime.rivalry_share - sc.crime.escalation_share
     cal.extortion_killing = _ratio(extortion_share * homicides, (expected[EXTORTION] * lethality).sum())
+    rivalry_kills = np.zeros(model.world.n_neighbourhoods)
     if model.control.shape[0] >= 2:
+        # Hawkes steady state per neighbourhood: each killing brings `retaliation` attacks, each
+        # lethal with ATTACK_LETHALITY * lethality, so killings branch with ratio b and total
+        # killings are structural / (1 - b). Scale the structural rate to hit the target.
         cal.rivalry_scale = 1.0
         model.hood.retaliation_memory = np.zeros(model.world.n_neighbourhoods)
-        base = rivalry.attack_rate(model)  # retaliation memory is still empty here
-        kills = (base * rivalry.ATTACK_LETHALITY * lethality).sum()
-        rivalry_kills = sc.crime.rivalry_share * homicides * (1.0 - sc.gangs.retaliation)
-        cal.rivalry_scale = _ratio(rivalry_kills, kills)
-        # start retaliation memory at its steady state: killings per step times mean memory length
-        per_hood = base * cal.rivalry_scale * rivalry.ATTACK_LETHALITY * lethality / (1.0 - sc.gangs.retaliation)
-        decay_rate = np.log(2.0) / sc.gangs.retaliation_days * model.step_days
-        model.hood.retaliation_memory = per_hood / decay_rate
+        attacks = rivalry.attack_rate(model)  # structural only: the memory is empty here
+        kill_p = rivalry.ATTACK_LETHALITY * lethality
+        branching = np.clip(sc.gangs.retaliation * kill_p, 0.0, 0.95)
+        per_unit = attacks * kill_p / (1.0 - branching)
+        cal.rivalry_scale = _ratio(sc.crime.rivalry_share * homicides, per_unit.sum())
+        rivalry_kills = per_unit * cal.rivalry_scale
+        model.hood.retaliation_memory = rivalry_kills * model.memory_steps["retaliation"]
+    cal.rivalry_kills = rivalry_kills
     hood_homicides = violent * cal.escalation + expected[EXTORTION] * lethality * cal.extortion_killing
-    if model.control.shape[0] >= 2:
-        hood_homicides = hood_homicides + model.hood.retaliation_memory * np.log(2.0) / sc.gangs.retaliation_days * model.step_days
+    hood_homicides = hood_homicides + rivalry_kills
     cal.homicide_reference = float(sc.crime.homicide_rate)
     model.hood.homicide_memory = hood_homicides * model.memory_steps["homicides"]
 
@@ -295,7 +321,13 @@ def _calibrate_recruitment(model: SecurityModel, expected: dict[int, np.ndarray]
     ids = np.flatnonzero((people.gang >= 0) & people.free(np.arange(people.size)))
     older = float((people.age(ids, 0) > 30).mean()) if ids.size else 0.0
     exits = sc.gangs.exit_per_year * active * (1.0 + older)
-    deaths = sc.crime.homicide_rate * people.size / 1e5 * sc.crime.rivalry_share * MEMBER_VICTIM_SHARE
+    # members killed in rivalry: a victim drawn among the neighbourhood's members is a rival
+    # with the chance that the attacker's gang is not theirs
+    members = model.gang_members.astype(float)
+    total = members.sum(axis=0)
+    control = model.control / np.maximum(model.control.sum(axis=0), 1e-12)
+    same = np.divide((control * members).sum(axis=0), total, out=np.ones_like(total), where=total > 0)
+    deaths = float((model.cal.rivalry_kills * MEMBER_VICTIM_SHARE * (1.0 - same)).sum()) * model.steps_per_year
     losses = exits + deaths + QUIT_ON_RELEASE * member_arrests
     model.cal.recruitment_per_year = 1.0
     area = recruitment.area_hazard(model)

@@ -288,12 +288,12 @@ class SecurityModel(mesa.Model):
         return np.clip(ratio, 0.2, 5.0) ** -self.scenario.justice.deterrence
 
     def gang_pull(self) -> np.ndarray:
-        """Pull of gang life here: money per member of the gangs present, relative to the start."""
+        """Pull of gang life here: net income per member of the gangs present, relative to the start."""
         if not self.gang_list:
             return np.zeros(self.world.n_neighbourhoods)
-        per_member = np.array([g.cash / max(g.members, 1) for g in self.gang_list])
-        ratio = np.divide(per_member, self._cash_reference, out=np.ones_like(per_member),
-                          where=np.asarray(self._cash_reference) > 0)
+        per_member = np.array([g.income_per_member for g in self.gang_list])
+        reference = self.cal.income_reference
+        ratio = np.divide(per_member, reference, out=np.ones_like(per_member), where=reference > 0)
         pull = np.sqrt(np.clip(ratio, 0.25, 4.0))
         weight = self.control.sum(axis=0)
         return np.divide(pull @ self.control, weight, out=np.ones_like(weight), where=weight > 0)
@@ -374,7 +374,6 @@ class SecurityModel(mesa.Model):
         self.gang_list: list[Gang] = []
         self._gun_reference = 1.0
         if g_count == 0:
-            self._cash_reference = 1.0
             self._presence_reference = np.zeros(k)
             return
         pos = self.world.position
@@ -401,11 +400,10 @@ class SecurityModel(mesa.Model):
             people.gang[ids] = g
             np.add.at(self.gang_members, (g, people.home[ids]), 1)
         wpm = sc.gangs.weapons_per_member
-        cash0 = sc.gangs.upkeep_usd_per_member_year * 0.5  # half a year of upkeep in hand
+        cash0 = 500.0  # cash in hand per member at the start (only ratios to it matter)
         for g in range(g_count):
             members = int(self.gang_members[g].sum())
             self.gang_list.append(Gang(self, g, cash=cash0 * members, weapons=wpm * members))
-        self._cash_reference = cash0
         # territory at its equilibrium with the neighbourhoods' resistance, scaled so that
         # gangs hold about half of the city (resident-weighted) at the start
         s = economy.strength(self)
@@ -432,9 +430,6 @@ class SecurityModel(mesa.Model):
         self._gun_reference = 1.0
         n = self.world.residents.astype(float)
         self._gun_reference = float((self.gun_factor() * n).sum() / n.sum()) or 1.0
-        per_member = np.array([g.cash / max(g.members, 1) for g in self.gang_list])
-        self._cash_reference = 1.0
-        self._cash_reference = per_member
 
     def _build_police(self, rng: np.random.Generator) -> None:
         sc = self.scenario.police

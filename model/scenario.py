@@ -95,7 +95,6 @@ class Gangs(Section):
         60.0, ge=0, description="mean payment per extortion (figures.md s4: ES ~$400M a year)"
     )
     drug_margin_usd: float = Field(8.0, ge=0, description="gang margin per retail drug sale")
-    upkeep_usd_per_member_year: float = Field(900.0, ge=0, description="what a member costs a year")
     weapons_per_member: float = Field(0.6, ge=0, le=5, description="initial firearms per member")
     expansion_rate: float = Field(0.02, ge=0, le=1, description="daily speed of territorial change")
     scarcity_violence: float = Field(

@@ -46,9 +46,9 @@ def attack_rate(model: SecurityModel) -> np.ndarray:
         model.cal.rivalry_scale * contest(model) * members * model.gun_factor()
         * scarcity_pressure(model) * model.levers.violence * model.dt_years
     )
-    g = model.scenario.gangs
-    decay_rate = np.log(2.0) / g.retaliation_days * model.step_days
-    retaliation = g.retaliation * decay_rate * model.hood.retaliation_memory * model.levers.violence
+    # each past killing brings `retaliation` attacks in expectation, spread with the memory's decay
+    spread = 1.0 - model.memory_decay["retaliation"]
+    retaliation = model.scenario.gangs.retaliation * spread * model.hood.retaliation_memory * model.levers.violence
     return structural + retaliation
 
 

@@ -89,6 +89,6 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         out = model.cash_outflow_usd[gang.gang_id]
         if out > 0:
             seized = out * float(rng.binomial(20, p_city)) / 20.0  # cash moves in ~20 loads a day
-            gang.cash = max(gang.cash - seized, 0.0)  # suppliers must be paid again
+            gang.seized_today += seized  # suppliers must be paid again
             tally["cash_seized_usd"] += seized
             model.cash_outflow_usd[gang.gang_id] = 0.0
