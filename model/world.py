@@ -57,9 +57,12 @@ class World:
     adjacency: sp.csr_matrix  # row-normalised (each row sums to 1, or 0 for isolated nodes)
     network: TraffickingNetwork
     block_start: np.ndarray = field(init=False)
+    _spread_matrix: sp.csr_matrix = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.block_start = np.concatenate([[0], np.cumsum(self.residents)]).astype(np.int64)
+        # spread() runs many times a step: transpose once (the same sums in the same order)
+        self._spread_matrix = self.adjacency.T.tocsr()
 
     @property
     def n_neighbourhoods(self) -> int:
@@ -71,7 +74,7 @@ class World:
 
     def spread(self, values: np.ndarray) -> np.ndarray:
         """Distribute per-neighbourhood amounts to neighbours in proportion to adjacency."""
-        return self.adjacency.T @ values
+        return self._spread_matrix @ values
 
 
 def _layout(k: int, layout: str, rng: np.random.Generator) -> tuple[np.ndarray, nx.Graph]:
