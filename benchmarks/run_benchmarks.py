@@ -1,0 +1,489 @@
+"""Speed and memory of the Safe Streets model, against Mesa's Epstein civil violence example.
+
+Run from the repository root (a few minutes on a 2-core machine):
+
+    python benchmarks/run_benchmarks.py            # everything; writes benchmarks/RESULTS.md
+    python benchmarks/run_benchmarks.py --quick    # smaller sizes, no batch comparison (a smoke run)
+
+What it measures, all in one run on one machine so the ratios are fair:
+
+* the full model (``scenarios/carsi_package.yaml``, every programme on) at 10,000, 100,000 and
+  1,000,000 residents for one simulated year of daily steps: construction time, stepping time,
+  agent-steps per second (residents x steps / stepping seconds), model state in bytes per resident
+  (``people.nbytes()`` plus every neighbourhood, police, gang, justice and lever array) and the
+  peak RSS of a fresh subprocess per size, pinned to one core with one BLAS thread;
+* Mesa's own Epstein civil violence example (shipped in the ``mesa`` package) with about 10,000
+  agents, in a fresh subprocess on the same core, and the ratio of agent-steps per second;
+* cost scaling: doubling residents at fixed neighbourhoods, and doubling neighbourhoods at fixed
+  residents;
+* a batch comparison of ``baseline.yaml`` and ``carsi_package.yaml`` with 20 replications each on
+  both cores (``safestreets compare`` when it exists, and a 2-process pool of ``model.api.run``);
+* a pyinstrument profile of the 1,000,000-resident run (``profile_1m.txt`` and ``.html``).
+
+Speed lives here only; the test suite has no timed assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import fields, is_dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SCENARIOS = ROOT / "scenarios"
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+# targets of issue 5, on a 2-core machine
+TARGET_SECONDS_1M_YEAR = 20.0
+TARGET_BYTES_PER_RESIDENT = 200.0
+TARGET_MESA_RATIO = 1000.0
+TARGET_COMPARE_SECONDS = 180.0
+
+# Epstein civil violence at its default densities (0.7 citizens, 0.074 cops): 114 x 114 cells
+# hold about 10,000 agents
+EPSTEIN_SIDE = 114
+
+
+# ------------------------------------------------------------------------------------ workers
+def _rss_now_mb() -> float:
+    """Resident set size of this process now, in MB (Linux /proc)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KB on Linux
+
+
+def _array_bytes(obj: Any) -> int:
+    """Bytes of every numpy array held by a dataclass, a dict or a plain object (one level)."""
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes)
+    if isinstance(obj, dict):
+        return sum(_array_bytes(v) for v in obj.values())
+    if is_dataclass(obj):
+        return sum(_array_bytes(getattr(obj, f.name)) for f in fields(obj))
+    values = getattr(obj, "__dict__", None)
+    if values is None and hasattr(obj, "__slots__"):
+        values = {name: getattr(obj, name, None) for name in obj.__slots__}
+    if isinstance(values, dict):
+        return sum(int(v.nbytes) for v in values.values() if isinstance(v, np.ndarray))
+    return 0
+
+
+def state_bytes(model: Any) -> dict[str, int]:
+    """Model state by owner, in bytes: people, neighbourhoods (and police, gangs, levers), justice.
+
+    Outputs (the recorder's preallocated tables) are counted apart: they grow with steps and
+    outcomes, not with residents.
+    """
+    people = model.people.nbytes() + int(model.people.block_start.nbytes)
+    hood = sum(_array_bytes(x) for x in (model.hood, model.levers, model.police, model.tally, model.incidents))
+    hood += int(model.gang_members.nbytes + model.control.nbytes)
+    world = model.world
+    hood += sum(int(a.nbytes) for a in (world.residents, world.position, world.disadvantage,
+                                          world.collective_efficacy, world.commerce, world.block_start))
+    hood += int(world.adjacency.data.nbytes + world.adjacency.indices.nbytes + world.adjacency.indptr.nbytes)
+    justice = _array_bytes(model.justice)
+    programmes = sum(_array_bytes(getattr(p, "__pydantic_private__", None) or {}) for p in model.programmes)
+    outputs = int(model.recorder.city.nbytes + model.recorder.hood_sum.nbytes + model.recorder.hood_steps.nbytes)
+    return {"people": people, "neighbourhoods": hood, "justice": justice, "programmes": programmes,
+            "state": people + hood + justice + programmes, "outputs": outputs}
+
+
+def _pin_one_core() -> int | None:
+    """Run on a single CPU (the first this process may use); returns it, or None if not possible."""
+    try:
+        cpu = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})
+        return cpu
+    except (AttributeError, OSError):
+        return None
+
+
+def worker_model(residents: int, steps: int, neighbourhoods: int | None, scenario: str,
+                 profile: Path | None) -> dict[str, Any]:
+    """Build and run the model once in this (fresh) process; time, memory and state size."""
+    cpu = _pin_one_core()
+    rss_start = _rss_now_mb()
+    from model.metrics import CITY_OUTCOMES
+    from model.model import SecurityModel
+    from model.scenario import load_scenario
+
+    overrides = [f"city.residents={residents}"]
+    if neighbourhoods:
+        overrides.append(f"city.neighbourhoods={neighbourhoods}")
+    sc = load_scenario(SCENARIOS / scenario, overrides=overrides)
+    sc = sc.model_copy(update={"years": steps / sc.steps_per_year})
+    rss_imported = _rss_now_mb()
+    profiler = None
+    if profile is not None:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.001)
+        profiler.start()
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    model = SecurityModel(sc, seed=0)
+    t1 = time.perf_counter()
+    c1 = time.process_time()
+    for _ in range(steps):
+        model.step()
+    t2 = time.perf_counter()
+    c2 = time.process_time()
+    if profiler is not None:
+        profiler.stop()
+        profile.with_suffix(".txt").write_text(
+            profiler.output_text(unicode=False, color=False, show_all=False), encoding="utf-8")
+        profile.with_suffix(".html").write_text(profiler.output_html(), encoding="utf-8")
+    sizes = state_bytes(model)
+    return {
+        "kind": "model", "scenario": scenario, "residents": residents, "steps": steps,
+        "neighbourhoods": int(model.world.n_neighbourhoods), "cpu": cpu,
+        "build_s": t1 - t0, "step_s": t2 - t1, "build_cpu_s": c1 - c0, "step_cpu_s": c2 - c1,
+        "agent_steps_per_s": residents * steps / (t2 - t1),
+        "seconds_per_year": (t2 - t1) / steps * sc.steps_per_year,
+        "bytes": sizes, "bytes_per_resident": sizes["state"] / residents,
+        "people_bytes_per_resident": sizes["people"] / residents,
+        "rss_start_mb": rss_start, "rss_imported_mb": rss_imported, "peak_rss_mb": _peak_rss_mb(),
+        "crimes": float(np.nansum(model.recorder.city[:steps, CITY_OUTCOMES.index("crimes")])),
+        "profiled": profile is not None,
+    }
+
+
+def worker_epstein(side: int, steps: int) -> dict[str, Any]:
+    """Mesa's Epstein civil violence example, as shipped, on a side x side torus."""
+    cpu = _pin_one_core()
+    from mesa.examples.advanced.epstein_civil_violence.model import EpsteinCivilViolence
+
+    t0 = time.perf_counter()
+    model = EpsteinCivilViolence(width=side, height=side, seed=0)
+    t1 = time.perf_counter()
+    agents = len(model.agents)
+    for _ in range(steps):
+        model.step()
+    t2 = time.perf_counter()
+    return {
+        "kind": "epstein", "side": side, "agents": agents, "steps": steps, "cpu": cpu,
+        "build_s": t1 - t0, "step_s": t2 - t1, "agent_steps_per_s": agents * steps / (t2 - t1),
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _subprocess(args: list[str], timeout: float = 600.0) -> dict[str, Any]:
+    """Run a worker in a fresh interpreter (one BLAS thread) and read its JSON answer."""
+    env = {**os.environ, **ONE_THREAD}
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", *args]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"worker {args} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_model(residents: int, steps: int = 365, neighbourhoods: int | None = None,
+              scenario: str = "carsi_package.yaml", profile: Path | None = None,
+              repeats: int = 1) -> dict[str, Any]:
+    """The fastest of ``repeats`` fresh-process runs (other work on a shared machine only slows a run)."""
+    args = ["model", "--residents", str(residents), "--steps", str(steps), "--scenario", scenario]
+    if neighbourhoods:
+        args += ["--neighbourhoods", str(neighbourhoods)]
+    if profile is not None:
+        args += ["--profile", str(profile)]
+    runs = [_subprocess(args) for _ in range(max(repeats, 1))]
+    best = min(runs, key=lambda r: r["step_s"])
+    best["build_s"] = min(r["build_s"] for r in runs)
+    best["repeats"] = len(runs)
+    best["step_s_all"] = [r["step_s"] for r in runs]
+    return best
+
+
+def run_epstein(side: int, steps: int) -> dict[str, Any]:
+    return _subprocess(["epstein", "--side", str(side), "--steps", str(steps)])
+
+
+# ------------------------------------------------------------------------------ batch comparison
+def _one_run(job: tuple[str, int, float]) -> float:
+    """One replication through the public API (no files written); returns its wall time."""
+    from model.api import run
+
+    name, seed, years = job
+    t0 = time.perf_counter()
+    run(SCENARIOS / name, seed=seed, years=years)
+    return time.perf_counter() - t0
+
+
+def compare_with_pool(replications: int, years: float | None) -> dict[str, Any]:
+    """baseline vs carsi_package, ``replications`` seeds each, in a 2-process pool of ``model.api.run``."""
+    from model.scenario import load_scenario
+
+    horizon = years if years is not None else load_scenario(SCENARIOS / "baseline.yaml").years
+    jobs = [(name, seed, horizon) for seed in range(replications)
+            for name in ("baseline.yaml", "carsi_package.yaml")]
+    env_backup = {k: os.environ.get(k) for k in ONE_THREAD}
+    os.environ.update(ONE_THREAD)
+    try:
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            per_run = list(pool.map(_one_run, jobs))
+        wall = time.perf_counter() - t0
+    finally:
+        for k, v in env_backup.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return {"how": "ProcessPoolExecutor(2) x model.api.run", "runs": len(jobs), "years": horizon,
+            "wall_s": wall, "mean_run_s": float(np.mean(per_run)), "workers": 2}
+
+
+def compare_with_cli(replications: int) -> dict[str, Any] | None:
+    """``safestreets compare`` on both cores, if the command exists; None otherwise."""
+    exe = shutil.which("safestreets") or str(Path(sys.executable).with_name("safestreets"))
+    probe = subprocess.run([exe, "compare", "--help"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        return None
+    out_dir = ROOT / "results" / "_benchmark_compare"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    cmd = [exe, "compare", str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "carsi_package.yaml"),
+           "--replications", str(replications), "--workers", "2", "--out", str(out_dir)]
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False,
+                          env={**os.environ, **ONE_THREAD})
+    wall = time.perf_counter() - t0
+    shutil.rmtree(out_dir, ignore_errors=True)
+    if done.returncode != 0:
+        return {"how": " ".join(cmd[1:]), "error": (done.stderr or done.stdout).strip().splitlines()[-1:]}
+    return {"how": "safestreets compare (2 workers)", "runs": 2 * replications, "wall_s": wall}
+
+
+# ------------------------------------------------------------------------------------ report
+def machine() -> dict[str, str]:
+    """CPU model, cores, memory, Python and package versions, git commit, date."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
+    except OSError:
+        pass
+    versions = {"python": platform.python_version()}
+    for name in ("safestreets", "mesa", "numpy", "scipy", "pandas", "networkx", "pyinstrument"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=False).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "model"],
+                           capture_output=True, text=True, check=False).stdout.strip()
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": mem, "os": platform.platform(),
+            "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
+            "commit": commit + (" (model/ has uncommitted changes)" if dirty else ""),
+            "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")}
+
+
+def _ok(flag: bool) -> str:
+    return "met" if flag else "**not met**"
+
+
+def write_report(path: Path, info: dict[str, str], sizes: list[dict], epstein: dict, scaling: dict,
+                 compare: list[dict], profile: Path | None, total_s: float) -> str:
+    lines = ["# Benchmarks", "",
+             "Written by `python benchmarks/run_benchmarks.py` (do not edit by hand). Every number below",
+             "comes from one run on the machine described; each model size and the Mesa example ran in a",
+             "fresh subprocess pinned to one core with one BLAS thread; each model row is the fastest of",
+             "`--repeats` such runs.", "",
+             "## Machine", "",
+             f"- CPU: {info['cpu']} ({info['cores']} cores), memory {info['memory']}",
+             f"- OS: {info['os']}",
+             f"- Versions: {info['versions']}",
+             f"- Git commit: {info['commit']}",
+             f"- Date: {info['date']}; whole benchmark run {total_s:.0f} s",
+             f"- Load average (1, 5, 15 min; other work shares this machine): {info['load']}", "",
+             "## The full model (carsi_package.yaml, all programmes on, daily steps)", "",
+             "| residents | neighbourhoods | steps | build s | stepping s | s per simulated year | "
+             "agent-steps/s | state bytes/resident | of which people | peak RSS MB | RSS growth MB |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in sizes:
+        lines.append(
+            f"| {r['residents']:,} | {r['neighbourhoods']} | {r['steps']} | {r['build_s']:.2f} | {r['step_s']:.2f} "
+            f"| {r['seconds_per_year']:.2f} | {r['agent_steps_per_s']:.3g} | {r['bytes_per_resident']:.1f} "
+            f"| {r['people_bytes_per_resident']:.1f} | {r['peak_rss_mb']:.0f} "
+            f"| {r['peak_rss_mb'] - r['rss_imported_mb']:.0f} |")
+    lines += ["",
+              "State is `model.people.nbytes()` plus every neighbourhood, police, gang, lever, justice and",
+              "programme array; the recorder's output tables are not state (they grow with steps, not people).",
+              "RSS growth is peak RSS minus RSS after the imports (Python, numpy, Mesa, pandas: the rest).", ""]
+    mesa_rate = epstein["agent_steps_per_s"]
+    lines += ["## Against Mesa's Epstein civil violence example", "",
+              f"`mesa.examples.advanced.epstein_civil_violence.model.EpsteinCivilViolence` on a {epstein['side']} x "
+              f"{epstein['side']} torus at its default densities: {epstein['agents']:,} agents, "
+              f"{epstein['steps']} steps in {epstein['step_s']:.2f} s = **{mesa_rate:,.0f} agent-steps/s**.", "",
+              "| model | agent-steps/s | ratio to Mesa Epstein |", "|---|---:|---:|"]
+    for r in sizes:
+        lines.append(f"| Safe Streets, {r['residents']:,} residents | {r['agent_steps_per_s']:.3g} "
+                     f"| {r['agent_steps_per_s'] / mesa_rate:,.0f} |")
+    lines += [""]
+    lines += ["## Cost scaling", "",
+              "Stepping time for one simulated year (365 steps), carsi_package.yaml, one core.", "",
+              "| residents | neighbourhoods | stepping s | ratio to the row above |", "|---:|---:|---:|---:|"]
+    for group in ("residents", "neighbourhoods"):
+        prev = None
+        for r in scaling[group]:
+            ratio = f"{r['step_s'] / prev:.2f}" if prev else ""
+            lines.append(f"| {r['residents']:,} | {r['neighbourhoods']} | {r['step_s']:.2f} | {ratio} |")
+            prev = r["step_s"]
+        lines.append("| | | | |")
+    lines.pop()
+    res_ratios = [b["step_s"] / a["step_s"] for a, b in itertools.pairwise(scaling["residents"])]
+    hood_ratios = [b["step_s"] / a["step_s"] for a, b in itertools.pairwise(scaling["neighbourhoods"])]
+    lines += ["", f"Doubling residents at fixed neighbourhoods multiplies stepping time by "
+              f"{', '.join(f'{x:.2f}' for x in res_ratios)}; doubling neighbourhoods at fixed residents by "
+              f"{', '.join(f'{x:.2f}' for x in hood_ratios)}.", ""]
+    lines += ["## Batch comparison: baseline.yaml vs carsi_package.yaml, 20 replications each", ""]
+    if compare:
+        lines += ["| how | runs | wall s | mean s per run |", "|---|---:|---:|---:|"]
+        for c in compare:
+            if "error" in c:
+                lines.append(f"| {c['how']} | failed: {' '.join(c['error'])} | | |")
+            else:
+                mean = f"{c['mean_run_s']:.2f}" if "mean_run_s" in c else ""
+                lines.append(f"| {c['how']} | {c['runs']} | {c['wall_s']:.1f} | {mean} |")
+        if not any(c["how"].startswith("safestreets compare") for c in compare):
+            lines += ["", "`safestreets compare` did not exist when this ran; the pool of `model.api.run` "
+                      "stands in (default scenarios: 100,000 residents, 3 years)."]
+    else:
+        lines.append("Not run (`--quick` or `--skip-compare`).")
+    lines += [""]
+    big = max(sizes, key=lambda r: r["residents"])
+    per_res = max(r["bytes_per_resident"] for r in sizes if r["residents"] >= 100_000) if any(
+        r["residents"] >= 100_000 for r in sizes) else big["bytes_per_resident"]
+    ratio = big["agent_steps_per_s"] / mesa_rate
+    lines += ["## Targets (issue 5)", "", "| target | measured | |", "|---|---|---|"]
+    if big["residents"] >= 1_000_000:
+        year = big["seconds_per_year"]
+        lines.append(f"| 1,000,000 residents, 365 daily steps, one core: <= {TARGET_SECONDS_1M_YEAR:.0f} s | "
+                     f"{year:.2f} s stepping + {big['build_s']:.2f} s build | "
+                     f"{_ok(year + big['build_s'] <= TARGET_SECONDS_1M_YEAR)} |")
+    lines.append(f"| model state <= {TARGET_BYTES_PER_RESIDENT:.0f} bytes per resident | "
+                 f"{per_res:.1f} bytes (at >= 100,000 residents) | {_ok(per_res <= TARGET_BYTES_PER_RESIDENT)} |")
+    lines.append(f"| >= {TARGET_MESA_RATIO:,.0f} x Mesa Epstein agent-steps/s | {ratio:,.0f} x "
+                 f"(at {big['residents']:,} residents) | {_ok(ratio >= TARGET_MESA_RATIO)} |")
+    for c in compare:
+        if "wall_s" in c:
+            lines.append(f"| 40-run comparison on both cores <= {TARGET_COMPARE_SECONDS:.0f} s ({c['how']}) | "
+                         f"{c['wall_s']:.1f} s | {_ok(c['wall_s'] <= TARGET_COMPARE_SECONDS)} |")
+    if scaling["residents"]:
+        lines.append(f"| doubling residents at most doubles run time | x{max(res_ratios):.2f} at worst | "
+                     f"{_ok(max(res_ratios) <= 2.0)} |")
+    if scaling["neighbourhoods"]:
+        lines.append(f"| doubling neighbourhoods costs much less than doubling | x{max(hood_ratios):.2f} at worst | "
+                     f"{_ok(max(hood_ratios) <= 1.5)} |")
+    lines += [""]
+    if profile is not None:
+        lines += ["## Profile", "",
+                  f"pyinstrument profile of the {big['residents']:,}-resident year (construction and stepping): "
+                  f"[{profile.with_suffix('.txt').name}]({profile.with_suffix('.txt').name}) and "
+                  f"[{profile.with_suffix('.html').name}]({profile.with_suffix('.html').name}).", ""]
+    text = "\n".join(lines)
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+# ------------------------------------------------------------------------------------ main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Safe Streets speed and memory benchmarks.")
+    parser.add_argument("--worker", choices=("model", "epstein"), help=argparse.SUPPRESS)
+    parser.add_argument("--residents", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--neighbourhoods", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--scenario", default="carsi_package.yaml", help=argparse.SUPPRESS)
+    parser.add_argument("--side", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--profile", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, default=365, help="steps per model run (default one year)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, no batch comparison")
+    parser.add_argument("--skip-compare", action="store_true", help="leave out the 40-run comparison")
+    parser.add_argument("--repeats", type=int, default=2, help="fresh runs per model size; the fastest counts")
+    parser.add_argument("--epstein-steps", type=int, default=5, help="steps of the Mesa example")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md", help="Markdown report")
+    args = parser.parse_args(argv)
+
+    if args.worker == "model":
+        print(json.dumps(worker_model(args.residents, args.steps, args.neighbourhoods, args.scenario, args.profile)))
+        return 0
+    if args.worker == "epstein":
+        print(json.dumps(worker_epstein(args.side, args.steps)))
+        return 0
+
+    start = time.perf_counter()
+    info = machine()
+    quick = args.quick
+    sizes_to_run = (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)
+    profile = None if quick else HERE / "profile_1m.txt"
+    repeats = 1 if quick else args.repeats
+    if profile is not None:  # profiled apart: the profiler slows the run it watches
+        run_model(1_000_000, args.steps, profile=profile)
+    sizes = []
+    for n in sizes_to_run:
+        r = run_model(n, args.steps, repeats=repeats)
+        sizes.append(r)
+        print(f"model {n:>9,} residents: build {r['build_s']:.2f} s, {args.steps} steps {r['step_s']:.2f} s, "
+              f"{r['agent_steps_per_s']:.3g} agent-steps/s, {r['bytes_per_resident']:.1f} B/resident, "
+              f"peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)
+    epstein = run_epstein(40 if quick else EPSTEIN_SIDE, 2 if quick else args.epstein_steps)
+    print(f"mesa epstein {epstein['agents']:,} agents: {epstein['agent_steps_per_s']:,.0f} agent-steps/s", flush=True)
+
+    top = 200_000 if quick else 1_000_000
+    scaling: dict[str, list[dict]] = {"residents": [], "neighbourhoods": []}
+    for n in (top // 4, top // 2, top):
+        scaling["residents"].append(run_model(n, args.steps, neighbourhoods=60, repeats=repeats))
+    for k in (100, 200, 400, 800):
+        scaling["neighbourhoods"].append(run_model(top, args.steps, neighbourhoods=k, repeats=repeats))
+    for group, rows in scaling.items():
+        print(f"scaling by {group}: " + ", ".join(
+            f"{r['residents']:,}/{r['neighbourhoods']} -> {r['step_s']:.2f} s" for r in rows), flush=True)
+
+    compare: list[dict] = []
+    if not (quick or args.skip_compare):
+        cli = compare_with_cli(20)
+        if cli is not None:
+            compare.append(cli)
+        compare.append(compare_with_pool(20, None))
+        for c in compare:
+            print(f"compare ({c['how']}): {c.get('wall_s', float('nan')):.1f} s", flush=True)
+
+    info["load"] = f"{info['load']} at the start, {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end"
+    write_report(args.out, info, sizes, epstein, scaling, compare, profile, time.perf_counter() - start)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
