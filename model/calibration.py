@@ -204,13 +204,15 @@ def _calibrate_spill(model: SecurityModel, spill_per_step: float) -> None:
     shares = trafficking.route_shares(model)
     p = trafficking.seizure_probabilities(model)
     reach = np.array([(1 - p[e[0]]) * (1 - p[e[1]]) for e in net.path_edges])
-    city = net.city_crossing[net.crossing_of_path]
+    weight = np.where(net.city_crossing[net.crossing_of_path], 1.0, tr.other_crossing_supply)
     kg_per_step = tr.transit_tonnes_per_year * 1000.0 * model.dt_years
-    at_city = kg_per_step * float((shares * reach * city).sum())
+    at_city = kg_per_step * float((shares * reach * weight).sum())
     model.traffic.spill_fraction = float(np.clip(spill_per_step / max(at_city, 1e-12), 0.0, 0.5))
 
 
-def _annual_arrests(model: SecurityModel, expected: dict[int, np.ndarray], homicides: np.ndarray) -> dict[str, np.ndarray]:
+def _annual_arrests(
+    model: SecurityModel, expected: dict[int, np.ndarray], homicides: np.ndarray
+) -> dict[str, np.ndarray]:
     """Expected arrests a year per neighbourhood, by kind, at the starting state."""
     from model.processes import crime, enforcement
 
@@ -222,7 +224,8 @@ def _annual_arrests(model: SecurityModel, expected: dict[int, np.ndarray], homic
     corrupt = model.police.corrupt_share
     members = model.gang_members.sum(axis=0).astype(float)
     off = crime.offenders(model)
-    gang_share = np.divide(crime.MEMBER_WEIGHT * members, off[ROBBERY], out=np.zeros_like(members), where=off[ROBBERY] > 0)
+    gang_share = np.divide(crime.MEMBER_WEIGHT * members, off[ROBBERY], out=np.zeros_like(members),
+                           where=off[ROBBERY] > 0)
     out: dict[str, np.ndarray] = {}
     for c, name in ((ROBBERY, "robbery"), (ASSAULT, "assault"), (EXTORTION, "extortion")):
         share = np.ones_like(members) if c == EXTORTION else gang_share

@@ -170,19 +170,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fmt(value: float, kind: str) -> str:
+    if value != value:  # NaN
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 100 or kind == "count" else f"{value:.3f}"
+
+
 def format_summary(summary) -> str:  # noqa: ANN001 - a pandas DataFrame
     """A readable table of the main outcomes by year."""
     rows = summary.set_index("outcome").loc[list(SUMMARY_ROWS)]
     years = [c for c in summary.columns if c.startswith("year_")]
-    header = f"{'outcome':<28}{'unit':<18}" + "".join(f"{y.replace('_', ' '):>12}" for y in years) + f"{'all years':>14}"
+    header = (f"{'outcome':<28}{'unit':<18}" + "".join(f"{y.replace('_', ' '):>12}" for y in years)
+              + f"{'all years':>14}")
     lines = [header, "-" * len(header)]
-    for name, row in rows.iterrows():
-        def fmt(v: float) -> str:
-            if v != v:  # NaN
-                return "-"
-            return f"{v:,.0f}" if abs(v) >= 100 or row["kind"] == "count" else f"{v:.3f}"
-        cells = "".join(f"{fmt(row[y]):>12}" for y in years)
-        lines.append(f"{row['label'][:27]:<28}{row['unit'][:17]:<18}{cells}{fmt(row['all_years']):>14}")
+    for _, row in rows.iterrows():
+        cells = "".join(f"{_fmt(row[y], row['kind']):>12}" for y in years)
+        lines.append(f"{row['label'][:27]:<28}{row['unit'][:17]:<18}{cells}{_fmt(row['all_years'], row['kind']):>14}")
     return "\n".join(lines)
 
 

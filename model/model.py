@@ -231,7 +231,9 @@ class SecurityModel(mesa.Model):
 
     def presence(self) -> np.ndarray:
         """Total gang control per neighbourhood (0-1)."""
-        return np.clip(self.control.sum(axis=0), 0.0, 1.0) if self.control.size else np.zeros(self.world.n_neighbourhoods)
+        if not self.control.size:
+            return np.zeros(self.world.n_neighbourhoods)
+        return np.clip(self.control.sum(axis=0), 0.0, 1.0)
 
     def activity(self) -> np.ndarray:
         """Economic activity per neighbourhood: 1 with no fear; falls as fear rises."""
@@ -258,22 +260,23 @@ class SecurityModel(mesa.Model):
         corruption) and prosecution and conviction (courts), averaged over crime types with
         the scenario's baseline mix. Offenders perceive it with a lag (:meth:`certainty`).
         """
+        from model.processes.enforcement import police_factor, tip_factor
+        from model.processes.reporting import report_probability
+
         sc = self.scenario
         n = self.world.n_neighbourhoods
+        hoods = np.arange(n)
         trust = self.trust()
-        presence = self.presence()
-        capacity = np.sqrt(np.maximum(self.police.per_1000, 0.0) / self.police.reference_per_1000)
-        tips = (0.5 + 0.5 * trust / max(sc.perception.initial_trust, 1e-9)) * self.levers.tips
+        clear_base = police_factor(self) * tip_factor(self)
+        corrupt = self.police.corrupt_share * self.presence()
         courts = (np.clip(sc.justice.prosecution_probability * self.levers.prosecution, 0, 1)
                   * np.clip(sc.justice.conviction_probability * self.levers.conviction, 0, 1))
         total = np.zeros(n)
         for c, weight in enumerate(self.cal.crime_mix):
             if weight == 0:
                 continue
-            report = np.clip(self.cal.report_base[c]
-                             * np.exp(sc.reporting.trust_elasticity * (trust - sc.perception.initial_trust))
-                             * (1.0 - sc.gangs.intimidation * self.cal.report_sensitivity[c] * presence), 0, 0.99)
-            clear = np.clip(self.cal.clearance[c] * capacity * tips * (1.0 - self.police.corrupt_share * presence), 0, 1)
+            report = report_probability(self, np.full(n, c), hoods, trust)
+            clear = np.clip(self.cal.clearance[c] * clear_base * (1.0 - corrupt), 0, 1)
             total += weight * report * clear
         return total * courts
 
@@ -300,7 +303,8 @@ class SecurityModel(mesa.Model):
 
     def fear_target(self) -> np.ndarray:
         p = self.scenario.perception
-        rate = self.hood.homicide_memory / self.memory_steps["homicides"] * self.steps_per_year / self.world.residents * 1e5
+        per_step = self.hood.homicide_memory / self.memory_steps["homicides"]
+        rate = per_step * self.steps_per_year / self.world.residents * 1e5
         return np.clip(p.initial_fear + p.homicide_fear * (rate - self.cal.homicide_reference)
                        + p.gang_fear * (self.presence() - self._presence_reference), 0.0, 1.0)
 
@@ -330,7 +334,8 @@ class SecurityModel(mesa.Model):
         share = territory / max(territory.sum(), 1e-12)
         for gang in self.gang_list:
             gang.drug_stock_kg += kg * share[gang.gang_id]
-            gang.supply_memory_kg += kg * share[gang.gang_id] * (1.0 - self.memory_decay["recent"]) * self.memory_steps["recent"]
+            # a running average of daily supply (decayed in begin_step), comparable to the reference
+            gang.supply_memory_kg += (1.0 - self.memory_decay["recent"]) * kg * share[gang.gang_id]
 
     def deliver_guns(self, guns: int) -> None:
         """Smuggled guns are bought by the gangs in proportion to their cash."""

@@ -196,10 +196,7 @@ def sample_in_blocks(
         factor *= 4
     for entry in todo:  # rare: eligibility is sparse in this block; scan it exactly
         ids = np.arange(lo_all[entry], hi_all[entry])
-        if accept is None:
-            weights = np.ones(ids.size)
-        else:
-            weights = np.asarray(accept(ids), dtype=float)
+        weights = np.ones(ids.size) if accept is None else np.asarray(accept(ids), dtype=float)
         total = weights.sum()
         if total > 0:
             out[entry] = ids[np.searchsorted(np.cumsum(weights), rng.random() * total, side="right")]

@@ -257,6 +257,11 @@ class Trafficking(Section):
     local_spill_kg_per_100k: float = Field(
         250.0, ge=0, description="kg a year left in the city's market per 100,000, at baseline flows"
     )
+    other_crossing_supply: float = Field(
+        0.5, ge=0, le=1,
+        description="how much a load through another crossing supplies the city's market, relative to "
+        "the city's own crossings (domestic distribution; interdiction rarely cuts supply much, figures.md s5)",
+    )
     guns_per_100k_year: float = Field(60.0, ge=0, description="firearms smuggled in per 100,000 a year")
     cash_export_share: float = Field(0.3, ge=0, le=1, description="share of gang revenue sent out as bulk cash")
     crossing_seizure: float = Field(0.06, ge=0, le=0.9, description="seizure probability at a crossing")

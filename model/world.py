@@ -84,7 +84,7 @@ def _layout(k: int, layout: str, rng: np.random.Generator) -> tuple[np.ndarray, 
         graph = nx.Graph()
         graph.add_nodes_from(range(k))
         for i in range(k):
-            x, y = i % side, i // side
+            x = i % side
             if x + 1 < side and i + 1 < k:
                 graph.add_edge(i, i + 1)
             if i + side < k:

@@ -26,11 +26,13 @@ class CommunityPolicing(Intervention):
 
     type: Literal["community_policing"] = "community_policing"
     cost_per_unit_usd: float = Field(12_000.0, ge=0, description="per community officer-year")
-    officers_per_1000: float = Field(0.5, ge=0, le=20, description="community officers per 1,000 residents at intensity 1")
+    officers_per_1000: float = Field(
+        0.5, ge=0, le=20, description="community officers per 1,000 residents at intensity 1"
+    )
     contacts_per_resident_year: float = Field(0.5, ge=0, le=50, description="positive contacts per resident-year")
-    legitimacy: float = Field(0.06, ge=0, le=1, description="rise of the neighbourhood's trust target")
-    tips: float = Field(0.25, ge=0, le=5, description="relative rise of information to police")
-    efficacy_per_year: float = Field(0.03, ge=0, le=1, description="growth of collective efficacy a year")
+    legitimacy: float = Field(0.05, ge=0, le=1, description="rise of the neighbourhood's trust target")
+    tips: float = Field(0.10, ge=0, le=5, description="relative rise of information to police")
+    efficacy_per_year: float = Field(0.02, ge=0, le=1, description="growth of collective efficacy a year")
 
     unit_name = "community officer"
     mechanism = "contacts and legitimacy raise trust, reporting and tips; efficacy grows"

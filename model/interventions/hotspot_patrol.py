@@ -27,7 +27,7 @@ class HotspotPatrol(Intervention):
     target: Target = Field(default_factory=lambda: Target(top_k=6, by="crimes_reported"))
     retarget_days: int = Field(30, ge=0)
     cost_per_unit_usd: float = Field(15_000.0, ge=0, description="per patrol officer-year")
-    officers_per_hotspot: float = Field(8.0, ge=0, le=1000, description="extra patrol officers per hot spot")
+    officers_per_hotspot: float = Field(4.0, ge=0, le=1000, description="extra patrol officers per hot spot")
     dosage_effect: float = Field(0.15, ge=0, le=5, description="extra guardianship from stop dosage")
     displacement: float = Field(
         -0.2, ge=-1, le=1, description="share of deterred crime moved next door (<0: diffusion of benefits)"

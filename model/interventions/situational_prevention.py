@@ -25,7 +25,9 @@ class SituationalPrevention(Intervention):
     type: Literal["situational_prevention"] = "situational_prevention"
     target: Target = Field(default_factory=lambda: Target(top_k=10, by="robberies"))
     cost_per_unit_usd: float = Field(150_000.0, ge=0, description="per neighbourhood-year at intensity 1")
-    guardianship_gain: float = Field(0.4, ge=0, le=10, description="relative rise of guardianship against robbery and extortion")
+    guardianship_gain: float = Field(
+        0.4, ge=0, le=10, description="relative rise of guardianship against robbery and extortion"
+    )
     displacement: float = Field(0.5, ge=-1, le=1, description="share of deterred crime moved next door")
     efficacy_per_year: float = Field(0.02, ge=0, le=1, description="growth of collective efficacy a year")
 

@@ -46,7 +46,8 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         jus.case_hood, jus.case_due = jus.case_hood[keep], jus.case_due[keep]
         lv = model.levers
         prosecuted = rng.random(person.size) < np.clip(sc.prosecution_probability * lv.prosecution[hood], 0, 1)
-        convicted = prosecuted & (rng.random(person.size) < np.clip(sc.conviction_probability * lv.conviction[hood], 0, 1))
+        p_convict = np.clip(sc.conviction_probability * lv.conviction[hood], 0, 1)
+        convicted = prosecuted & (rng.random(person.size) < p_convict)
         model.tally.count("prosecutions", hood[prosecuted])
         model.tally.count("convictions", hood[convicted])
         np.add.at(model.hood.conviction_memory, hood[convicted], 1.0)

@@ -58,7 +58,8 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         first = np.where(seized_at.any(axis=1), seized_at.argmax(axis=1), 3)
         via_city = net.city_crossing[net.crossing_of_path[path]]
         reached_crossing = first >= 2  # passed the leg and the border check
-        spill = np.where(via_city & reached_crossing, kg * state.spill_fraction, 0.0)
+        weight = np.where(via_city, 1.0, tr.other_crossing_supply)
+        spill = np.where(reached_crossing, kg * state.spill_fraction * weight, 0.0)
         tally["seizures_kg"] += float(kg[first == 0].sum() + kg[first == 1].sum()
                                       + (kg - spill)[first == 2].sum())
         tally["contraband_inflow_kg"] += float(spill.sum())
