@@ -10,7 +10,7 @@ from model.scenario import Scenario, load_scenario, parse_scenario, scenario_sch
 __version__ = "0.1.0"
 
 __all__ = ["Scenario", "SecurityModel", "RunResult", "load_scenario", "parse_scenario", "run",
-           "scenario_schema", "__version__"]
+           "scenario_schema", "compare", "sweep", "load_results", "__version__"]
 
 
 def __getattr__(name: str):
@@ -21,4 +21,10 @@ def __getattr__(name: str):
     if name in ("run", "RunResult"):
         from model import api
         return getattr(api, name)
+    if name in ("compare", "sweep"):
+        from model import runner
+        return getattr(runner, name)
+    if name == "load_results":
+        from model.store import load_results
+        return load_results
     raise AttributeError(name)
