@@ -25,32 +25,41 @@ def due(model: SecurityModel) -> bool:
 
 
 def count(model: SecurityModel) -> None:
-    """Recount everything derived from the person arrays."""
+    """Recount everything derived from the person arrays.
+
+    The sums skip the rows that add nothing (non-youth, zero shocks): the remaining terms are
+    added in the same order as over every row, so the results are the same to the last bit.
+    """
     people = model.people
     k = model.world.n_neighbourhoods
-    every = np.arange(people.size)
-    youth = people.is_youth(every, model.day)
+    youth = people.is_youth(slice(None), model.day)  # every row, without gathering by index
     home = people.home
     st = people.status
     free = (st & Status.DETAINED) == 0
     enrolled = youth & free & ((st & Status.ENROLLED) != 0)
-    weight = np.where(st & Status.SCHOOL, IDLE_WEIGHT["school"], IDLE_WEIGHT["idle"])
-    weight = np.where(st & Status.EMPLOYED, IDLE_WEIGHT["work"], weight)
-    active_youth = youth & free & ~enrolled & (people.gang < 0)
+    active_youth = np.flatnonzero(youth & free & ~enrolled & (people.gang < 0))
+    st_active = st[active_youth]
+    weight = np.where(st_active & Status.SCHOOL, IDLE_WEIGHT["school"], IDLE_WEIGHT["idle"])
+    weight = np.where(st_active & Status.EMPLOYED, IDLE_WEIGHT["work"], weight)
     hood = model.hood
-    hood.youth = np.bincount(home, youth, minlength=k).astype(float)
-    hood.youth_offending = np.bincount(home, active_youth * weight, minlength=k)
-    hood.enrolled = np.bincount(home, enrolled, minlength=k).astype(float)
+    hood.youth = np.bincount(home[youth], minlength=k).astype(float)
+    hood.youth_offending = np.bincount(home[active_youth], weight, minlength=k).astype(np.float64, copy=False)
+    hood.enrolled = np.bincount(home[enrolled], minlength=k).astype(float)
     members = (people.gang >= 0) & free
     g = model.gang_members.shape[0]
     if g:
         flat = people.gang[members].astype(np.int64) * k + home[members]
         model.gang_members = np.bincount(flat, minlength=g * k).reshape(g, k).astype(np.int64)
-    t = model.t
-    fear = people.fear_shock * np.power(model.fear_decay, (t - people.fear_time).astype(np.float64))
-    trust = people.trust_shock * np.power(model.trust_decay, (t - people.trust_time).astype(np.float64))
-    hood.fear_shock_sum = np.bincount(home, fear, minlength=k)
-    hood.trust_shock_sum = np.bincount(home, trust, minlength=k)
+    hood.fear_shock_sum = _shock_sums(people.fear_shock, people.fear_time, home, model.t, model.fear_decay, k)
+    hood.trust_shock_sum = _shock_sums(people.trust_shock, people.trust_time, home, model.t, model.trust_decay, k)
+
+
+def _shock_sums(shock: np.ndarray, time: np.ndarray, home: np.ndarray, t: int, decay: float,
+                k: int) -> np.ndarray:
+    """Neighbourhood sums of personal shocks decayed to step ``t``, over the people who have one."""
+    ids = np.flatnonzero(shock)
+    now = shock[ids] * np.power(decay, (t - time[ids]).astype(np.float64))
+    return np.bincount(home[ids], now, minlength=k).astype(np.float64, copy=False)  # int64 if none
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
