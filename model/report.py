@@ -175,6 +175,8 @@ def _places(neighbourhoods: pd.DataFrame, base: str, scenario: Scenario | None) 
     if "point" in nb.columns:
         nb = nb[nb["point"] == first_point]
     change = analysis.neighbourhood_change(nb, base, "crimes")
+    if change.empty:
+        return "<p class='muted'>No paired neighbourhood tables to map.</p>"
     worlds: dict[int, Any] = {}
 
     def graph(seed: int):  # noqa: ANN202 - networkx graph
@@ -225,6 +227,42 @@ def _places(neighbourhoods: pd.DataFrame, base: str, scenario: Scenario | None) 
                                "% change (95% CI)"], rows, left=2))
         section.append(_png(plots.displacement_figure(disp)))
     return "\n".join(section)
+
+
+def _sensitivity(summary: pd.DataFrame, manifest: dict[str, Any]) -> str:
+    """Sobol or Morris indices of the main outcomes when the experiment sampled for them."""
+    from model import plots
+
+    sampler = manifest.get("sampler", "none")
+    problem = manifest.get("problem")
+    if sampler not in ("sobol", "morris") or not problem or not problem.get("num_vars"):
+        return ""
+    options = manifest.get("sampler_options") or {}
+    out = ["<h2>Sensitivity</h2>",
+           "<p>How much of the variation of each outcome across the parameter sample is due to each parameter. "
+           + ("Sobol indices (SALib): S1 is the share explained by the parameter alone, ST the share including "
+              "its interactions with the others; whiskers are 95% confidence half-widths."
+              if sampler == "sobol" else
+              "Morris elementary effects (SALib): μ* is the mean absolute change in the outcome when the parameter "
+              "moves one step across its range, σ how much that change depends on the other parameters.")
+           + " Outcomes are averaged over replications at each sample point.</p>"]
+    for scen in list(dict.fromkeys(summary["scenario"])):
+        for name in ("homicides", "crimes", "fear", "trust"):
+            try:
+                if sampler == "sobol":
+                    df = analysis.sobol_indices(problem, summary, name, scenario=scen,
+                                                calc_second_order=options.get("calc_second_order"))
+                else:
+                    X = [[p[n] for n in problem["names"]] for p in manifest["points"]]
+                    df = analysis.morris_indices(problem, summary, name, X, scenario=scen,
+                                                 num_levels=options.get("levels") or 4)
+            except (ValueError, KeyError, ZeroDivisionError) as exc:
+                out.append(f"<p class='muted'>{html.escape(scen)}, {html.escape(name)}: not computed "
+                           f"({html.escape(str(exc))}).</p>")
+                continue
+            out.append(f"<h3>{html.escape(scen)}: {html.escape(OUTCOMES[name].label.lower())}</h3>")
+            out.append(_png(plots.sensitivity_figure(df)))
+    return "\n".join(out)
 
 
 def _facts(manifest: dict[str, Any], runs: pd.DataFrame | None, seeds: list[int]) -> str:
@@ -284,11 +322,13 @@ def build_report(summary: pd.DataFrame, timeseries: pd.DataFrame, neighbourhoods
     if years is None and len(timeseries):
         years = round(float(timeseries["year"].max()) + float(timeseries["year"].diff().abs().replace(0, np.nan).min()
                                                                or 0), 2)
-    title = title or f"Safe Streets: {', '.join(others) or base} compared with {base}"
+    title = title or (f"Safe Streets: {', '.join(others)} compared with {base}" if others
+                      else f"Safe Streets: {base}")
     residents = None
     if len(neighbourhoods) and "residents" in neighbourhoods.columns:
         first = neighbourhoods[neighbourhoods["month"] == neighbourhoods["month"].min()]
-        residents = int(first.groupby(["scenario", "seed"])["residents"].sum().iloc[0])
+        keys = [k for k in ("scenario", "point", "seed") if k in first.columns]
+        residents = int(first.groupby(keys)["residents"].sum().iloc[0])
     n_hoods = int(neighbourhoods["neighbourhood"].nunique()) if len(neighbourhoods) else None
 
     eff = analysis.effects(summary, base, [o for o in REPORT_OUTCOMES if o in set(summary["outcome"])],
@@ -325,6 +365,9 @@ def build_report(summary: pd.DataFrame, timeseries: pd.DataFrame, neighbourhoods
         "of the change excludes zero; otherwise <span class='muted'>no clear change</span>.</li></ul>")
 
     h.append("<h2>Headline results</h2>")
+    if not others:
+        h.append("<p>Only one scenario was run, so there is nothing to compare with a baseline; the plots show "
+                 "its outcomes over time.</p>")
     for scen in others:
         h.append(f"<h3>{html.escape(scen)} against {html.escape(base)}</h3>")
         h.append(_headline(eff, scen))
@@ -346,14 +389,15 @@ def build_report(summary: pd.DataFrame, timeseries: pd.DataFrame, neighbourhoods
     else:
         h.append("<p class='muted'>No time series were stored.</p>")
 
-    h.append("<h2>Effect sizes</h2><p>Percent change against the baseline with its 95% confidence interval. Green: "
-             "a clear improvement; red: a clear worsening; grey: the interval includes no change.</p>")
     forest = eff[eff["outcome"] != "cost_usd"]
     if len(forest):
+        h.append("<h2>Effect sizes</h2><p>Percent change against the baseline with its 95% confidence interval. "
+                 "Green: a clear improvement; red: a clear worsening; grey: the interval includes no change.</p>")
         h.append(_png(plots.forest_figure(forest)))
 
-    nb = neighbourhoods
-    h.append(_places(nb, base, scenario))
+    if others:
+        h.append(_places(neighbourhoods, base, scenario))
+    h.append(_sensitivity(summary, manifest))
 
     h.append("<h2>Reproducing these results</h2>")
     h.append(_facts(manifest, runs, seeds))
