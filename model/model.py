@@ -383,7 +383,8 @@ class SecurityModel(mesa.Model):
             return
         pos = self.world.position
         dis = self.world.disadvantage
-        homes = [int(rng.choice(k, p=dis**2 / (dis**2).sum()))]
+        weight = dis**2 if (dis**2).sum() > 0 else np.ones(k)  # a city with no disadvantage anywhere
+        homes = [int(rng.choice(k, p=weight / weight.sum()))]
         while len(homes) < g_count:  # farthest-point: rival turfs start apart
             d = np.min([((pos - pos[h]) ** 2).sum(axis=1) for h in homes], axis=0)
             homes.append(int(np.argmax(d + 1e-9 * rng.random(k))))

@@ -181,7 +181,7 @@ def sample_in_blocks(
     if hoods.size == 0:
         return out
     lo_all, hi_all = block_start[hoods], block_start[hoods + 1]
-    todo = np.arange(hoods.size)
+    todo = np.flatnonzero(hi_all > lo_all)  # an empty block has nobody to draw (not its neighbour's rows)
     factor = 2
     for _ in range(max_rounds):
         if todo.size == 0:
