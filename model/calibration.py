@@ -87,6 +87,7 @@ def _calibrate_upkeep(model: SecurityModel, expected: dict[int, np.ndarray]) -> 
     """What a member costs a year: gangs spend what they keep, so their cash starts stationary."""
     sc = model.scenario
     members = float(model.gang_members.sum())
+    model.cal.income_reference = np.zeros(len(model.gang_list))  # gangs with no members have no income yet
     if members <= 0:
         return
     per_year = model.steps_per_year

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
+from mesa.agent import AgentSet
 from mesa.discrete_space import Network
 
 from model.agents import Gang, Neighbourhood, PoliceUnit
@@ -210,8 +211,8 @@ class SecurityModel(mesa.Model):
         return int(self.t * self.step_days)
 
     @property
-    def gangs(self) -> mesa.AgentSet:
-        return self.agents_by_type[Gang] if Gang in self.agents_by_type else mesa.AgentSet([], random=self.random)
+    def gangs(self) -> AgentSet:
+        return self.agents_by_type[Gang] if Gang in self.agents_by_type else AgentSet([], random=self.random)
 
     @property
     def police_units(self) -> list[PoliceUnit]:

@@ -69,8 +69,19 @@ class JusticeState:
         self.case_due = np.concatenate([self.case_due, due])
 
     def add_prisoners(self, person: np.ndarray, release: np.ndarray) -> None:
-        self.prison_person = np.concatenate([self.prison_person, person])
-        self.prison_release = np.concatenate([self.prison_release, release])
+        """Add sentences; someone sentenced again while serving keeps one row, the later release.
+
+        (Only possible when people await trial at home: they can be arrested and convicted twice.)
+        """
+        people = np.concatenate([self.prison_person, person]).astype(np.int64)
+        releases = np.concatenate([self.prison_release, release]).astype(np.int64)
+        unique, first, inverse = np.unique(people, return_index=True, return_inverse=True)
+        if unique.size < people.size:  # concurrent sentences: serve until the later release
+            latest = np.full(unique.size, np.iinfo(np.int64).min)
+            np.maximum.at(latest, inverse, releases)
+            keep = np.sort(first)
+            people, releases = people[keep], latest[inverse[keep]]
+        self.prison_person, self.prison_release = people, releases
 
 
 @dataclass
