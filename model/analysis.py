@@ -80,6 +80,7 @@ __all__ = [
     "neighbourhood_change",
     "paired_differences",
     "point_means",
+    "scenario_from_manifest",
     "sobol_indices",
     "t_interval",
     "TableResults",
@@ -449,6 +450,23 @@ def world_for(scenario: Scenario, seed: int) -> World:
     from model.world import build_world
 
     return build_world(scenario, Streams(int(seed)).get("world"))
+
+
+def scenario_from_manifest(manifest: Mapping[str, Any], name: str | None = None) -> Scenario | None:
+    """The resolved scenario ``name`` (default: the baseline) recorded in a results manifest, or None.
+
+    Used to redraw each seed's city (:func:`world_for`) for maps and displacement.
+    """
+    from model.scenario import parse_scenario
+
+    name = name or manifest.get("baseline")
+    for entry in manifest.get("scenarios", []) or []:
+        if isinstance(entry, Mapping) and (name is None or entry.get("name") == name) and entry.get("resolved"):
+            try:
+                return parse_scenario(dict(entry["resolved"]), source="manifest.json")
+            except Exception:  # noqa: BLE001 - a manifest from another version: callers skip the map
+                return None
+    return None
 
 
 def _hood_totals(neighbourhoods: pd.DataFrame, name: str) -> pd.DataFrame:

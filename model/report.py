@@ -150,18 +150,6 @@ def _cost_table(ce: pd.DataFrame, scen: str) -> str:
                   rows)
 
 
-def _scenario_from_manifest(manifest: dict[str, Any], baseline: str) -> Scenario | None:
-    from model.scenario import parse_scenario
-
-    for entry in manifest.get("scenarios", []) or []:
-        if isinstance(entry, dict) and entry.get("name") == baseline and entry.get("resolved"):
-            try:
-                return parse_scenario(entry["resolved"], source="manifest.json")
-            except Exception:  # noqa: BLE001 - the map is optional; the report says it was skipped
-                return None
-    return None
-
-
 def _places(neighbourhoods: pd.DataFrame, base: str, scenario: Scenario | None) -> str:
     from model import plots
 
@@ -316,7 +304,7 @@ def build_report(summary: pd.DataFrame, timeseries: pd.DataFrame, neighbourhoods
     seeds = sorted({int(s) for s in summary["seed"]})
     points = sorted(summary["point"].unique()) if "point" in summary.columns else [0]
     if scenario is None:
-        scenario = _scenario_from_manifest(manifest, base)
+        scenario = analysis.scenario_from_manifest(manifest, base)
     ok_runs = summary.groupby("scenario")["seed"].nunique()
     years = manifest.get("years")
     if years is None and len(timeseries):
