@@ -116,6 +116,12 @@ class Sampler(Section):
     calc_second_order: bool = Field(False, description="sobol: also sample for second-order indices")
     levels: int = Field(4, ge=2, le=100, description="morris: grid levels")
 
+    @model_validator(mode="after")
+    def _power_of_two(self) -> Sampler:
+        if self.method == "sobol" and self.samples & (self.samples - 1):
+            raise ValueError(f"expected samples a power of 2 for sobol, found {self.samples}")
+        return self
+
 
 class Experiment(Section):
     """An experiment: which scenarios, which parameter points, how many replications."""
@@ -130,6 +136,11 @@ class Experiment(Section):
     set: list[str] = Field(default_factory=list, description="dotted.path=value overrides for every scenario")
     parameters: dict[str, Parameter] = Field(default_factory=dict, description="swept fields by dotted path")
     sampler: Sampler = Field(default_factory=Sampler)
+
+    @field_validator("sampler", mode="before")
+    @classmethod
+    def _sampler_shorthand(cls, value: Any) -> Any:
+        return {"method": value} if isinstance(value, str) else value  # `sampler: lhs`
 
     @field_validator("parameters")
     @classmethod
@@ -151,8 +162,6 @@ class Experiment(Section):
                 if p.values is not None:
                     raise ValueError(f"expected low/high for parameters.{key} with the {method} sampler, "
                                      "found values")
-        if method == "sobol" and self.sampler.samples & (self.sampler.samples - 1):
-            raise ValueError(f"expected sampler.samples a power of 2 for sobol, found {self.sampler.samples}")
         if method == "morris" and len(self.parameters) < 1:
             raise ValueError("expected at least one parameter for morris, found none")
         return self
@@ -360,12 +369,25 @@ class ResolvedExperiment:
         """Every run, replication-major within each point, so early runs cover every scenario."""
         for p in range(len(self.points)):
             resolved = [(e, self.scenario_at(e, p), self.point_values(e, p)) for e in self.entries]
+            point = {"point": p, **{n: float(self.points[p, j]) for j, n in enumerate(self.names)}}
             for rep, seed in enumerate(self.seeds):
                 for entry, data, values in resolved:
-                    yield RunSpec(run_id(entry.name, data, values, seed), entry.name, rep, seed, p, values, data)
+                    yield RunSpec(run_id(entry.name, data, point, seed), entry.name, rep, seed, p, values, data)
 
     def validate_points(self) -> None:
-        """Check every scenario at every point (raises InputError on the first bad one)."""
+        """Check each bound alone, then every scenario at every point (InputError on the first bad one)."""
+        for name, param in self.experiment.parameters.items():
+            for which, value in zip(("low", "high"), param.bounds(), strict=True):
+                for e in self.entries:
+                    if not self.applies(name, e.name):
+                        continue
+                    data = e.scenario.model_dump(mode="json")
+                    _set_path(data, name, int(round(value)) if param.integer else value, self.source, e.name)
+                    try:
+                        parse_scenario(data, source=e.file)
+                    except InputError as err:
+                        raise InputError(self.source, f"parameters.{name}.{which} ({value:g} in scenario {e.name}) "
+                                         f"-> {err.field}", err.expected, err.found) from None
         for p in range(len(self.points)):
             for e in self.entries:
                 self.scenario_at(e, p)
@@ -426,9 +448,14 @@ def _set_path(data: dict[str, Any], dotted: str, value: Any, source: str, scenar
             node = node[key]
 
 
-def run_id(scenario_name: str, scenario: dict[str, Any], values: dict[str, float], seed: int) -> str:
-    """Stable id of one run: hash of the scenario's name, its resolved data, the point and the seed."""
-    text = json.dumps({"scenario": scenario_name, "resolved": scenario, "point": values, "seed": int(seed)},
+def run_id(scenario_name: str, scenario: dict[str, Any], point: dict[str, Any], seed: int) -> str:
+    """Stable id of one run: hash of the scenario's name, its resolved data, the point and the seed.
+
+    ``point`` is the point's index and all its parameter values (also those that do not apply to
+    this scenario), so a baseline run at each point of a sweep is its own run, paired with the
+    other scenarios' runs at that point.
+    """
+    text = json.dumps({"scenario": scenario_name, "resolved": scenario, "point": point, "seed": int(seed)},
                       sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

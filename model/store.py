@@ -15,7 +15,8 @@ are ignored by readers and removed when the experiment runs again. A run whose `
 
 ``run_id`` = first 16 hex digits of sha256 over the JSON of (scenario name, the scenario as
 resolved — after ``--set`` overrides, ``years`` and the point's parameter values —, the point's
-parameter values, the seed). Same inputs, same id, whichever machine or executor ran it.
+index and all its parameter values, the seed). Same inputs, same id, whichever machine or executor
+ran it.
 
 Table contract (what :func:`load_results` returns; ``model.analysis`` relies on it)
 ----------------------------------------------------------------------------------
