@@ -32,7 +32,7 @@ def route_shares(model: SecurityModel) -> np.ndarray:
     net = model.world.network
     tr = model.scenario.trafficking
     risk = model.traffic.perceived_risk
-    survive = np.array([np.prod(1.0 - risk[edges]) for edges in net.path_edges])
+    survive = np.prod(1.0 - risk[np.stack(net.path_edges)], axis=1)  # each route's (leg, crossing, onward)
     utility = -(net.path_cost + tr.risk_aversion * (1.0 - survive)) / ROUTE_TEMPERATURE
     utility -= utility.max()
     w = np.exp(utility)
@@ -53,7 +53,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     if n:
         kg = tr.transit_tonnes_per_year * 1000.0 / tr.shipments_per_year * rng.lognormal(-0.045, 0.3, n)
         path = rng.choice(net.n_paths, size=n, p=shares)
-        edges = np.stack([net.path_edges[i] for i in path])  # (n, 3): leg, crossing, onward
+        edges = np.stack(net.path_edges)[path]  # (n, 3): leg, crossing, onward
         seized_at = rng.random(edges.shape) < p_edge[edges]
         first = np.where(seized_at.any(axis=1), seized_at.argmax(axis=1), 3)
         via_city = net.city_crossing[net.crossing_of_path[path]]
@@ -68,10 +68,9 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         # learning: observed seizure share on each edge used today
         attempted = np.zeros(p_edge.size)
         caught = np.zeros(p_edge.size)
-        for j in range(3):
-            on = first >= j
-            np.add.at(attempted, edges[on, j], 1.0)
-            np.add.at(caught, edges[first == j, j], 1.0)
+        for j in range(3):  # whole counts: the same floats as adding ones one by one
+            attempted += np.bincount(edges[first >= j, j], minlength=p_edge.size)
+            caught += np.bincount(edges[first == j, j], minlength=p_edge.size)
         used = attempted > 0
         rate = tr.learning_rate
         state.perceived_risk[used] += rate * (caught[used] / attempted[used] - state.perceived_risk[used])
