@@ -58,12 +58,16 @@ def guardianship(model: SecurityModel, with_levers: bool = True) -> dict[int, np
             ASSAULT: general}
 
 
-def expected_street_crime(model: SecurityModel, with_levers: bool = True) -> dict[int, np.ndarray]:
-    """Expected counts this step per type and neighbourhood, before displacement."""
+def expected_street_crime(model: SecurityModel, with_levers: bool = True,
+                          off: dict[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:
+    """Expected counts this step per type and neighbourhood, before displacement.
+
+    ``off`` is :func:`offenders` if the caller has already computed it this step.
+    """
     n = model.world.residents.astype(float)
     active = model.activity()
     targets = {ROBBERY: n * active, ASSAULT: n * active, EXTORTION: n * model.world.commerce * active}
-    off = offenders(model)
+    off = offenders(model) if off is None else off
     guard = guardianship(model, with_levers)
     deter = model.deterrence()
     return {
@@ -72,12 +76,13 @@ def expected_street_crime(model: SecurityModel, with_levers: bool = True) -> dic
     }
 
 
-def displaced(model: SecurityModel, rates: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+def displaced(model: SecurityModel, rates: dict[int, np.ndarray],
+              off: dict[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:
     """Move the share of deterred crime the displacement lever says to adjacent neighbourhoods."""
     shift = model.levers.displacement
     if not shift.any():
         return rates
-    free = expected_street_crime(model, with_levers=False)
+    free = expected_street_crime(model, with_levers=False, off=off)
     out = {}
     for c, lam in rates.items():
         deterred = np.maximum(free[c] - lam, 0.0)
@@ -124,8 +129,8 @@ def offender_gang(model: SecurityModel, rng: np.random.Generator, hoods: np.ndar
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Draw today's street crimes, their victims, and which turn lethal; and retail drug sales."""
-    rates = displaced(model, expected_street_crime(model))
-    off = offenders(model)
+    off = offenders(model)  # once a step: nothing it reads changes before the draws
+    rates = displaced(model, expected_street_crime(model, off=off), off=off)
     members = model.gang_members.sum(axis=0).astype(float)
     lethality = model.lethality()
     names = {ROBBERY: "robberies", EXTORTION: "extortions", ASSAULT: "assaults"}
@@ -160,10 +165,11 @@ def drug_sales(model: SecurityModel, rng: np.random.Generator) -> None:
     if not model.gang_list:
         return
     n = model.world.residents.astype(float)
+    deterrence = model.deterrence()
     for gang in model.gang_list:
         availability = gang.drug_stock_kg / (gang.drug_stock_kg + model.cal.stock_reference_kg[gang.gang_id] + 1e-12)
         lam = model.cal.drug_scale * model.control[gang.gang_id] * availability * n * model.dt_years
-        sales = rng.poisson(lam * model.deterrence())
+        sales = rng.poisson(lam * deterrence)
         total = int(sales.sum())
         if total == 0:
             continue
