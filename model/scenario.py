@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from model.config import Section
 from model.errors import InputError
@@ -126,10 +126,11 @@ class Police(Section):
         1.0, ge=0, le=100, description="gang-member arrests from patrol and tips, per officer-year"
     )
 
-    @model_validator(mode="after")
-    def _clearance(self) -> Police:
-        _check_per_type(self.clearance, "clearance", 0.0, 1.0)
-        return self
+    @field_validator("clearance")
+    @classmethod
+    def _clearance(cls, value: dict[str, float]) -> dict[str, float]:
+        _check_per_type(value, "clearance", 0.0, 1.0)
+        return value
 
 
 class Justice(Section):
@@ -157,10 +158,11 @@ class Justice(Section):
         "certainty, not severity, deters)",
     )
 
-    @model_validator(mode="after")
-    def _sentences(self) -> Justice:
-        _check_per_type(self.sentence_years, "sentence_years", 0.0, 100.0)
-        return self
+    @field_validator("sentence_years")
+    @classmethod
+    def _sentences(cls, value: dict[str, float]) -> dict[str, float]:
+        _check_per_type(value, "sentence_years", 0.0, 100.0)
+        return value
 
 
 class Crime(Section):
@@ -216,11 +218,11 @@ class Reporting(Section):
     )
     trust_elasticity: float = Field(1.5, ge=0, le=10, description="reporting odds per unit trust")
 
-    @model_validator(mode="after")
-    def _shares(self) -> Reporting:
-        _check_per_type(self.base, "base", 0.0, 1.0)
-        _check_per_type(self.intimidation_sensitivity, "intimidation_sensitivity", 0.0, 1.0)
-        return self
+    @field_validator("base", "intimidation_sensitivity")
+    @classmethod
+    def _shares(cls, value: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        _check_per_type(value, str(info.field_name), 0.0, 1.0)
+        return value
 
 
 class Perception(Section):
@@ -312,6 +314,11 @@ class Scenario(Section):
     years: float = Field(3.0, gt=0, le=50, description="simulated horizon in years")
     steps_per_year: int = Field(365, ge=12, le=365, description="steps a year (365 = daily)")
     seed: int = Field(0, ge=0, lt=2**63, description="root seed; each process has its own stream")
+    spin_up_years: float = Field(
+        1.0, ge=0, le=10,
+        description="years simulated before the start, with no programmes and nothing recorded, so gangs' "
+        "territories and custody settle; rates are re-calibrated to the stated targets at the start",
+    )
     city: City = Field(default_factory=City)
     gangs: Gangs = Field(default_factory=Gangs)
     police: Police = Field(default_factory=Police)
