@@ -215,8 +215,9 @@ def test_kill_keeps_population_and_neighbourhood_sums_exact():
 
 
 def test_add_shock_moves_the_neighbourhood_mean_by_exactly_the_personal_change():
-    m = simkit.build(2000, 4, seed=10)
+    m = simkit.build(2000, 4, seed=10, spin_up_years=0.1)  # start with personal shocks in place
     m.begin_step()
+    census.count(m)
     ids = np.arange(0, m.people.size, 17)
     before = m.trust().copy()
     perception.add_shock(m, "trust", ids, 0.2, -1.0, 1.0)
