@@ -17,7 +17,9 @@ Intervals (all at ``level``, 95 % by default):
   residuals ``scenario_i − R · baseline_i``, so the pairing's noise reduction carries over, the
   bounds never go below −100 %, identical runs
   give exactly ``[0, 0]``, and the interval stays finite when the baseline mean is noisy (a small
-  city's homicides).
+  city's homicides). Its residuals differ from the plain differences, so when effects are
+  proportional to the baseline level it can be narrower than the difference's interval; the
+  ``verdict`` follows the difference.
 * **cost per homicide / crime averted** — a ratio whose denominator (the number averted) can be
   near zero, so its interval uses **Fieller's method** on the paired means (same t quantile, with
   the sample covariance of cost and number averted). It needs no random resampling (reproducible,

@@ -350,7 +350,10 @@ def build_report(summary: pd.DataFrame, timeseries: pd.DataFrame, neighbourhoods
         "<li>Crimes are <b>true</b> crimes; <i>reported</i> crimes are those known to police. A programme that builds "
         "trust can raise reported crime while true crime falls.</li>"
         "<li><b>Verdict</b>: <span class='better'>better</span> or <span class='worse'>worse</span> when the interval "
-        "of the change excludes zero; otherwise <span class='muted'>no clear change</span>.</li></ul>")
+        "of the change excludes zero; otherwise <span class='muted'>no clear change</span>. The interval of the "
+        "percent change is computed on the ratio of the averages, so when a programme's effect is proportional to "
+        "the baseline level it can be narrower than the interval of the change (and, rarely, exclude zero when "
+        "that one does not); the verdict follows the change.</li></ul>")
 
     h.append("<h2>Headline results</h2>")
     if not others:
