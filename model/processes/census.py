@@ -42,9 +42,9 @@ def count(model: SecurityModel) -> None:
     weight = np.where(st_active & Status.SCHOOL, IDLE_WEIGHT["school"], IDLE_WEIGHT["idle"])
     weight = np.where(st_active & Status.EMPLOYED, IDLE_WEIGHT["work"], weight)
     hood = model.hood
-    hood.youth = np.bincount(home[youth], minlength=k).astype(float)
+    hood.youth = _block_counts(youth, people.block_start).astype(float)
     hood.youth_offending = np.bincount(home[active_youth], weight, minlength=k).astype(np.float64, copy=False)
-    hood.enrolled = np.bincount(home[enrolled], minlength=k).astype(float)
+    hood.enrolled = _block_counts(enrolled, people.block_start).astype(float)
     members = (people.gang >= 0) & free
     g = model.gang_members.shape[0]
     if g:
@@ -54,10 +54,19 @@ def count(model: SecurityModel) -> None:
     hood.trust_shock_sum = _shock_sums(people.trust_shock, people.trust_time, home, model.t, model.trust_decay, k)
 
 
+def _block_counts(flags: np.ndarray, block_start: np.ndarray) -> np.ndarray:
+    """How many rows are flagged in each neighbourhood block (people are stored block by block)."""
+    starts = block_start[:-1]
+    filled = np.diff(block_start) > 0  # reduceat cannot take empty segments
+    counts = np.zeros(starts.size, np.int64)
+    counts[filled] = np.add.reduceat(flags, starts[filled], dtype=np.int64)
+    return counts
+
+
 def _shock_sums(shock: np.ndarray, time: np.ndarray, home: np.ndarray, t: int, decay: float,
                 k: int) -> np.ndarray:
     """Neighbourhood sums of personal shocks decayed to step ``t``, over the people who have one."""
-    ids = np.flatnonzero(shock)
+    ids = np.flatnonzero(shock != 0)  # the same rows as flatnonzero(shock), three times faster on floats
     now = shock[ids] * np.power(decay, (t - time[ids]).astype(np.float64))
     return np.bincount(home[ids], now, minlength=k).astype(np.float64, copy=False)  # int64 if none
 
