@@ -75,6 +75,7 @@ def calibrate(model: SecurityModel, rng: np.random.Generator) -> None:
     expected, homicides = _calibrate_rates(model)
     _fill_custody(model, rng, expected, homicides)
     model.refresh_census()
+    model.settle_territory()
     model.set_references()
     expected, homicides = _calibrate_rates(model)
     _calibrate_certainty(model, expected, homicides)
@@ -101,6 +102,23 @@ def _calibrate_upkeep(model: SecurityModel, expected: dict[int, np.ndarray]) -> 
     for gang in model.gang_list:
         gang.income_memory = kept / per_year * share[gang.gang_id]
     model.cal.income_reference = np.array([g.income_per_member for g in model.gang_list])
+
+
+def recalibrate(model: SecurityModel) -> None:
+    """After the spin-up: re-scale the rates to the stated targets and restart the memories.
+
+    Territory, membership and custody keep the state the spin-up gave them; crime scales,
+    lethal violence, retaliation memory, perceived certainty, gang upkeep and recruitment are set
+    again so the recorded run starts on the scenario's targets and with gang size stationary.
+    """
+    model.cal.certainty_start = model.instant_certainty()
+    model.hood.perceived_certainty = model.cal.certainty_start.copy()
+    model.set_references()
+    expected, homicides = _calibrate_rates(model)
+    _calibrate_certainty(model, expected, homicides)
+    _calibrate_upkeep(model, expected)
+    _calibrate_recruitment(model, expected, homicides)
+    _calibrate_guns(model)
 
 
 def _calibrate_rates(model: SecurityModel) -> tuple[dict[int, np.ndarray], np.ndarray]:
@@ -252,7 +270,7 @@ def _fill_custody(model: SecurityModel, rng: np.random.Generator, expected: dict
     sc = model.scenario.justice
     arrests = _annual_arrests(model, expected, homicides)
     member_pool = np.flatnonzero(people.gang >= 0)
-    age = people.age(np.arange(people.size), 0)
+    age = people.age(np.arange(people.size), model.day)
     adults = np.flatnonzero((age >= 18) & (age <= 50) & (people.gang < 0))
     weights = people.risk[adults].astype(float)
     weights /= weights.sum() if weights.sum() else 1.0
@@ -280,8 +298,8 @@ def _fill_custody(model: SecurityModel, rng: np.random.Generator, expected: dict
             hoods.append(people.home[take])
             is_pending = np.arange(m) < min(n_pending, m)
             pending.append(is_pending)
-            due = 1 + np.round(rng.exponential(sc.case_days, m) / model.step_days)
-            out = 1 + np.round(rng.exponential(model.cal.sentence_years[c], m) * model.steps_per_year)
+            due = model.t + 1 + np.round(rng.exponential(sc.case_days, m) / model.step_days)
+            out = model.t + 1 + np.round(rng.exponential(model.cal.sentence_years[c], m) * model.steps_per_year)
             release.append(np.where(is_pending, due, out).astype(np.int64))
     if not persons:
         return
@@ -323,7 +341,7 @@ def _calibrate_recruitment(model: SecurityModel, expected: dict[int, np.ndarray]
     arrests = _annual_arrests(model, expected, homicides)
     member_arrests = sum(float(arrests[c + "_members"].sum()) for c in CRIME_TYPES)
     ids = np.flatnonzero((people.gang >= 0) & people.free(np.arange(people.size)))
-    older = float((people.age(ids, 0) > 30).mean()) if ids.size else 0.0
+    older = float((people.age(ids, model.day) > 30).mean()) if ids.size else 0.0
     exits = sc.gangs.exit_per_year * active * (1.0 + older)
     # members killed in rivalry: a victim drawn among the neighbourhood's members is a rival
     # with the chance that the attacker's gang is not theirs

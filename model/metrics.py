@@ -184,7 +184,7 @@ class Recorder:
         hood = _hood_values(model)
         city = _city_values(model, hood)
         t = model.t
-        if t < self.city.shape[0]:
+        if 0 <= t < self.city.shape[0]:
             self.city[t] = [city[name] for name in CITY_OUTCOMES]
             m = self.month_of(model, t)
             self.hood_sum[m] += np.stack([hood[name] for name in HOOD_OUTCOMES])

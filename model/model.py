@@ -12,7 +12,7 @@ from mesa.agent import AgentSet
 from mesa.discrete_space import Network
 
 from model.agents import Gang, Neighbourhood, PoliceUnit
-from model.calibration import Calibration, calibrate, per_type
+from model.calibration import Calibration, calibrate, per_type, recalibrate
 from model.interventions import Intervention
 from model.levers import Levers
 from model.metrics import Recorder
@@ -68,7 +68,8 @@ class SecurityModel(mesa.Model):
         self.steps_per_year = scenario.steps_per_year
         self.dt_years = 1.0 / self.steps_per_year
         self.step_days = 365.0 / self.steps_per_year
-        self.t = 0
+        spin_up = int(round(scenario.spin_up_years * self.steps_per_year))
+        self.t = -spin_up  # the recorded run starts at t = 0, after the spin-up
 
         self.world = build_world(scenario, self.streams.get("world"))
         self.space = Network(self.world.graph, random=self.random)
@@ -98,6 +99,7 @@ class SecurityModel(mesa.Model):
         self.control = np.zeros((0, k))
         self.gang_list: list[Gang] = []
         self._build_police(self.streams.get("police"))
+        policing.redeploy(self)
         policing.step(self, self.streams.get("policing"))
         self.police.reference_per_1000 = float(
             self.police.effective.sum() / self.world.residents.sum() * 1000.0
@@ -124,6 +126,9 @@ class SecurityModel(mesa.Model):
             programme.init(self, f"programme:{spec.type}:{index}")
             self.programmes.append(programme)
         self.recorder = Recorder(self)
+        if spin_up:
+            self.run(spin_up)  # programmes are inactive before t = 0; the recorder ignores t < 0
+            recalibrate(self)
         self.running = True
 
     # ------------------------------------------------------------------------------ schedule
@@ -152,7 +157,9 @@ class SecurityModel(mesa.Model):
 
     def run(self, steps: int | None = None) -> SecurityModel:
         """Run ``steps`` steps (default: to the end of the scenario's horizon)."""
-        for _ in range(self.scenario.steps - self.t if steps is None else steps):
+        if steps is None:
+            steps = self.scenario.steps - self.t
+        for _ in range(steps):
             self.step()
         return self
 
@@ -398,7 +405,7 @@ class SecurityModel(mesa.Model):
             hoods = np.repeat(np.arange(k), counts[g])
 
             def eligible(ids: np.ndarray) -> np.ndarray:
-                age = people.age(ids, 0)
+                age = people.age(ids, self.day)
                 ok = (age >= 14) & (age <= 35) & (people.gang[ids] < 0)
                 return ok * people.risk[ids] / people.RISK_CAP
 
@@ -413,21 +420,30 @@ class SecurityModel(mesa.Model):
             self.gang_list.append(Gang(self, g, cash=cash0 * members, weapons=wpm * members))
         # territory at its equilibrium with the neighbourhoods' resistance, scaled so that
         # gangs hold about half of the city (resident-weighted) at the start
-        s = economy.strength(self)
+        self.settle_territory()
+        self.set_references()
+
+    def settle_territory(self, held: float = 0.5) -> None:
+        """Set territory at its equilibrium, with resistance scaled so gangs hold ``held`` of the city.
+
+        Called at construction and again once custody has taken its members off the street.
+        """
+        if not self.gang_list:
+            return
+        strength = economy.strength(self)
         n = self.world.residents.astype(float)
         self.hood.resistance_scale = 1.0
         unit = economy.resistance(self)  # resistance per unit of scale
         lo, hi = 1e-6, 1e6
-        for _ in range(60):  # bisection on the scale (presence falls as resistance grows)
+        for _ in range(60):  # bisection on the scale: presence falls as resistance grows
             mid = np.sqrt(lo * hi)
-            c = s / (s.sum(axis=0) + mid * unit)
-            if (c.sum(axis=0) * n).sum() / n.sum() > 0.5:
+            control = strength / (strength.sum(axis=0) + mid * unit)
+            if (control.sum(axis=0) * n).sum() / n.sum() > held:
                 lo = mid
             else:
                 hi = mid
         self.hood.resistance_scale = float(np.sqrt(lo * hi))
         self.control = economy.territory_target(self)
-        self.set_references()
 
     def set_references(self) -> None:
         """Starting levels that gang-related multipliers are measured against (all 1 at the start)."""

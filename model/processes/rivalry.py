@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from model.model import SecurityModel
 
 ATTACK_LETHALITY = 0.4  # share of attacks that kill at baseline gun availability
-MEMBER_VICTIM_SHARE = 0.7  # victims who are gang members, where members are present
+MEMBER_VICTIM_SHARE = 0.5  # victims who are gang members, where members are present
 
 
 def contest(model: SecurityModel) -> np.ndarray:
