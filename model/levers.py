@@ -47,7 +47,7 @@ class Levers:
     vetting: np.ndarray  # share of corrupt officers removed per year, by where units are posted
     # city-wide
     crossing_seizure: np.ndarray  # extra seizure probability per border crossing
-    intelligence: float = 1.0  # regional information sharing: seizures and learning
+    intelligence: float = 1.0  # regional information sharing: seizure probability everywhere
     enrolled_recruitment: float = 1.0  # recruitment hazard multiplier while enrolled
     graduate_recruitment: float = 1.0  # after completing a programme
     enrolled_offending: float = 1.0  # offending weight of enrolled youth

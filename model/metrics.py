@@ -47,7 +47,7 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     _c("homicides_reported", "Homicides recorded", "people", "homicides known to police"),
     _c("robberies", "Robberies", "crimes", "true robberies"),
     _c("robberies_reported", "Robberies reported", "crimes", "robberies reported to police"),
-    _c("extortions", "Extortions", "crimes", "true extortion demands paid or refused"),
+    _c("extortions", "Extortions", "crimes", "true extortions (each one paid)"),
     _c("extortions_reported", "Extortions reported", "crimes", "extortions reported to police"),
     _c("assaults", "Assaults", "crimes", "true non-lethal assaults (incl. non-lethal gang attacks)"),
     _c("assaults_reported", "Assaults reported", "crimes", "assaults reported to police"),
@@ -84,7 +84,8 @@ OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
     _l("youth_enrolled", "Youth in programmes", "people", "youth enrolled now", False),
     _l("police_effective", "Honest officers", "officers", "officer-equivalents not corrupt", False),
     _l("police_corrupt_share", "Corrupt share of police", "share", "officer-weighted corrupt share"),
-    _l("certainty", "Certainty of conviction", "share", "convictions per offence, last year", False),
+    _l("certainty", "Convictions per offence", "share",
+       "all convictions (incl. drug cases) per homicide, robbery, extortion or assault, last year", False),
     _l("route_share_city", "Flow via the city's crossings", "share", "share of shipments through the city's crossings"),
     _l("gang_weapons", "Gang firearms", "guns", "firearms held by gangs"),
 )}

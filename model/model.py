@@ -346,7 +346,7 @@ class SecurityModel(mesa.Model):
             gang.supply_memory_kg += (1.0 - self.memory_decay["recent"]) * kg * share[gang.gang_id]
 
     def deliver_guns(self, guns: int) -> None:
-        """Smuggled guns are bought by the gangs in proportion to their cash."""
+        """Smuggled guns go to the gangs in proportion to their cash (the richer outbid the poorer)."""
         if not self.gang_list or guns <= 0:
             return
         cash = np.array([g.cash for g in self.gang_list])
@@ -372,7 +372,7 @@ class SecurityModel(mesa.Model):
             efficacy=self.world.collective_efficacy.copy(), retaliation_memory=z.copy(),
             homicide_memory=z.copy(), reported_memory=z.copy(), offence_memory=z.copy(),
             conviction_memory=z.copy(), perceived_certainty=z.copy(), recent={name: z.copy() for name in RANKED},
-            youth=z.copy(), youth_offending=z.copy(), enrolled=z.copy(),
+            youth=z.copy(), youth_offending=z.copy(), enrolled=z.copy(), enrolled_offending=z.copy(),
         )
 
     def _build_gangs(self, rng: np.random.Generator) -> None:
@@ -482,11 +482,5 @@ class SecurityModel(mesa.Model):
             if b in net.crossing_names:
                 inbound[net.crossing_names.index(b), e] = 1.0
         self.crossing_inbound = inbound
-        # the border check happens on the legs into each crossing
-        for e, (_, b) in enumerate(net.edges):
-            if b in net.crossing_names:
-                net.base_seizure[e] = self.scenario.trafficking.crossing_seizure
-            elif b == "northern_market":
-                net.base_seizure[e] = 0.02
         risk = net.base_seizure.copy()
         return TraffickingState(perceived_risk=risk, route_share=np.full(net.n_paths, 1.0 / net.n_paths))

@@ -78,12 +78,10 @@ class Gangs(Section):
         300.0, ge=0, le=3000,
         description="initial members per 100,000 (figures.md s4: HN 149, ES ~323 per 100k, UNODC 2012)",
     )
-    recruitment_per_year: float = Field(
-        0.02, ge=0, le=1,
-        description="annual joining hazard of an idle, average-risk youth under full gang control",
-    )
     exit_per_year: float = Field(0.10, ge=0, le=1, description="annual hazard of leaving the gang")
-    peer_influence: float = Field(1.0, ge=0, le=10, description="hazard multiplier per peer in a gang")
+    peer_influence: float = Field(
+        1.0, ge=0, le=10, description="joining hazard x (1 + peer_influence x friends already in a gang)"
+    )
     retaliation: float = Field(
         0.4, ge=0, le=0.95, description="expected retaliatory attacks per rivalry killing (< 1)"
     )
@@ -92,14 +90,17 @@ class Gangs(Section):
         0.6, ge=0, le=1, description="share of reporting suppressed under full gang control"
     )
     extortion_payment_usd: float = Field(
-        60.0, ge=0, description="mean payment per extortion (figures.md s4: ES ~$400M a year)"
+        60.0, ge=0,
+        description="payment per extortion event (assumption; national totals such as ES ~$400M a year, "
+        "figures.md s4, also count the weekly 'rent' businesses pay, which is not one event each)"
     )
     drug_margin_usd: float = Field(8.0, ge=0, description="gang margin per retail drug sale")
     weapons_per_member: float = Field(0.6, ge=0, le=5, description="initial firearms per member")
     expansion_rate: float = Field(0.02, ge=0, le=1, description="daily speed of territorial change")
     scarcity_violence: float = Field(
         0.5, ge=0, le=5,
-        description="rise in rivalry per unit drug scarcity (figures.md s5: Castillo et al. 2020)",
+        description="rise in rivalry per unit drug scarcity (value assumed; mechanism from figures.md s5: "
+        "Castillo et al. 2020)",
     )
 
 
@@ -187,7 +188,8 @@ class Crime(Section):
     )
     gun_lethality: float = Field(
         0.8, ge=0, le=1,
-        description="share of lethal violence that needs a gun (figures.md s1: ~77-84% of homicides by firearm)",
+        description="share of lethal violence that needs a gun (figures.md s1: ~77-84% of homicides by "
+        "firearm, unverified)",
     )
 
     @model_validator(mode="after")
@@ -216,7 +218,9 @@ class Reporting(Section):
         },
         description="how strongly gang intimidation suppresses reporting, by type",
     )
-    trust_elasticity: float = Field(1.5, ge=0, le=10, description="reporting odds per unit trust")
+    trust_elasticity: float = Field(
+        1.5, ge=0, le=10, description="reporting probability x exp(elasticity x (trust - initial trust))"
+    )
 
     @field_validator("base", "intimidation_sensitivity")
     @classmethod
@@ -237,7 +241,9 @@ class Perception(Section):
     )
     gang_fear: float = Field(0.25, ge=0, le=1, description="fear from full gang control")
     adjust_days: float = Field(60.0, gt=0, le=3650, description="time for neighbourhood moods to adjust")
-    corruption_distrust: float = Field(0.4, ge=0, le=1, description="trust lost at 100% corruption")
+    corruption_distrust: float = Field(
+        0.4, ge=0, le=1, description="trust lost per unit of corrupt share above the baseline share"
+    )
     impunity_distrust: float = Field(0.15, ge=0, le=1, description="trust lost to unpunished crime")
     response_trust: float = Field(0.08, ge=0, le=1, description="trust a reporting victim gains on an arrest")
     neglect_distrust: float = Field(0.04, ge=0, le=1, description="trust a reporting victim loses otherwise")
@@ -270,7 +276,7 @@ class Trafficking(Section):
     transit_seizure: float = Field(0.03, ge=0, le=0.9, description="seizure probability on a transit leg")
     risk_aversion: float = Field(12.0, ge=0, le=1000, description="cost weight of perceived seizure risk")
     learning_rate: float = Field(
-        0.05, ge=0, le=1, description="daily rate traffickers update perceived risk (balloon effect)"
+        0.05, ge=0, le=1, description="per-step rate at which traffickers update perceived risk (balloon effect)"
     )
 
     @model_validator(mode="after")
@@ -340,7 +346,15 @@ class Scenario(Section):
                     f"({self.years:g} years), found {spec.start_year:g}"
                 )
             ids = spec.target.ids
-            if ids and spec.type != "border_interdiction":
+            if ids and spec.type == "border_interdiction":
+                names = [f"crossing_{c}" for c in range(self.trafficking.crossings)]
+                bad = [c for c in ids if c not in names and not (isinstance(c, int) and 0 <= c < len(names))]
+                if bad:
+                    raise ValueError(
+                        f"expected interventions[{i}].target.ids to name crossings ({', '.join(names)}), "
+                        f"found {bad[0]!r}"
+                    )
+            elif ids:
                 bad = [i for i in ids if not isinstance(i, int) or not 0 <= i < self.city.neighbourhoods]
                 if bad:
                     raise ValueError(
@@ -494,7 +508,8 @@ def load_scenario(
     """
     path = Path(path)
     data = _resolve_extends(path)
-    data.setdefault("name", path.stem)
+    if "name" not in read_yaml(path):  # a child does not inherit its parent's name
+        data["name"] = path.stem
     data = _deep_merge(data, {k: v for k, v in fields.items() if v is not None})
     data = apply_overrides(data, overrides)
     return parse_scenario(data, source=str(path), overrides=overrides)

@@ -34,6 +34,7 @@ class NeighbourhoodState:
     youth: np.ndarray  # census: people aged 12-24
     youth_offending: np.ndarray  # census: youth weighted by how idle they are
     enrolled: np.ndarray  # census: youth in a programme
+    enrolled_offending: np.ndarray  # census: enrolled youth weighted by how idle they are
     resistance_scale: float = 0.0  # territorial resistance per 1,000 residents (calibrated)
 
 

@@ -17,6 +17,8 @@ import scipy.sparse as sp
 if TYPE_CHECKING:
     from model.scenario import Scenario
 
+ONWARD_SEIZURE = 0.02  # seizure on the way from a crossing to the northern market
+
 __all__ = ["World", "TraffickingNetwork", "build_world", "build_trafficking_network"]
 
 
@@ -186,11 +188,11 @@ def build_trafficking_network(scenario: Scenario, rng: np.random.Generator) -> T
     for s in sources:
         for t in reach[s]:
             add(s, t, tr.transit_seizure, float(rng.uniform(0.8, 1.2)))
-    for t in transit:
+    for t in transit:  # the border check happens on the legs into each crossing
         for c in crossings:
-            add(t, c, 0.0, float(rng.uniform(0.5, 1.5)))
+            add(t, c, tr.crossing_seizure, float(rng.uniform(0.5, 1.5)))
     for c in crossings:
-        add(c, "northern_market", tr.crossing_seizure, float(rng.uniform(0.8, 1.2)))
+        add(c, "northern_market", ONWARD_SEIZURE, float(rng.uniform(0.8, 1.2)))
 
     index = {e: i for i, e in enumerate(edges)}
     paths, path_cost, crossing_of = [], [], []

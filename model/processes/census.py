@@ -1,6 +1,6 @@
-"""The monthly census: the only pass over every person, once every 30 days.
+"""The monthly census: the only pass over every person, about once every 30 days.
 
-It ages people, recounts youth by what they are doing, and recomputes the gang-member counts
+It recounts youth (ages follow from the date) by what they are doing, and recomputes the gang-member counts
 and the neighbourhood sums of personal shocks exactly, so incremental bookkeeping cannot drift.
 Its cost is O(residents) once a month, a small share of a month's steps.
 """
@@ -21,7 +21,9 @@ CENSUS_DAYS = 30
 
 
 def due(model: SecurityModel) -> bool:
-    return model.day % CENSUS_DAYS == 0
+    """Every ~30 days whatever the step length (every step when steps are a month or longer)."""
+    every = max(1, int(round(CENSUS_DAYS / model.step_days)))
+    return model.t % every == 0
 
 
 def count(model: SecurityModel) -> None:
@@ -38,12 +40,14 @@ def count(model: SecurityModel) -> None:
     free = (st & Status.DETAINED) == 0
     enrolled = youth & free & ((st & Status.ENROLLED) != 0)
     active_youth = np.flatnonzero(youth & free & ~enrolled & (people.gang < 0))
-    st_active = st[active_youth]
-    weight = np.where(st_active & Status.SCHOOL, IDLE_WEIGHT["school"], IDLE_WEIGHT["idle"])
-    weight = np.where(st_active & Status.EMPLOYED, IDLE_WEIGHT["work"], weight)
+    enrolled_ids = np.flatnonzero(enrolled & (people.gang < 0))
     hood = model.hood
     hood.youth = _block_counts(youth, people.block_start).astype(float)
-    hood.youth_offending = np.bincount(home[active_youth], weight, minlength=k).astype(np.float64, copy=False)
+    hood.youth_offending = np.bincount(home[active_youth], _idle_weight(st[active_youth]),
+                                       minlength=k).astype(np.float64, copy=False)
+    # enrolled youth keep the weight of what they do; programmes scale it (crime.offenders)
+    hood.enrolled_offending = np.bincount(home[enrolled_ids], _idle_weight(st[enrolled_ids]),
+                                          minlength=k).astype(np.float64, copy=False)
     hood.enrolled = _block_counts(enrolled, people.block_start).astype(float)
     members = (people.gang >= 0) & free
     g = model.gang_members.shape[0]
@@ -52,6 +56,12 @@ def count(model: SecurityModel) -> None:
         model.gang_members = np.bincount(flat, minlength=g * k).reshape(g, k).astype(np.int64)
     hood.fear_shock_sum = _shock_sums(people.fear_shock, people.fear_time, home, model.t, model.fear_decay, k)
     hood.trust_shock_sum = _shock_sums(people.trust_shock, people.trust_time, home, model.t, model.trust_decay, k)
+
+
+def _idle_weight(status: np.ndarray) -> np.ndarray:
+    """How much of their time young people are idle: school and work take most of it."""
+    weight = np.where(status & Status.SCHOOL, IDLE_WEIGHT["school"], IDLE_WEIGHT["idle"])
+    return np.where(status & Status.EMPLOYED, IDLE_WEIGHT["work"], weight)
 
 
 def _block_counts(flags: np.ndarray, block_start: np.ndarray) -> np.ndarray:

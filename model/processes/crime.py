@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 MEMBER_WEIGHT = 3.0  # a gang member offends about three times as often as an idle youth
 BACKGROUND_OFFENDING = 0.02  # offenders per resident from the general population, scaled by disadvantage
-ENROLLED_WEIGHT = 0.6  # enrolled youth spend less time idle even before any programme effect
 EFFICACY_GUARDIANSHIP = 0.8
 STREET_TYPES = (ROBBERY, EXTORTION, ASSAULT)
 
@@ -37,7 +36,7 @@ def offenders(model: SecurityModel) -> dict[int, np.ndarray]:
     """Motivated offenders per neighbourhood, by crime type."""
     hood = model.hood
     members = model.gang_members.sum(axis=0).astype(float)
-    youth = hood.youth_offending + ENROLLED_WEIGHT * model.levers.enrolled_offending * hood.enrolled
+    youth = hood.youth_offending + model.levers.enrolled_offending * hood.enrolled_offending
     background = BACKGROUND_OFFENDING * model.world.residents * model.world.disadvantage
     street = MEMBER_WEIGHT * members + youth + background
     extortion = members + 0.5 * model.world.spread(members)

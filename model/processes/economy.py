@@ -1,4 +1,4 @@
-"""Gang economics and territory: accounts are settled, guns bought, territory contested.
+"""Gang economics and territory: accounts are settled and territory contested.
 
 Each gang (a Mesa agent) settles its day: revenue from extortion and drug retail, upkeep of
 members, bulk cash sent abroad (which interdiction may seize). Territory moves slowly towards

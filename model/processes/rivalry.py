@@ -4,8 +4,8 @@ Attack pressure in a neighbourhood is (contest between gangs) x (members there) 
 (1 + scarcity-driven competition) x any group-deterrence lever. Retaliation is self-exciting
 (a Hawkes process): each rivalry killing adds ``retaliation`` expected attacks, spread over time
 with the retaliation half-life. An attack kills with a probability that grows with guns;
-otherwise it is an assault. Victims are members of a rival gang where there are any, otherwise
-bystanders among the neighbourhood's youth.
+otherwise it is an assault. Half of the victims are sought among the neighbourhood's members (a
+rival of the attacker where one is drawn), the rest, and any left without one, are young bystanders.
 """
 
 from __future__ import annotations
