@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from model.metrics import outcome  # noqa: E402
+from model.metrics import outcome
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
     from model.results import RunResult
 
 __all__ = ["run_figure", "MAIN_SERIES", "monthly"]
 
 MAIN_SERIES = ("homicides", "robberies", "extortions", "fear", "trust", "gang_members")
+
+
+def _subplots(*grid: int, figsize: tuple[float, float], **kwargs) -> tuple[Figure, object]:  # noqa: ANN003
+    """A figure and its axes without pyplot: no global figure registry, no backend switch on import."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, **kwargs)
 
 
 def monthly(timeseries: pd.DataFrame, name: str, steps_per_year: int) -> pd.Series:
@@ -34,7 +35,7 @@ def monthly(timeseries: pd.DataFrame, name: str, steps_per_year: int) -> pd.Seri
 def run_figure(result: RunResult, names: tuple[str, ...] = MAIN_SERIES) -> Figure:
     """The main series of one run, by month, one panel each."""
     spy = result.scenario.steps_per_year
-    fig, axes = plt.subplots(2, 3, figsize=(12, 6.5), sharex=True)
+    fig, axes = _subplots(2, 3, figsize=(12, 6.5), sharex=True)
     for ax, name in zip(axes.ravel(), names, strict=False):
         o = outcome(name)
         series = monthly(result.timeseries, name, spy)
@@ -71,7 +72,7 @@ def band_figure(bands: pd.DataFrame, names: tuple[str, ...] = MAIN_SERIES, ncols
 
     names = tuple(n for n in names if n in set(bands["outcome"]))
     nrows = max(1, int(np.ceil(len(names) / ncols)))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.1 * nrows), sharex=True, squeeze=False)
+    fig, axes = _subplots(nrows, ncols, figsize=(4.2 * ncols, 3.1 * nrows), sharex=True, squeeze=False)
     scenarios = list(dict.fromkeys(bands["scenario"]))
     per = "per month" if "month" in bands.columns else "per step"
     for ax, name in zip(axes.ravel(), names, strict=False):
@@ -111,7 +112,7 @@ def forest_figure(effects: pd.DataFrame, value: str = "pct_change") -> Figure:
     lo, hi = ("pct_lo", "pct_hi") if value == "pct_change" else ("diff_lo", "diff_hi")
     e = effects[np.isfinite(effects[value].astype(float))].reset_index(drop=True)
     scenarios = list(dict.fromkeys(e["scenario"]))
-    fig, ax = plt.subplots(figsize=(8, 0.38 * max(len(e), 3) + 1.2))
+    fig, ax = _subplots(figsize=(8, 0.38 * max(len(e), 3) + 1.2))
     colours = {"better": "#2e7d32", "worse": "#c62828", "no clear change": "#7f7f7f"}
     y = np.arange(len(e))[::-1]
     for yi, (_, row) in zip(y, e.iterrows(), strict=True):
@@ -145,7 +146,7 @@ def neighbourhood_map_figure(change: pd.DataFrame, position, edges, treated=None
     pos = np.asarray(position, dtype=float)
     c = change.set_index("neighbourhood").reindex(range(len(pos)))
     values = c["diff_per_1000"].to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    fig, ax = _subplots(figsize=(6.4, 5.6))
     for a, b in edges:
         ax.plot(pos[[a, b], 0], pos[[a, b], 1], color="#bbbbbb", lw=0.6, zorder=1)
     # robust colour scale: a tiny neighbourhood's extreme rate should not wash out the rest
@@ -169,7 +170,7 @@ def neighbourhood_map_figure(change: pd.DataFrame, position, edges, treated=None
 def neighbourhood_rank_figure(change: pd.DataFrame, top: int = 30, title: str = "") -> Figure:
     """Neighbourhoods of one replication ranked by change per 1,000 residents (most improved at top)."""
     c = change.sort_values("rank").head(top)
-    fig, ax = plt.subplots(figsize=(7, 0.22 * len(c) + 1.2))
+    fig, ax = _subplots(figsize=(7, 0.22 * len(c) + 1.2))
     colours = ["#2166ac" if v < 0 else "#b2182b" for v in c["diff_per_1000"]]
     labels = [f"#{int(n)}" for n in c["neighbourhood"]]
     ax.barh(range(len(c))[::-1], c["diff_per_1000"], color=colours)
@@ -188,7 +189,7 @@ def displacement_figure(disp: pd.DataFrame) -> Figure:
 
     groups = [g for g in ("treated", "neighbours", "elsewhere", "all") if g in set(disp["group"])]
     scenarios = list(dict.fromkeys(disp["scenario"]))
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = _subplots(figsize=(7, 3.6))
     width = 0.8 / max(len(scenarios), 1)
     for i, scen in enumerate(scenarios):
         d = disp[disp["scenario"] == scen].set_index("group").reindex(groups)
@@ -215,7 +216,7 @@ def sensitivity_figure(indices: pd.DataFrame) -> Figure:
                                                                                      ("sigma", None))
     names = list(indices["parameter"])
     x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(max(4.5, 1.6 * len(names)), 3.4))
+    fig, ax = _subplots(figsize=(max(4.5, 1.6 * len(names)), 3.4))
     for i, (col, conf) in enumerate(pairs):
         err = indices[conf].to_numpy(dtype=float) if conf else None
         ax.bar(x + (i - 0.5) * 0.38, indices[col], 0.36, yerr=err, capsize=4, label=col,

@@ -103,11 +103,8 @@ def _pct(v: Any) -> str:
 
 
 def _png(fig: Figure, dpi: int = 100) -> str:
-    import matplotlib.pyplot as plt
-
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f"<img alt='figure' src='data:image/png;base64,{data}'>"
 

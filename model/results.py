@@ -56,9 +56,6 @@ class RunResult:
 
                 fig = run_figure(self)
                 fig.savefig(tmp / "main_series.png", dpi=110)
-                import matplotlib.pyplot as plt
-
-                plt.close(fig)
             if out.exists():
                 shutil.rmtree(out)
             os.replace(tmp, out)
