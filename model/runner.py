@@ -121,9 +121,14 @@ def execute(resolved: ResolvedExperiment, out: str | Path = "results", *, execut
     manifest = resolved.manifest()
     from model.results import environment, git_commit
 
-    manifest.update(run_ids=ids, versions=environment(), git_commit=git_commit())
+    commit = git_commit()
+    manifest.update(run_ids=ids, versions=environment(), git_commit=commit)
     store = Store(folder)
-    store.open(manifest)
+    store.git_commit = commit
+    earlier = store.open(manifest)
+    if earlier and progress:
+        print(f"note: {folder} holds runs made by commit {earlier[:12]}; they are reused (a run's id covers "
+              f"its scenario, point and seed, not the code); use another --out for a fresh start", file=sys.stderr)
     try:
         done_ids = store.finished()
         skipped = sum(1 for i in ids if i in done_ids)

@@ -3,7 +3,7 @@
 Layout of ``results/<experiment>/``::
 
     manifest.json                 the experiment as resolved (see below); rewritten atomically
-    runs/<run_id>/run.json        one finished run: ids, seed, point, status, error, timing
+    runs/<run_id>/run.json        one finished run: ids, seed, point, status, error, timing, git commit
     runs/<run_id>/summary.parquet         (status "ok" only) the run's tidy summary
     runs/<run_id>/timeseries.parquet      (status "ok" only) the city, one row per step, float32
     runs/<run_id>/neighbourhoods.parquet  (status "ok" only) one row per neighbourhood per month
@@ -145,6 +145,7 @@ def _write_json_atomic(path: Path, data: Any) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=1, default=str)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for reading
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -163,9 +164,15 @@ class Store:
         self.root = Path(root)
         self.runs_dir = self.root / "runs"
         self._lock: Any = None
+        self.git_commit: str | None = None  # of the code that ran the runs, written into each run.json
 
-    def open(self, manifest: dict[str, Any]) -> None:
-        """Create the folder, take the writer's lock, drop leftovers of a crash, write the manifest."""
+    def open(self, manifest: dict[str, Any]) -> str | None:
+        """Create the folder, take the writer's lock, drop leftovers of a crash, write the manifest.
+
+        Returns the git commit recorded by an earlier start of this experiment when it differs
+        from the new manifest's (stored runs are still reused: the run id covers the scenario,
+        the point and the seed, not the code), so the caller can warn.
+        """
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self._take_lock()
         for stray in self.runs_dir.glob(TMP_PREFIX + "*"):
@@ -175,11 +182,15 @@ class Store:
                 stray.unlink()
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         path = self.root / "manifest.json"
-        created = None
+        created = old_commit = None
         if path.exists():
             with contextlib.suppress(OSError, ValueError, AttributeError):
-                created = json.loads(path.read_text(encoding="utf-8")).get("created")
+                old = json.loads(path.read_text(encoding="utf-8"))
+                created, old_commit = old.get("created"), old.get("git_commit")
         _write_json_atomic(path, {**manifest, "created": created or now, "updated": now})
+        if old_commit and old_commit != manifest.get("git_commit") and self.finished():
+            return str(old_commit)
+        return None
 
     def _take_lock(self) -> None:
         try:
@@ -230,7 +241,7 @@ class Store:
             for name in TABLES if tables else ():
                 tables[name].to_parquet(tmp / f"{name}.parquet", index=False)  # type: ignore[index]
             with open(tmp / "run.json", "w", encoding="utf-8") as fh:
-                json.dump(record.to_json(), fh, indent=1)
+                json.dump({**record.to_json(), "git_commit": self.git_commit}, fh, indent=1)
             if final.exists():  # a failed run tried again: move the old record aside first
                 old = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}old-{record.run_id}-", dir=self.runs_dir))
                 os.replace(final, old / "run")

@@ -172,3 +172,18 @@ def test_sweep_with_sobol_samples_gives_sensitivity_indices(tmp_path, capsys):
     indices = pd.read_csv(out / "youth_vs_police_sobol" / "sensitivity_sobol.csv")
     assert set(indices["parameter"]) == set(m["problem"]["names"])
     assert {"S1", "ST", "outcome"} <= set(indices.columns)
+
+
+def test_compare_on_a_dask_scheduler_address_matches_the_serial_run(tmp_path, capsys):
+    from distributed import LocalCluster
+
+    argv = ["compare", str(SCEN / "baseline.yaml"), str(SCEN / "youth_programs.yaml"), "--reps", "2", "--years",
+            "0.1", "--quiet", *SMALL]
+    assert main([*argv, "--executor", "serial", "--out", str(tmp_path / "serial")]) == 0
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert main([*argv, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path / "dask")]) == 0
+    assert "on dask (tcp://" in capsys.readouterr().out
+    name = "compare_baseline_vs_youth_programs"
+    a, b = load_results(tmp_path / "serial" / name), load_results(tmp_path / "dask" / name)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+    pd.testing.assert_frame_equal(a.neighbourhoods(outcomes=["crimes"]), b.neighbourhoods(outcomes=["crimes"]))
