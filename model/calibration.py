@@ -2,9 +2,11 @@
 
 The scenario states observable targets (homicides per 100k, robberies per 100k, gang members
 per 100k, shares of homicides by source); this module computes the process constants that make
-the expected values at step 0 equal those targets, and fills the custody stocks (pending cases,
+the expected values equal those targets, and fills the custody stocks (pending cases,
 prisoners) at their steady-state sizes (Little's law), so the baseline neither drifts nor
-starts with empty prisons. Everything here runs once per run; O(residents) is fine here.
+starts with empty prisons. :func:`calibrate` runs at construction; after the spin-up (if any)
+:func:`recalibrate` scales the rates again, so the recorded run (t = 0) starts on target. Both run
+once per run, outside the steps, so O(residents) work is fine here.
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ def calibrate(model: SecurityModel, rng: np.random.Generator) -> None:
     """Set every calibrated constant on ``model.cal`` and fill the custody stocks.
 
     Rates are calibrated twice: once to size the custody stocks, and again once those stocks
-    have taken their people off the street, so the first step starts on target.
+    have taken their people off the street, so the city is on target when it starts to run
+    (the spin-up, or t = 0 without one).
     """
     sc = model.scenario
     rates = np.array([sc.crime.homicide_rate, sc.crime.robbery_rate, sc.crime.extortion_rate,
