@@ -15,7 +15,8 @@ from typing import Any
 
 from model.errors import InputError
 
-__all__ = ["register", "cmd_compare", "cmd_sweep", "cmd_analyze", "format_effects", "analyse_folder"]
+__all__ = ["register", "cmd_compare", "cmd_sweep", "cmd_analyze", "format_effects", "format_sensitivity",
+           "analyse_folder"]
 
 DEFAULT_REPS = 20
 
@@ -172,9 +173,16 @@ def analyse_folder(path: Path, baseline: str | None = None, write_report: bool =
         tables["cost_effectiveness"] = analysis.cost_effectiveness(summary, baseline=base, by_point=by_point)
         if by_point:  # the pooled view over every point as well
             tables["effects_pooled"] = analysis.effects(summary, baseline=base)
+            tables["cost_effectiveness_pooled"] = analysis.cost_effectiveness(summary, baseline=base)
+            print(f"pooled over {len(results.manifest.get('points', []))} parameter points "
+                  f"(effects.csv and cost_effectiveness.csv give each point)")
         print(format_effects(tables["effects_pooled" if by_point else "effects"],
-                             tables["cost_effectiveness"] if not by_point else None, base, results))
-    tables.update(_sensitivity(results, scenarios, base))
+                             tables["cost_effectiveness_pooled" if by_point else "cost_effectiveness"], base,
+                             results))
+    sensitivity = _sensitivity(results, scenarios, base)
+    for name, df in sensitivity.items():
+        print(format_sensitivity(name, df))
+    tables.update(sensitivity)
     tables["runs"] = results.runs
     if len(results.failed):
         tables["failed_runs"] = results.failed
@@ -274,6 +282,21 @@ def _usd(v: float) -> str:
     return f"${v:,.0f}"
 
 
+def format_sensitivity(name: str, df: Any) -> str:
+    """Sobol (S1, ST) or Morris (mu*, sigma) indices, one line per scenario, outcome and parameter."""
+    lines = ["", f"{'Sobol' if name.endswith('sobol') else 'Morris'} sensitivity (outcome averaged over "
+                 "replications at each point; conf = 95% half-width)"]
+    sobol = "S1" in df.columns
+    header = f"{'scenario':<20}{'outcome':<14}{'parameter':<32}" + (
+        f"{'S1':>8}{'conf':>8}{'ST':>8}{'conf':>8}" if sobol else f"{'mu*':>12}{'conf':>12}{'sigma':>12}")
+    lines += [header, "-" * len(header)]
+    for _, r in df.iterrows():
+        cells = (f"{r['S1']:>8.2f}{r['S1_conf']:>8.2f}{r['ST']:>8.2f}{r['ST_conf']:>8.2f}" if sobol else
+                 f"{_num(r['mu_star']):>12}{_num(r['mu_star_conf']):>12}{_num(r['sigma']):>12}")
+        lines.append(f"{str(r['scenario'])[:19]:<20}{str(r['outcome'])[:13]:<14}{str(r['parameter'])[:31]:<32}{cells}")
+    return "\n".join(lines)
+
+
 def format_effects(effects: Any, cost: Any | None, baseline: str, results: Any) -> str:
     """The compare table: per scenario and outcome, the baseline and scenario means, the paired
     difference with its 95 % CI, the percent change with its CI; then cost per homicide and per
@@ -287,8 +310,10 @@ def format_effects(effects: Any, cost: Any | None, baseline: str, results: Any) 
         g = g.set_index("outcome")
         n = int(g["n"].max()) if len(g) else 0
         lines.append("")
-        lines.append(f"{scenario} vs {baseline}: {n} paired replications"
-                     f"{f' of {reps}' if reps and reps != n else ''}"
+        points = len(results.manifest.get("points") or [0])
+        pairs = (f"{n} pairs ({points} parameter points x {reps} replications)" if points > 1 else
+                 f"{n} paired replications{f' of {reps}' if reps and reps != n else ''}")
+        lines.append(f"{scenario} vs {baseline}: {pairs}"
                      f"{f', {years:g} years' if years else ''} (counts per year; levels averaged over the run)")
         header = (f"{'outcome':<26}{'unit':<16}{'baseline':>12}{'scenario':>12}{'difference':>12}"
                   f"{'95% CI':>26}{'change':>9}{'95% CI':>21}")

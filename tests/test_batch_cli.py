@@ -187,3 +187,21 @@ def test_compare_on_a_dask_scheduler_address_matches_the_serial_run(tmp_path, ca
     a, b = load_results(tmp_path / "serial" / name), load_results(tmp_path / "dask" / name)
     pd.testing.assert_frame_equal(a.summary, b.summary)
     pd.testing.assert_frame_equal(a.neighbourhoods(outcomes=["crimes"]), b.neighbourhoods(outcomes=["crimes"]))
+
+
+@pytest.mark.parametrize("path", sorted(EXP.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_experiment_file_resolves(path):
+    from model.experiment import load_experiment, resolve
+
+    resolved = resolve(load_experiment(path), str(path), path.parent)
+    assert resolved.n_runs == len(resolved.entries) * len(resolved.points) * resolved.experiment.replications
+    assert resolved.baseline in [e.name for e in resolved.entries]
+
+
+def test_the_notebook_api_is_exported_from_the_package():
+    import model
+    from model.runner import compare, sweep
+    from model.store import load_results as loader
+
+    assert (model.compare, model.sweep, model.load_results) == (compare, sweep, loader)
+    assert {"compare", "sweep", "load_results"} <= set(model.__all__)
