@@ -121,8 +121,9 @@ def test_hotspot_patrol_lowers_street_crime_where_it_patrols(cache):
 
 
 def test_rule_of_law_raises_convictions(cache):
-    r = simkit.paired(scenario(), scenario({"type": "rule_of_law"}), SEEDS, {"convictions": total("convictions")},
-                      cache)
+    """At full effect from the first day (no ramp), so that a year holds enough verdicts."""
+    spec = {"type": "rule_of_law", "ramp_years": 0.0}
+    r = simkit.paired(scenario(), scenario(spec), SEEDS, {"convictions": total("convictions")}, cache)
     show("rule_of_law", "convictions", r["convictions"])
     assert higher(r["convictions"]), r["convictions"]
 
