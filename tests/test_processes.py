@@ -406,3 +406,42 @@ def test_youth_programme_enrols_only_eligible_youth_in_its_target():
     # enrolment is by risk: the enrolled are riskier than the youth left out
     youth = np.flatnonzero(people.is_youth(everyone(m), m.day) & np.isin(people.home, [1, 2]))
     assert people.risk[enrolled].mean() > people.risk[np.setdiff1d(youth, enrolled)].mean()
+
+
+def test_a_suspect_at_home_convicted_twice_serves_one_merged_sentence():
+    """With ``detain_pending: false`` suspects wait at home and can be arrested again; two
+    convictions must leave one prison row (the later release), so the first release date does
+    not free someone still serving, nor count a member back twice."""
+    m = simkit.build(4000, 4, seed=19, gangs=GANGLAND, justice={
+        "detain_pending": False, "prosecution_probability": 1.0, "conviction_probability": 1.0})
+    m.begin_step()
+    rng = m.streams.get("justice")
+    member = _free_members(m, 1)
+    for kind in (ROBBERY, HOMICIDE):  # a short and a long sentence, on two cases
+        enforcement.arrest(m, m.streams.get("enforcement"), member, np.array([kind], np.int8), m.people.home[member])
+        assert m.people.free(member).all()  # waits at home, so can be arrested again
+    assert (m.justice.case_person == member[0]).sum() == 2
+    m.justice.case_due[m.justice.case_person == member[0]] = m.t
+    justice.step(m, rng)
+    rows = np.flatnonzero(m.justice.prison_person == member[0])
+    assert rows.size == 1
+    assert not m.people.free(member).any()
+    assert (m.gang_members == simkit.recount_members(m)).all()
+    release = int(m.justice.prison_release[rows[0]])
+    m.t = release - 1
+    justice.step(m, rng)
+    assert not m.people.free(member).any()
+    m.t = release
+    justice.step(m, rng)
+    assert m.people.free(member).all()
+    assert (m.gang_members == simkit.recount_members(m)).all()
+
+
+def test_add_prisoners_merges_repeat_sentences_and_keeps_order():
+    from model.state import JusticeState
+
+    jus = JusticeState()
+    jus.add_prisoners(np.array([5, 7, 9]), np.array([100, 50, 70]))
+    jus.add_prisoners(np.array([7, 11, 5]), np.array([80, 60, 20]))
+    assert jus.prison_person.tolist() == [5, 7, 9, 11]
+    assert jus.prison_release.tolist() == [100, 80, 70, 60]

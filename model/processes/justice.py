@@ -55,7 +55,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         release = model.t + np.maximum(1, np.round(years * model.steps_per_year)).astype(np.int64)
         jus.add_prisoners(person[convicted], release)
         if not sc.detain_pending:  # people wait at home; only the convicted leave the street
-            jailed = person[convicted]
+            jailed = np.unique(person[convicted])  # someone convicted on two cases today leaves once
             jailed = jailed[model.people.free(jailed)]
             members = jailed[model.people.gang[jailed] >= 0]
             np.add.at(model.gang_members, (model.people.gang[members].astype(np.int64),
