@@ -160,3 +160,25 @@ def test_spin_up_is_reproducible_and_programme_free():
         np.testing.assert_array_equal(runs[0].control, m.control)
     # and the spin-up did something: people were victimised before the start
     assert runs[0].people.victimisations.sum() > 0
+
+
+@pytest.mark.parametrize("name", PROGRAMMES)
+def test_an_active_programme_draws_only_from_its_own_stream(name: str):
+    """Delivery may draw random numbers only from the programme's named stream: not from a
+    process's stream, nor from Mesa's shared ``model.random``."""
+    m = SecurityModel(_scenario(interventions=[{"type": name}]), seed=2)
+    seen: list[str] = []
+    original = m.streams.get
+
+    def spy(stream: str) -> np.random.Generator:
+        seen.append(stream)
+        return original(stream)
+
+    m.streams.get = spy  # type: ignore[method-assign]
+    shared = m.random.getstate()
+    for _ in range(3):
+        m.begin_step()
+        m.deliver_programmes()
+        m.t += 1
+    assert set(seen) <= {f"programme:{name}:0"}, seen
+    assert m.random.getstate() == shared

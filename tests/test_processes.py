@@ -14,6 +14,7 @@ import pytest
 import simkit
 
 from model.levers import _ADDITIONS, _MULTIPLIERS, Levers
+from model.model import SecurityModel
 from model.population import Status
 from model.processes import census, common, crime, enforcement, justice, perception, policing, recruitment, reporting
 from model.processes import trafficking as traffic
@@ -445,3 +446,18 @@ def test_add_prisoners_merges_repeat_sentences_and_keeps_order():
     jus.add_prisoners(np.array([7, 11, 5]), np.array([80, 60, 20]))
     assert jus.prison_person.tolist() == [5, 7, 9, 11]
     assert jus.prison_release.tolist() == [100, 80, 70, 60]
+
+
+def test_youth_programme_places_a_share_of_idle_participants_in_work():
+    sc = simkit.scenario(6000, 4, years=1.0, interventions=[
+        {"type": "youth_programs", "coverage": 0.8, "job_placement": 0.5}])
+    m = SecurityModel(sc, seed=20)
+    idle_before = ~m.people.has(everyone(m), Status.SCHOOL | Status.EMPLOYED)
+    m.step()
+    enrolled = np.flatnonzero(m.people.has(everyone(m), Status.ENROLLED))
+    idle = enrolled[idle_before[enrolled]]
+    assert idle.size > 100
+    share = m.people.has(idle, Status.EMPLOYED).mean()
+    assert abs(share - 0.5) < 5 * np.sqrt(0.25 / idle.size)
+    busy = enrolled[~idle_before[enrolled]]
+    assert (m.people.status[busy] & (Status.SCHOOL | Status.EMPLOYED) != 0).all()  # nobody loses school or work
