@@ -44,6 +44,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     crossings = draw(st.integers(1, 5))
     return simkit.scenario(
         residents, k, years=years, steps_per_year=steps_per_year,
+        spin_up_years=draw(st.sampled_from([0.0, 0.05])),
         city={"layout": draw(st.sampled_from(["geometric", "grid"])),
               "disadvantage_spread": draw(st.sampled_from([0.0, 0.2, 0.5]))},
         gangs={"count": draw(st.integers(0, 3)), "members_per_100k": draw(st.sampled_from([0, 300, 3000]))},
@@ -105,7 +106,7 @@ def check_recorded(m: SecurityModel) -> None:
     assert not np.isnan(col["homicides"]).any()
 
 
-@settings(max_examples=30, deadline=None, derandomize=True,
+@settings(max_examples=60, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(sc=scenarios(), seed=st.integers(0, 2**32 - 1))
 def test_random_small_cities_keep_every_invariant(sc: Scenario, seed: int):
