@@ -279,13 +279,14 @@ class SecurityModel(mesa.Model):
         corrupt = self.police.corrupt_share * self.presence()
         courts = (np.clip(sc.justice.prosecution_probability * self.levers.prosecution, 0, 1)
                   * np.clip(sc.justice.conviction_probability * self.levers.conviction, 0, 1))
+        # every crime type at once (elementwise the same arithmetic as one type at a time)
+        types = np.flatnonzero(np.asarray(self.cal.crime_mix) != 0)
+        report = report_probability(self, np.repeat(types, n), np.tile(hoods, types.size),
+                                    np.tile(trust, types.size)).reshape(types.size, n)
+        clear = np.clip(self.cal.clearance[types][:, None] * clear_base * (1.0 - corrupt), 0, 1)
         total = np.zeros(n)
-        for c, weight in enumerate(self.cal.crime_mix):
-            if weight == 0:
-                continue
-            report = report_probability(self, np.full(n, c), hoods, trust)
-            clear = np.clip(self.cal.clearance[c] * clear_base * (1.0 - corrupt), 0, 1)
-            total += weight * report * clear
+        for row, c in enumerate(types):
+            total += self.cal.crime_mix[c] * report[row] * clear[row]
         return total * courts
 
     def certainty(self) -> np.ndarray:
