@@ -180,22 +180,23 @@ def sample_in_blocks(
     out = np.full(hoods.size, -1, dtype=np.int64)
     if hoods.size == 0:
         return out
-    lo_all, hi_all = block_start[hoods], block_start[hoods + 1]
-    todo = np.flatnonzero(hi_all > lo_all)  # an empty block has nobody to draw (not its neighbour's rows)
+    lo_all = block_start[hoods]
+    size_all = block_start[hoods + 1] - lo_all
+    todo = np.flatnonzero(size_all > 0)  # an empty block has nobody to draw (not its neighbour's rows)
     factor = 2
     for _ in range(max_rounds):
-        if todo.size == 0:
+        m = todo.size
+        if m == 0:
             return out
-        lo, hi = np.repeat(lo_all[todo], factor), np.repeat(hi_all[todo], factor)
-        cand = lo + (rng.random(lo.size) * (hi - lo)).astype(np.int64)
-        ok = _accepted(rng, cand, accept).reshape(todo.size, factor)
-        first = ok.argmax(axis=1)
-        hit = ok[np.arange(todo.size), first]
-        out[todo[hit]] = cand.reshape(todo.size, factor)[np.flatnonzero(hit), first[hit]]
+        cand = np.repeat(lo_all[todo], factor) + (rng.random(m * factor)
+                                                  * np.repeat(size_all[todo], factor)).astype(np.int64)
+        ok = _accepted(rng, cand, accept).reshape(m, factor)
+        hit = ok.any(axis=1)
+        out[todo[hit]] = cand.reshape(m, factor)[hit, ok.argmax(axis=1)[hit]]  # first accepted candidate
         todo = todo[~hit]
         factor *= 4
     for entry in todo:  # rare: eligibility is sparse in this block; scan it exactly
-        ids = np.arange(lo_all[entry], hi_all[entry])
+        ids = np.arange(lo_all[entry], lo_all[entry] + size_all[entry])
         weights = np.ones(ids.size) if accept is None else np.asarray(accept(ids), dtype=float)
         total = weights.sum()
         if total > 0:
