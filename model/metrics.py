@@ -126,18 +126,24 @@ def _hood_values(model: SecurityModel) -> dict[str, np.ndarray]:
     }
 
 
+_CITY_SUMS = (
+    "homicides", "homicides_reported", "robberies", "robberies_reported", "extortions",
+    "extortions_reported", "assaults", "assaults_reported", "drug_sales", "drug_sales_detected",
+    "crimes", "crimes_reported", "victims", "recruits", "gang_exits", "arrests", "gang_arrests",
+    "prosecutions", "convictions", "releases", "police_contacts", "enrolments",
+    "extortion_paid_usd", "cost_usd",
+)
+
+
 def _city_values(model: SecurityModel, hood: dict[str, np.ndarray]) -> dict[str, float]:
     n = model.world.residents.astype(float)
     total = n.sum()
     city = model.tally.city
     crimes = hood["crimes"].sum()
     shipments = city["shipments"]
-    values = {name: float(hood[name].sum()) for name in (
-        "homicides", "homicides_reported", "robberies", "robberies_reported", "extortions",
-        "extortions_reported", "assaults", "assaults_reported", "drug_sales", "drug_sales_detected",
-        "crimes", "crimes_reported", "victims", "recruits", "gang_exits", "arrests", "gang_arrests",
-        "prosecutions", "convictions", "releases", "police_contacts", "enrolments",
-        "extortion_paid_usd", "cost_usd")}
+    # one row sum per outcome (each row summed as on its own: the same pairwise sums)
+    totals = np.stack([hood[name] for name in _CITY_SUMS]).sum(axis=1)
+    values = {name: float(x) for name, x in zip(_CITY_SUMS, totals, strict=True)}
     values.update(
         contraband_inflow=city["contraband_inflow_kg"],
         seizures=city["seizures_kg"],
@@ -181,11 +187,11 @@ class Recorder:
         return min(int(t * 12 // model.steps_per_year), self.months - 1)
 
     def record(self, model: SecurityModel) -> None:
-        """Store this step's values (called at the end of ``step``)."""
-        hood = _hood_values(model)
-        city = _city_values(model, hood)
+        """Store this step's values (called at the end of ``step``); nothing during the spin-up."""
         t = model.t
         if 0 <= t < self.city.shape[0]:
+            hood = _hood_values(model)
+            city = _city_values(model, hood)
             self.city[t] = [city[name] for name in CITY_OUTCOMES]
             m = self.month_of(model, t)
             self.hood_sum[m] += np.stack([hood[name] for name in HOOD_OUTCOMES])
