@@ -374,7 +374,7 @@ def write_report(path: Path, info: dict[str, str], sizes: list[dict], epstein: d
     lines += ["", f"Stepping is one recorded year ({sizes[0]['steps']} steps); wall seconds per simulated year "
               "equal stepping seconds here."]
     if any(spin):
-        lines.append(f"Build includes the scenario's spin-up ({', '.join(f'{x:g}' for x in spin)} years of "
+        lines.append(f"Build includes the scenario's spin-up ({', '.join(f'{x:g}' for x in spin)} year(s) of "
                      "unrecorded steps before t = 0).")
     lines += ["State is `model.people.nbytes()` plus every neighbourhood, police, gang, lever, justice and",
               "programme array; the recorder's output tables are not state (they grow with steps, not people).",
