@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -342,7 +343,7 @@ class Scenario(Section):
         for i, spec in enumerate(self.interventions):
             if spec.start_year >= self.years:
                 raise ValueError(
-                    f"expected interventions[{i}].start_year before the end of the run "
+                    f"interventions[{i}].start_year: expected a start before the end of the run "
                     f"({self.years:g} years), found {spec.start_year:g}"
                 )
             ids = spec.target.ids
@@ -351,14 +352,15 @@ class Scenario(Section):
                 bad = [c for c in ids if c not in names and not (isinstance(c, int) and 0 <= c < len(names))]
                 if bad:
                     raise ValueError(
-                        f"expected interventions[{i}].target.ids to name crossings ({', '.join(names)}), "
+                        f"interventions[{i}].target.ids: expected crossing names ({', '.join(names)}), "
                         f"found {bad[0]!r}"
                     )
             elif ids:
                 bad = [i for i in ids if not isinstance(i, int) or not 0 <= i < self.city.neighbourhoods]
                 if bad:
                     raise ValueError(
-                        f"expected interventions[{i}].target.ids within 0..{self.city.neighbourhoods - 1}, "
+                        f"interventions[{i}].target.ids: expected neighbourhood ids within "
+                        f"0..{self.city.neighbourhoods - 1}, "
                         f"found {bad[0]!r}"
                     )
         return self
@@ -605,6 +607,10 @@ def _to_input_error(exc: ValidationError, source: str, overrides: list[str]) -> 
     msg = err["msg"]
     if kind == "value_error":
         text = msg.removeprefix("Value error, ")
+        located = re.match(r"^([A-Za-z_][\w.\[\]]*): (expected .*)$", text)
+        if located:  # a cross-field check that names the field it is about
+            field = ".".join(p for p in (field, located.group(1)) if p)
+            text = located.group(2)
         if text.startswith("expected ") and ", found " in text:
             expected, found = text[len("expected ") :].rsplit(", found ", 1)
             return InputError(source, field or "(top level)", expected, found)

@@ -136,7 +136,7 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
 
     noise = rng.normal(0.0, 1.0, k)
     smooth = 0.5 * noise + 0.5 * (row_norm @ noise)  # spatially correlated disadvantage
-    smooth = smooth / (smooth.std() or 1.0)
+    smooth = (smooth - smooth.mean()) / (smooth.std() or 1.0)
     disadvantage = np.clip(city.disadvantage_mean + city.disadvantage_spread * smooth, 0.0, 1.0)
     efficacy = np.clip(
         city.collective_efficacy_mean

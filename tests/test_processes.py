@@ -88,7 +88,7 @@ def test_exits_remove_free_members_and_decrement_where_they_live():
     m = simkit.build(4000, 4, seed=5, gangs={**GANGLAND, "exit_per_year": 1.0})
     m.begin_step()
     m.cal.recruitment_per_year = 0.0
-    m.levers.exit[:] = 50.0  # every member is drawn as a candidate to leave today
+    m.levers.exit[:] = 1000.0  # the daily exit probability clips to 1: every member is a candidate today
     people = m.people
     gang_before, members_before = people.gang.copy(), m.gang_members.copy()
     free_before = people.free(everyone(m))

@@ -141,6 +141,12 @@ class Intervention(Section):
                 raise TypeError(f"two programmes registered as '{default}'")
             REGISTRY[default] = cls
 
+    def __eq__(self, other: object) -> bool:
+        """Programmes are equal when their settings are (runtime state such as enrolments is not compared)."""
+        return type(self) is type(other) and self.model_dump() == other.model_dump()  # type: ignore[union-attr]
+
+    __hash__ = None  # mutable settings: not hashable, like other pydantic models
+
     @model_validator(mode="after")
     def _window(self) -> Intervention:
         if self.end_year is not None and self.end_year <= self.start_year:
