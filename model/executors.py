@@ -105,6 +105,10 @@ class ProcessExecutor(Executor):
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    def _restart_if_broken(self) -> None:
+        if self._pool is not None and getattr(self._pool, "_broken", False):
+            self._restart()
+
     def _restart(self) -> None:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -113,6 +117,10 @@ class ProcessExecutor(Executor):
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
 
     def imap_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[tuple[T, R | BaseException]]:
+        """As :meth:`Executor.imap_unordered`; a worker that dies breaks the whole pool, so the pool is
+        restarted and the tasks that were in flight are run again one at a time: the one that kills
+        its worker alone is reported failed, the others finish normally."""
+        from collections import deque
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
@@ -120,16 +128,37 @@ class ProcessExecutor(Executor):
             self.__enter__()
         it = iter(tasks)
         pending: dict[Any, T] = {}
+        suspects: deque[T] = deque()  # tasks in flight when a worker died; each runs alone next
+        alone = False  # the one task in flight is a suspect running by itself
         exhausted = False
+        restarts_without_progress = 0
+
+        def submit(task: T) -> bool:
+            try:
+                pending[self._pool.submit(fn, task)] = task
+            except BrokenProcessPool:  # the pool broke since the last wait: run this one later, alone
+                suspects.append(task)
+                return False
+            return True
+
         while True:
-            while not exhausted and len(pending) < self.window:
+            if suspects and not pending:
+                if restarts_without_progress > 3:
+                    raise RuntimeError("the process pool breaks as soon as it starts; try --executor serial")
+                self._restart_if_broken()
+                alone = submit(suspects.popleft())
+                restarts_without_progress += not alone
+            while not suspects and not alone and not exhausted and len(pending) < self.window:
                 try:
                     task = next(it)
                 except StopIteration:
                     exhausted = True
                     break
-                pending[self._pool.submit(fn, task)] = task
+                if not submit(task):
+                    break
             if not pending:
+                if suspects:
+                    continue
                 return
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             broken = False
@@ -139,16 +168,19 @@ class ProcessExecutor(Executor):
                     result: R | BaseException = fut.result()
                 except BrokenProcessPool as exc:
                     broken = True
-                    result = RuntimeError(f"a worker process died ({exc})")
+                    if not alone:
+                        suspects.append(task)
+                        continue
+                    result = RuntimeError(f"a worker process died while running this task alone ({exc})")
                 except Exception as exc:
                     result = exc
+                restarts_without_progress = 0
                 yield task, result
-            if broken:  # a dead worker breaks the pool: the tasks in flight are sent again on a new one
-                retry = list(pending.values())
+            alone = False
+            if broken:
+                suspects.extend(pending.values())
                 pending.clear()
                 self._restart()
-                for task in retry:
-                    pending[self._pool.submit(fn, task)] = task
 
 
 class DaskExecutor(Executor):
