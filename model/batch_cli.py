@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from model.cli import years_argument
 from model.errors import InputError
 
 __all__ = ["register", "cmd_compare", "cmd_sweep", "cmd_analyze", "format_effects", "format_sensitivity",
@@ -34,16 +35,6 @@ def _positive_int(what: str, high: int = 1_000_000):  # noqa: ANN202 - an argpar
     return parse
 
 
-def _years(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of years, found '{text}'") from None
-    if not 0 < value <= 50:
-        raise argparse.ArgumentTypeError(f"expected years in (0, 50], found {text}")
-    return value
-
-
 def _scheduler(text: str) -> str:
     if "://" not in text or not text.split("://", 1)[1]:
         raise argparse.ArgumentTypeError(f"expected a scheduler address like tcp://host:8786, found '{text}'")
@@ -51,7 +42,7 @@ def _scheduler(text: str) -> str:
 
 
 def _execution_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--years", type=_years, help="horizon in years for every scenario (default: theirs)")
+    p.add_argument("--years", type=years_argument, help="horizon in years for every scenario (default: theirs)")
     p.add_argument("--workers", type=_positive_int("workers", 4096), help="parallel workers (default: all cores)")
     p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes",
                    help="where runs execute (default: processes, a local pool; dask starts a LocalCluster)")

@@ -79,12 +79,7 @@ def calibrate(model: SecurityModel, rng: np.random.Generator) -> None:
     _fill_custody(model, rng, expected, homicides)
     model.refresh_census()
     model.settle_territory()
-    model.set_references()
-    expected, homicides = _calibrate_rates(model)
-    _calibrate_certainty(model, expected, homicides)
-    _calibrate_upkeep(model, expected)
-    _calibrate_recruitment(model, expected, homicides)
-    _calibrate_guns(model)
+    recalibrate(model)
 
 
 def _calibrate_upkeep(model: SecurityModel, expected: dict[int, np.ndarray]) -> None:
@@ -108,9 +103,10 @@ def _calibrate_upkeep(model: SecurityModel, expected: dict[int, np.ndarray]) -> 
 
 
 def recalibrate(model: SecurityModel) -> None:
-    """After the spin-up: re-scale the rates to the stated targets and restart the memories.
+    """Scale the rates to the stated targets for the city as it stands, and restart the memories.
 
-    Territory, membership and custody keep the state the spin-up gave them; crime scales,
+    The last step of :func:`calibrate`, and run again after the spin-up. Territory, membership
+    and custody keep the state they have; crime scales,
     lethal violence, retaliation memory, perceived certainty, gang upkeep and recruitment are set
     again so the recorded run starts on the scenario's targets and with gang size stationary.
     """

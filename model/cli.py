@@ -28,7 +28,8 @@ class _Parser(argparse.ArgumentParser):
                   if " " in self.prog else f"safestreets: {message} (see 'safestreets --help')\n")
 
 
-def _positive_years(text: str) -> float:
+def years_argument(text: str) -> float:
+    """An argparse type: a horizon in years, in (0, 50]."""
     try:
         value = float(text)
     except ValueError:
@@ -56,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run one scenario and write its tables and a plot")
     p.add_argument("scenario", type=Path, help="scenario file (YAML)")
     p.add_argument("--seed", type=_seed, help="root seed (default: the scenario's)")
-    p.add_argument("--years", type=_positive_years, help="horizon in years (default: the scenario's)")
+    p.add_argument("--years", type=years_argument, help="horizon in years (default: the scenario's)")
     p.add_argument("--out", type=Path, default=Path("results"), help="base folder (default: results)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override a field by dotted path, e.g. city.residents=1000000 (repeatable)")
