@@ -137,6 +137,14 @@ def t_interval(differences: Sequence[float] | np.ndarray, level: float = 0.95) -
     return Interval(mean, mean - half, mean + half)
 
 
+def _finite_pairs(numerator: Any, denominator: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs where both values are finite (a failed or missing run drops its whole pair)."""
+    x = np.asarray(numerator, dtype=float)
+    y = np.asarray(denominator, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    return x[ok], y[ok]
+
+
 def delta_ratio(numerator: Sequence[float] | np.ndarray, denominator: Sequence[float] | np.ndarray,
                 level: float = 0.95) -> Interval:
     """Ratio of paired means ``R = mean(x) / mean(y)`` with a delta-method t interval.
@@ -149,10 +157,7 @@ def delta_ratio(numerator: Sequence[float] | np.ndarray, denominator: Sequence[f
     >>> delta_ratio([2.0, 4.0, 6.0], [1.0, 2.0, 3.0])
     Interval(estimate=2.0, lo=2.0, hi=2.0)
     """
-    x = np.asarray(numerator, dtype=float)
-    y = np.asarray(denominator, dtype=float)
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
+    x, y = _finite_pairs(numerator, denominator)
     n = x.size
     if n == 0:
         return Interval(math.nan, math.nan, math.nan)
@@ -187,10 +192,7 @@ def fieller_ratio(numerator: Sequence[float] | np.ndarray, denominator: Sequence
     >>> r = fieller_ratio([100.0, 100.0, 100.0], [9.0, 10.0, 11.0]); (r.estimate, round(r.lo, 2), round(r.hi, 2))
     (10.0, 8.01, 13.31)
     """
-    x = np.asarray(numerator, dtype=float)
-    y = np.asarray(denominator, dtype=float)
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
+    x, y = _finite_pairs(numerator, denominator)
     n = x.size
     if n == 0:
         return Interval(math.nan, math.nan, math.nan)

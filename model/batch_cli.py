@@ -92,7 +92,7 @@ def _flat(overrides: list[Any]) -> list[str]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from model.experiment import resolve
-    from model.runner import comparison_experiment, execute
+    from model.runner import comparison_experiment
 
     missing = next((p for p in [args.baseline, *args.others] if not p.exists()), None)
     if missing is not None:
@@ -100,19 +100,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
     exp = comparison_experiment(args.baseline, args.others, replications=args.reps, years=args.years,
                                 name=args.name)
     resolved = resolve(exp, "compare", Path("."), _flat(args.overrides))  # every InputError before anything is written
-    report = execute(resolved, args.out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
-                     progress=not args.quiet)
-    _print_batch(report)
-    analyse_folder(report.path, write_report=True)
-    return report.exit_code
+    return _execute_and_analyse(resolved, args)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from model.experiment import load_experiment, resolve
-    from model.runner import execute
 
     exp = load_experiment(args.experiment, {"replications": args.reps, "years": args.years})
     resolved = resolve(exp, str(args.experiment), args.experiment.parent, _flat(args.overrides))
+    return _execute_and_analyse(resolved, args)
+
+
+def _execute_and_analyse(resolved: Any, args: argparse.Namespace) -> int:
+    """Run (or resume) the experiment, print what happened, then write tables and the report."""
+    from model.runner import execute
+
     report = execute(resolved, args.out, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
                      progress=not args.quiet)
     _print_batch(report)

@@ -19,6 +19,7 @@ when it is created; nothing is set globally at import.
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -36,7 +37,7 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class Executor:
+class Executor(ABC):
     """Common interface: ``with Executor(...) as ex: for task, result in ex.imap_unordered(fn, tasks)``."""
 
     name = "executor"
@@ -52,11 +53,12 @@ class Executor:
         self.close()
 
     def close(self) -> None:
-        """Release workers (idempotent)."""
+        """Release workers (idempotent). Executors without workers have nothing to release."""
+        return None
 
+    @abstractmethod
     def imap_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[tuple[T, R | BaseException]]:
         """Apply ``fn`` to every task; yield ``(task, result or exception)`` as each finishes."""
-        raise NotImplementedError
 
     def describe(self) -> str:
         """One line for the progress output."""
