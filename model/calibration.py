@@ -47,7 +47,6 @@ class Calibration:
     gun_attrition: float = 0.1
     upkeep_per_member_year: float = 0.0
     income_reference: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    homicide_reference: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         out: dict[str, float] = {f"street_scale_{CRIME_TYPES[c]}": v for c, v in self.street_scale.items()}
@@ -164,7 +163,6 @@ def _calibrate_rates(model: SecurityModel) -> tuple[dict[int, np.ndarray], np.nd
     cal.rivalry_kills = rivalry_kills
     hood_homicides = violent * cal.escalation + expected[EXTORTION] * lethality * cal.extortion_killing
     hood_homicides = hood_homicides + rivalry_kills
-    cal.homicide_reference = float(sc.crime.homicide_rate)
     model.hood.homicide_memory = hood_homicides * model.memory_steps["homicides"]
 
     # reported crime memory (deployment, targeting) and ranking memories

@@ -95,9 +95,6 @@ class SecurityModel(mesa.Model):
         }
         self.memory_steps = {name: 1.0 / (1.0 - f) for name, f in self.memory_decay.items()}
 
-        self.gang_members = np.zeros((0, k), np.int64)
-        self.control = np.zeros((0, k))
-        self.gang_list: list[Gang] = []
         self._build_police(self.streams.get("police"))
         policing.redeploy(self)
         policing.step(self, self.streams.get("policing"))
@@ -169,7 +166,6 @@ class SecurityModel(mesa.Model):
         self.levers.reset()
         self.tally.reset()
         self.incidents.clear()
-        self.drug_sales_by_gang = {}
         hood = self.hood
         hood.homicide_memory *= self.memory_decay["homicides"]
         hood.offence_memory *= self.memory_decay["year"]
@@ -314,7 +310,7 @@ class SecurityModel(mesa.Model):
         p = self.scenario.perception
         per_step = self.hood.homicide_memory / self.memory_steps["homicides"]
         rate = per_step * self.steps_per_year / self.world.residents * 1e5
-        return np.clip(p.initial_fear + p.homicide_fear * (rate - self.cal.homicide_reference)
+        return np.clip(p.initial_fear + p.homicide_fear * (rate - self.scenario.crime.homicide_rate)
                        + p.gang_fear * (self.presence() - self._presence_reference), 0.0, 1.0)
 
     def trust_target(self) -> np.ndarray:

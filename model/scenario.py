@@ -29,7 +29,7 @@ from model.interventions import REGISTRY, Intervention
 __all__ = [
     "Scenario", "City", "Gangs", "Police", "Justice", "Crime", "Reporting", "Perception",
     "Trafficking", "load_scenario", "parse_scenario", "scenario_schema", "scenario_hash",
-    "apply_overrides", "read_yaml",
+    "apply_overrides", "read_yaml", "deep_merge",
 ]
 
 CRIME_TYPES = ("homicide", "robbery", "extortion", "assault", "drug_sale")
@@ -431,11 +431,12 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override`` laid over it: mappings merge key by key, anything else replaces."""
     out = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
+            out[key] = deep_merge(out[key], value)
         else:
             out[key] = value
     return out
@@ -455,7 +456,7 @@ def _resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]
     parent_path = (path.parent / parent).resolve()
     if not parent_path.exists():
         raise InputError(str(path), "extends", "an existing scenario file", f"no file '{parent}'")
-    return _deep_merge(_resolve_extends(parent_path, (*chain, path)), data)
+    return deep_merge(_resolve_extends(parent_path, (*chain, path)), data)
 
 
 def _parse_value(text: str) -> Any:
@@ -512,7 +513,7 @@ def load_scenario(
     data = _resolve_extends(path)
     if "name" not in read_yaml(path):  # a child does not inherit its parent's name
         data["name"] = path.stem
-    data = _deep_merge(data, {k: v for k, v in fields.items() if v is not None})
+    data = deep_merge(data, {k: v for k, v in fields.items() if v is not None})
     data = apply_overrides(data, overrides)
     return parse_scenario(data, source=str(path), overrides=overrides)
 

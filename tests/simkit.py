@@ -13,19 +13,9 @@ from typing import Any
 import numpy as np
 
 from model.model import SecurityModel
-from model.scenario import Scenario, parse_scenario
+from model.scenario import Scenario, deep_merge, parse_scenario
 
 __all__ = ["scenario", "build", "Paired", "paired", "run_model"]
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def scenario(residents: int = 2000, neighbourhoods: int = 4, years: float = 1.0, **fields: Any) -> Scenario:
@@ -39,7 +29,7 @@ def scenario(residents: int = 2000, neighbourhoods: int = 4, years: float = 1.0,
     data = {"city": {"residents": residents, "neighbourhoods": neighbourhoods}, "years": years}
     if "spin_up_years" in Scenario.model_fields:  # rules on tiny worlds need no settled start
         data["spin_up_years"] = 0.0
-    return parse_scenario(_merge(data, fields), source="<test>")
+    return parse_scenario(deep_merge(data, fields), source="<test>")
 
 
 def build(residents: int = 2000, neighbourhoods: int = 4, seed: int = 1, **fields: Any) -> SecurityModel:

@@ -176,4 +176,3 @@ def drug_sales(model: SecurityModel, rng: np.random.Generator) -> None:
         gang.drug_stock_kg -= used
         gang.revenue_today += total * model.scenario.gangs.drug_margin_usd
         model.tally.hood["drug_sales"] += sales
-        model.drug_sales_by_gang[gang.gang_id] = sales
