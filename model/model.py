@@ -46,6 +46,11 @@ from model.world import build_world
 
 __all__ = ["SecurityModel"]
 
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    """``x`` clipped to [0, 1], in place (as np.clip; a third of its call overhead on small arrays)."""
+    return np.minimum(np.maximum(x, 0.0, out=x), 1.0, out=x)
+
 RANKED = ("homicides", "robberies", "extortions", "assaults", "crimes_reported", "recruits")
 
 
@@ -72,6 +77,9 @@ class SecurityModel(mesa.Model):
         self.t = -spin_up  # the recorded run starts at t = 0, after the spin-up
 
         self.world = build_world(scenario, self.streams.get("world"))
+        self.residents = self.world.residents.astype(float)  # per neighbourhood (fixed), for rates
+        self._certainty_ratio: tuple | None = None
+        self._types_of_mix: tuple | None = None
         self.space = Network(self.world.graph, random=self.random)
         by_id = {cell.coordinate: cell for cell in self.space.all_cells}
         self.cells = [by_id[i] for i in range(self.world.n_neighbourhoods)]
@@ -223,21 +231,21 @@ class SecurityModel(mesa.Model):
 
     def fear(self) -> np.ndarray:
         """Mean fear per neighbourhood (0-1)."""
-        return np.clip(self.hood.fear_level + self.hood.fear_shock_sum / self.world.residents, 0.0, 1.0)
+        return _unit(self.hood.fear_level + self.hood.fear_shock_sum / self.residents)
 
     def trust(self) -> np.ndarray:
         """Mean trust in police per neighbourhood (0-1)."""
-        return np.clip(self.hood.trust_level + self.hood.trust_shock_sum / self.world.residents, 0.0, 1.0)
+        return _unit(self.hood.trust_level + self.hood.trust_shock_sum / self.residents)
 
     def personal_trust(self, ids: np.ndarray, hoods: np.ndarray) -> np.ndarray:
         shock = self.people.decayed(self.people.trust_shock, self.people.trust_time, ids, self.t, self.trust_decay)
-        return np.clip(self.hood.trust_level[hoods] + shock, 0.0, 1.0)
+        return _unit(self.hood.trust_level[hoods] + shock)
 
     def presence(self) -> np.ndarray:
         """Total gang control per neighbourhood (0-1)."""
         if not self.control.size:
             return np.zeros(self.world.n_neighbourhoods)
-        return np.clip(self.control.sum(axis=0), 0.0, 1.0)
+        return _unit(np.add.reduce(self.control, axis=0))
 
     def activity(self) -> np.ndarray:
         """Economic activity per neighbourhood: 1 with no fear; falls as fear rises."""
@@ -269,31 +277,54 @@ class SecurityModel(mesa.Model):
 
         sc = self.scenario
         n = self.world.n_neighbourhoods
-        hoods = np.arange(n)
         trust = self.trust()
         clear_base = police_factor(self) * tip_factor(self)
         corrupt = self.police.corrupt_share * self.presence()
-        courts = (np.clip(sc.justice.prosecution_probability * self.levers.prosecution, 0, 1)
-                  * np.clip(sc.justice.conviction_probability * self.levers.conviction, 0, 1))
+        courts = (_unit(sc.justice.prosecution_probability * self.levers.prosecution)
+                  * _unit(sc.justice.conviction_probability * self.levers.conviction))
         # every crime type at once (elementwise the same arithmetic as one type at a time)
-        types = np.flatnonzero(np.asarray(self.cal.crime_mix) != 0)
-        report = report_probability(self, np.repeat(types, n), np.tile(hoods, types.size),
-                                    np.tile(trust, types.size)).reshape(types.size, n)
-        clear = np.clip(self.cal.clearance[types][:, None] * clear_base * (1.0 - corrupt), 0, 1)
-        total = np.zeros(n)
-        for row, c in enumerate(types):
-            total += self.cal.crime_mix[c] * report[row] * clear[row]
-        return total * courts
+        types, kinds, hoods, mix = self._crime_types()
+        report = report_probability(self, kinds, hoods, np.tile(trust, types.size)).reshape(types.size, n)
+        clear = _unit(self.cal.clearance[types][:, None] * clear_base * (1.0 - corrupt))
+        # the mix-weighted sum over types, added type by type (a reduction down axis 0 is sequential)
+        return np.add.reduce(mix * report * clear, axis=0) * courts
+
+    def _crime_types(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Crime types in the calibrated mix, their (type, neighbourhood) grid and mix weights.
+
+        Kept until calibration replaces the mix.
+        """
+        mix = self.cal.crime_mix
+        cached = self._types_of_mix
+        if cached is None or cached[0] is not mix:
+            n = self.world.n_neighbourhoods
+            types = np.flatnonzero(np.asarray(mix) != 0)
+            grid = (np.repeat(types, n), np.tile(np.arange(n), types.size))
+            cached = self._types_of_mix = (mix, types, *grid, np.asarray(mix)[types][:, None])
+        return cached[1:]
 
     def certainty(self) -> np.ndarray:
         """Perceived certainty of conviction: a one-year memory of :meth:`instant_certainty`."""
         return self.hood.perceived_certainty
 
+    def certainty_ratio(self) -> np.ndarray:
+        """Perceived certainty relative to the start (1 where there was none to start with).
+
+        Both arrays are replaced, never changed in place (by :meth:`remember` and calibration),
+        so the ratio is kept until either is replaced; processes ask for it several times a step.
+        """
+        held, start = self.hood.perceived_certainty, self.cal.certainty_start
+        cached = self._certainty_ratio
+        if cached is None or cached[0] is not held or cached[1] is not start:
+            ratio = np.divide(held, start, out=np.ones_like(start), where=start > 0)
+            deterrence = np.minimum(np.maximum(ratio, 0.2), 5.0) ** -self.scenario.justice.deterrence
+            cached = self._certainty_ratio = (held, start, ratio, deterrence)
+        return cached[2]
+
     def deterrence(self) -> np.ndarray:
         """Crime multiplier from perceived certainty (1 at the start; below 1 if certainty rises)."""
-        start = self.cal.certainty_start
-        ratio = np.divide(self.certainty(), start, out=np.ones_like(start), where=start > 0)
-        return np.clip(ratio, 0.2, 5.0) ** -self.scenario.justice.deterrence
+        self.certainty_ratio()
+        return self._certainty_ratio[3]
 
     def gang_pull(self) -> np.ndarray:
         """Pull of gang life here: net income per member of the gangs present, relative to the start."""
@@ -302,25 +333,23 @@ class SecurityModel(mesa.Model):
         per_member = np.array([g.income_per_member for g in self.gang_list])
         reference = self.cal.income_reference
         ratio = np.divide(per_member, reference, out=np.ones_like(per_member), where=reference > 0)
-        pull = np.sqrt(np.clip(ratio, 0.25, 4.0))
-        weight = self.control.sum(axis=0)
+        pull = np.sqrt(np.minimum(np.maximum(ratio, 0.25), 4.0))
+        weight = np.add.reduce(self.control, axis=0)
         return np.divide(pull @ self.control, weight, out=np.ones_like(weight), where=weight > 0)
 
     def fear_target(self) -> np.ndarray:
         p = self.scenario.perception
         per_step = self.hood.homicide_memory / self.memory_steps["homicides"]
-        rate = per_step * self.steps_per_year / self.world.residents * 1e5
-        return np.clip(p.initial_fear + p.homicide_fear * (rate - self.scenario.crime.homicide_rate)
-                       + p.gang_fear * (self.presence() - self._presence_reference), 0.0, 1.0)
+        rate = per_step * self.steps_per_year / self.residents * 1e5
+        return _unit(p.initial_fear + p.homicide_fear * (rate - self.scenario.crime.homicide_rate)
+                     + p.gang_fear * (self.presence() - self._presence_reference))
 
     def trust_target(self) -> np.ndarray:
         p = self.scenario.perception
         corrupt = self.police.corrupt_share - self.scenario.police.corrupt_share
-        start = self.cal.certainty_start
-        ratio = np.divide(self.certainty(), start, out=np.ones_like(start), where=start > 0)
-        certainty = np.clip(ratio - 1.0, -1.0, 1.0)
-        return np.clip(p.initial_trust - p.corruption_distrust * corrupt + p.impunity_distrust * certainty
-                       + self.levers.legitimacy, 0.0, 1.0)
+        certainty = np.minimum(np.maximum(self.certainty_ratio() - 1.0, -1.0), 1.0)
+        return _unit(p.initial_trust - p.corruption_distrust * corrupt + p.impunity_distrust * certainty
+                     + self.levers.legitimacy)
 
     def recent_by_neighbourhood(self, by: str) -> np.ndarray:
         """Recent level of an outcome per neighbourhood (for ranking top-k targets)."""
@@ -355,8 +384,9 @@ class SecurityModel(mesa.Model):
         """Extortion payments go to the gang that demanded them."""
         payment = self.scenario.gangs.extortion_payment_usd
         self.tally.count("extortion_paid_usd", hoods, np.full(hoods.size, payment))
-        for g in np.unique(gang):
-            self.gang_list[int(g)].revenue_today += payment * float((gang == g).sum())
+        for g, count in enumerate(np.bincount(gang).tolist()):
+            if count:
+                self.gang_list[g].revenue_today += payment * float(count)
 
     # ------------------------------------------------------------------------------ construction
     def _neighbourhood_state(self) -> NeighbourhoodState:
