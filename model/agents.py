@@ -56,7 +56,7 @@ class Gang(mesa.Agent):
         """Shortfall of drug supply against the baseline flow (0 = none, 1 = none arrives)."""
         if self.supply_reference_kg <= 0:
             return 0.0
-        return float(np.clip(1.0 - self.supply_memory_kg / self.supply_reference_kg, 0.0, 1.0))
+        return float(min(max(1.0 - self.supply_memory_kg / self.supply_reference_kg, 0.0), 1.0))
 
     def settle_accounts(self) -> None:
         """Take in the day's revenue, pay members, send bulk cash abroad."""

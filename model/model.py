@@ -175,15 +175,17 @@ class SecurityModel(mesa.Model):
         self.tally.reset()
         self.incidents.clear()
         hood = self.hood
-        hood.homicide_memory *= self.memory_decay["homicides"]
-        hood.offence_memory *= self.memory_decay["year"]
-        hood.conviction_memory *= self.memory_decay["year"]
-        hood.reported_memory *= self.memory_decay["recent"]
-        hood.retaliation_memory *= self.memory_decay["retaliation"]
+        decay = self.memory_decay
+        recent = decay["recent"]
+        hood.homicide_memory *= decay["homicides"]
+        hood.offence_memory *= decay["year"]
+        hood.conviction_memory *= decay["year"]
+        hood.reported_memory *= recent
+        hood.retaliation_memory *= decay["retaliation"]
         for values in hood.recent.values():
-            values *= self.memory_decay["recent"]
+            values *= recent
         for gang in self.gang_list:
-            gang.supply_memory_kg *= self.memory_decay["recent"]
+            gang.supply_memory_kg *= recent
 
     def deliver_programmes(self) -> None:
         """Each active programme turns its levers and enrols its people; costs are tallied."""
@@ -255,7 +257,8 @@ class SecurityModel(mesa.Model):
         """Guns in gang hands here relative to the city's start (1 = as at the start)."""
         if not self.gang_list:
             return np.ones(self.world.n_neighbourhoods)
-        wpm = np.array([g.weapons_per_member for g in self.gang_list])
+        weapons = np.array([g.weapons for g in self.gang_list])
+        wpm = weapons / np.maximum(np.add.reduce(self.gang_members, axis=1), 1)  # each gang's weapons_per_member
         street = 0.3 * self.scenario.gangs.weapons_per_member
         guns = wpm @ self.control + (1.0 - self.presence()) * street
         return guns / self._gun_reference
