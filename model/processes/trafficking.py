@@ -6,14 +6,63 @@ crossings moves flows to others (the balloon effect, figures.md s5: Magliocca et
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
+    from model.world import TraffickingNetwork
 
 ROUTE_TEMPERATURE = 0.5
+LEGS = np.arange(3)  # a route's legs in order: transit leg, border crossing, onward to the market
+
+
+class _Routes:
+    """Tables derived once from a model's (fixed) trafficking network, plus today's seizure odds.
+
+    The network never changes during a run, so its route-by-edge matrix and the city crossings'
+    inbound edges are built on first use. Seizure probabilities depend only on the levers
+    (interdiction, intelligence), which are usually the same from one step to the next: they
+    are recomputed only when those lever values change (the same function of the same inputs).
+    """
+
+    def __init__(self, model: SecurityModel) -> None:
+        net = model.world.network
+        self.inbound = model.crossing_inbound  # built once with the network; identity checked on use
+        self.path_edges = np.stack(net.path_edges)  # (paths, 3): leg, crossing, onward
+        self.path_via_city = net.city_crossing[net.crossing_of_path]
+        city = self.inbound[net.city_crossing]
+        self.city_inbound = city
+        self.city_inbound_count = np.maximum(city.sum(axis=1), 1)
+        self.lever_key: tuple[bytes, float] | None = None
+        self.p_edge = np.zeros(0)
+        self.p_city = 0.0
+
+    def seizure_today(self, model: SecurityModel) -> tuple[np.ndarray, float]:
+        """Per-edge seizure probabilities and the mean at the city's crossings, for today's levers."""
+        levers = model.levers
+        key = (levers.crossing_seizure.tobytes(), levers.intelligence)
+        if key != self.lever_key:
+            self.p_edge = seizure_probabilities(model)
+            self.p_city = float(np.mean(self.city_inbound @ self.p_edge / self.city_inbound_count))
+            self.lever_key = key
+        return self.p_edge, self.p_city
+
+
+_ROUTES: dict[int, _Routes] = {}  # by id of the network; an entry is dropped when its network is freed
+
+
+def _routes(model: SecurityModel) -> _Routes:
+    """The derived tables of this model's network (built on first use)."""
+    net: TraffickingNetwork = model.world.network
+    routes = _ROUTES.get(id(net))
+    if routes is None or routes.inbound is not model.crossing_inbound:
+        routes = _Routes(model)
+        _ROUTES[id(net)] = routes
+        weakref.finalize(net, _ROUTES.pop, id(net), None)
+    return routes
 
 
 def seizure_probabilities(model: SecurityModel) -> np.ndarray:
@@ -30,13 +79,24 @@ def seizure_probabilities(model: SecurityModel) -> np.ndarray:
 def route_shares(model: SecurityModel) -> np.ndarray:
     """Traffickers' route choice: a logit over risk-weighted costs of every route."""
     net = model.world.network
-    tr = model.scenario.trafficking
     risk = model.traffic.perceived_risk
-    survive = np.prod(1.0 - risk[np.stack(net.path_edges)], axis=1)  # each route's (leg, crossing, onward)
-    utility = -(net.path_cost + tr.risk_aversion * (1.0 - survive)) / ROUTE_TEMPERATURE
-    utility -= utility.max()
+    # each route's chance to pass all three legs (leg, crossing, onward), multiplied in that order
+    survive = np.multiply.reduce((1.0 - risk)[_routes(model).path_edges], axis=1)
+    utility = -(net.path_cost + model.scenario.trafficking.risk_aversion * (1.0 - survive)) / ROUTE_TEMPERATURE
+    utility -= np.maximum.reduce(utility)
     w = np.exp(utility)
-    return w / w.sum()
+    return w / np.add.reduce(w)
+
+
+def choose_routes(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.ndarray:
+    """``n`` routes drawn with probabilities ``shares``.
+
+    The same draws and arithmetic as ``rng.choice(shares.size, size=n, p=shares)`` (inverse CDF
+    on one uniform each), without its input checks, which cost more than the draw itself.
+    """
+    cdf = shares.cumsum()
+    cdf /= cdf[-1]
+    return cdf.searchsorted(rng.random(n), side="right")
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
@@ -45,41 +105,42 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     tr = model.scenario.trafficking
     state = model.traffic
     tally = model.tally.city
-    p_edge = seizure_probabilities(model)
+    routes = _routes(model)
+    p_edge, p_city = routes.seizure_today(model)
     shares = route_shares(model)
     state.route_share = shares
 
     n = int(rng.poisson(tr.shipments_per_year * model.dt_years))
     if n:
         kg = tr.transit_tonnes_per_year * 1000.0 / tr.shipments_per_year * rng.lognormal(-0.045, 0.3, n)
-        path = rng.choice(net.n_paths, size=n, p=shares)
-        edges = np.stack(net.path_edges)[path]  # (n, 3): leg, crossing, onward
+        path = choose_routes(rng, shares, n)
+        edges = routes.path_edges[path]  # (n, 3): leg, crossing, onward
         seized_at = rng.random(edges.shape) < p_edge[edges]
-        first = np.where(seized_at.any(axis=1), seized_at.argmax(axis=1), 3)
-        via_city = net.city_crossing[net.crossing_of_path[path]]
+        first = np.where(np.logical_or.reduce(seized_at, axis=1), seized_at.argmax(axis=1), 3)
+        via_city = routes.path_via_city[path]
         reached_crossing = first >= 2  # passed the leg and the border check
         weight = np.where(via_city, 1.0, tr.other_crossing_supply)
         spill = np.where(reached_crossing, kg * state.spill_fraction * weight, 0.0)
-        tally["seizures_kg"] += float(kg[first == 0].sum() + kg[first == 1].sum()
-                                      + (kg - spill)[first == 2].sum())
-        tally["contraband_inflow_kg"] += float(spill.sum())
+        spilled = float(np.add.reduce(spill))
+        tally["seizures_kg"] += float(np.add.reduce(kg[first == 0]) + np.add.reduce(kg[first == 1])
+                                      + np.add.reduce((kg - spill)[first == 2]))
+        tally["contraband_inflow_kg"] += spilled
         tally["shipments"] += n
-        tally["shipments_via_city"] += float(via_city.sum())
-        # learning: observed seizure share on each edge used today
-        attempted = np.zeros(p_edge.size)
-        caught = np.zeros(p_edge.size)
-        for j in range(3):  # whole counts: the same floats as adding ones one by one
-            attempted += np.bincount(edges[first >= j, j], minlength=p_edge.size)
-            caught += np.bincount(edges[first == j, j], minlength=p_edge.size)
+        tally["shipments_via_city"] += float(np.count_nonzero(via_city))
+        # learning: observed seizure share on each edge used today. A shipment tried legs up to
+        # the one where it was seized; whole counts, so one bincount gives the same floats as many.
+        tried = first[:, None] >= LEGS
+        attempted = np.bincount(edges[tried], minlength=p_edge.size)
+        caught = np.bincount(edges[first[:, None] == LEGS], minlength=p_edge.size)
         used = attempted > 0
         rate = tr.learning_rate
-        state.perceived_risk[used] += rate * (caught[used] / attempted[used] - state.perceived_risk[used])
-        state.perceived_risk[~used] += 0.2 * rate * (net.base_seizure[~used] - state.perceived_risk[~used])
-        model.deliver_drugs(float(spill.sum()))
+        # used edges move towards the observed rate, unused ones drift slowly back to the baseline
+        target = np.where(used, caught / np.maximum(attempted, 1), net.base_seizure)
+        speed = np.where(used, rate, 0.2 * rate)
+        state.perceived_risk += speed * (target - state.perceived_risk)
+        model.deliver_drugs(spilled)
 
     # guns come in and cash goes out through the city's crossings
-    inbound = model.crossing_inbound[net.city_crossing]
-    p_city = float(np.mean(inbound @ p_edge / np.maximum(inbound.sum(axis=1), 1)))
     guns = int(rng.poisson(tr.guns_per_100k_year * model.people.size / 1e5 * model.dt_years))
     guns_seized = int(rng.binomial(guns, p_city)) if guns else 0
     tally["guns_inflow"] += guns - guns_seized
