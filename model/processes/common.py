@@ -1,7 +1,8 @@
-"""Small helpers shared by processes: memories, killings, drawing members."""
+"""Small helpers shared by processes: memories, killings, drawing members, views of the member counts."""
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +21,50 @@ def half_life_factor(step_days: float, half_life_days: float) -> float:
 def time_constant_factor(step_days: float, days: float) -> float:
     """Per-step decay of an exponential memory with mean age ``days``."""
     return float(np.exp(-step_days / days))
+
+
+class MemberViews:
+    """Arrays that depend on the gang-member counts alone (read-only, shared by the processes of a step)."""
+
+    __slots__ = ("key", "counts", "by_hood", "near", "gang_near")
+
+    def __init__(self, model: SecurityModel, key: tuple) -> None:
+        self.key = key
+        members = model.gang_members
+        spread = model.world.spread
+        #: free members per neighbourhood, all gangs together
+        self.by_hood = _frozen(members.sum(axis=0))
+        #: those members plus half of the members of adjacent neighbourhoods (who can come over)
+        self.near = _frozen(self.by_hood + 0.5 * spread(self.by_hood))
+        #: the same per gang, as floats (gangs x neighbourhoods)
+        counts = members.astype(float)
+        spread_by_gang = np.stack([spread(m) for m in counts]) if counts.size else counts
+        self.gang_near = _frozen(counts + 0.5 * spread_by_gang)
+        #: free members of each gang across the city
+        self.counts = _frozen(members.sum(axis=1))
+
+
+_member_views: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def member_views(model: SecurityModel) -> MemberViews:
+    """The :class:`MemberViews` of the model's gang-member counts as they stand now.
+
+    The counts change only when someone joins, leaves, is arrested, released or killed, or at the census
+    (in place or by replacement), far less often than every step; the views are recomputed when the
+    counts' contents differ from those they were computed from.
+    """
+    members = model.gang_members
+    key = (members.shape, members.dtype.str, members.tobytes())
+    views = _member_views.get(model)
+    if views is None or views.key != key:
+        views = _member_views[model] = MemberViews(model, key)
+    return views
+
+
+def _frozen(values: np.ndarray) -> np.ndarray:
+    values.flags.writeable = False  # shared: whoever needs to change it must copy
+    return values
 
 
 def draw_members(model: SecurityModel, rng: np.random.Generator, hoods: np.ndarray,

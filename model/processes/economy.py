@@ -12,17 +12,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.processes.common import member_views
+
 if TYPE_CHECKING:
     from model.model import SecurityModel
 
 
 def strength(model: SecurityModel) -> np.ndarray:
     """Armed presence of each gang in each neighbourhood, with support from adjacent ones."""
-    members = model.gang_members.astype(float)
-    arms = 0.5 + 0.5 * np.array([g.weapons_per_member for g in model.gang_list]) / max(
-        model.scenario.gangs.weapons_per_member, 1e-9)
-    spread = np.stack([model.world.spread(m) for m in members]) if members.size else members
-    return (members + 0.5 * spread) * arms[:, None]
+    views = member_views(model)
+    weapons = np.array([g.weapons for g in model.gang_list])
+    per_member = weapons / np.maximum(views.counts, 1)  # each gang's weapons_per_member
+    arms = 0.5 + 0.5 * per_member / max(model.scenario.gangs.weapons_per_member, 1e-9)
+    return views.gang_near * arms[:, None]
 
 
 def resistance(model: SecurityModel) -> np.ndarray:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     del rng
     inc = model.incidents
-    if len(inc):
-        killed = inc.kind == HOMICIDE
+    killed = np.flatnonzero(inc.kind == HOMICIDE)
+    if killed.size:  # most days nobody is killed
         np.add.at(model.hood.homicide_memory, inc.hood[killed], 1.0)
         kill(model, inc.victim[killed])

@@ -24,23 +24,48 @@ BYSTANDER_FEAR = 0.05  # fear each homicide adds to a handful of neighbours who 
 WITNESSES = 5
 
 
+def _distinct(ids: np.ndarray) -> tuple[np.ndarray, list[int] | np.ndarray | None]:
+    """``ids`` sorted without repeats and where each first occurs, as ``np.unique(ids, return_index=True)``.
+
+    The index is None when ``ids`` already is sorted and distinct. A step brings a handful of ids,
+    and a few Python operations on them cost less than np.unique's general machinery.
+    """
+    if ids.size > 64:
+        return np.unique(ids, return_index=True)
+    order = ids.tolist()
+    first: dict[int, int] = {}
+    for i, person in enumerate(order):
+        first.setdefault(person, i)
+    distinct = sorted(first)
+    if distinct == order:
+        return ids, None
+    return np.array(distinct, dtype=ids.dtype), [first[person] for person in distinct]
+
+
 def add_shock(model: SecurityModel, which: str, ids: np.ndarray, amount: np.ndarray | float,
               low: float, high: float) -> None:
-    """Add personal shocks (clipped to [low, high]) and keep the neighbourhood sums exact."""
+    """Add personal shocks (clipped to [low, high]) and keep the neighbourhood sums exact.
+
+    A person named twice gets the first amount once; people are updated in the order of their ids.
+    """
     if ids.size == 0:
         return
     people = model.people
-    amount = np.broadcast_to(np.asarray(amount, dtype=float), ids.shape)
-    ids, first = np.unique(ids, return_index=True)
-    amount = amount[first]
-    shock, time = (people.fear_shock, people.fear_time) if which == "fear" else (people.trust_shock, people.trust_time)
-    decay = model.fear_decay if which == "fear" else model.trust_decay
-    now = people.decayed(shock, time, ids, model.t, decay)
-    new = np.clip(now + amount, low, high)
-    total = model.hood.fear_shock_sum if which == "fear" else model.hood.trust_shock_sum
+    ids, first = _distinct(ids)
+    if isinstance(amount, np.ndarray) and amount.ndim:
+        amount = amount.astype(float, copy=False)
+        if first is not None:
+            amount = amount[first]
+    if which == "fear":
+        shock, time, decay, total = people.fear_shock, people.fear_time, model.fear_decay, model.hood.fear_shock_sum
+    else:
+        shock, time, decay, total = people.trust_shock, people.trust_time, model.trust_decay, model.hood.trust_shock_sum
+    t = model.t
+    now = people.decayed(shock, time, ids, t, decay)
+    new = np.minimum(np.maximum(now + amount, low), high)  # np.clip, with less call overhead
     np.add.at(total, people.home[ids], new - now)
     shock[ids] = new
-    time[ids] = model.t
+    time[ids] = t
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
@@ -76,4 +101,4 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     hood.trust_level += rate * (model.trust_target() - hood.trust_level)
     eff_base = model.world.collective_efficacy
     drift = model.levers.efficacy_drift * model.dt_years
-    hood.efficacy = np.clip(hood.efficacy + drift + rate * 0.1 * (eff_base - hood.efficacy), 0.0, 1.0)
+    hood.efficacy = np.minimum(np.maximum(hood.efficacy + drift + rate * 0.1 * (eff_base - hood.efficacy), 0.0), 1.0)

@@ -10,12 +10,13 @@ hazard, each kept with probability hazard/maximum. Exits are a hazard per member
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model.population import Population, Status, sample_in_blocks
-from model.processes.common import draw_members, leave_gang
+from model.processes.common import draw_members, leave_gang, member_views
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
@@ -27,14 +28,35 @@ AGE_OUT_FACTOR = 2.0  # members over 30 leave twice as fast
 
 def status_factor(model: SecurityModel, ids: np.ndarray) -> np.ndarray:
     """Hazard multiplier from what each youth is doing now (school, work, programmes)."""
-    st = model.people.status[ids]
     lv = model.levers
-    f = np.ones(ids.size)
-    f = np.where(st & Status.SCHOOL, SCHOOL_FACTOR, f)
-    f = np.where(st & Status.EMPLOYED, np.minimum(f, WORK_FACTOR), f)
-    f = np.where(st & Status.ENROLLED, f * lv.enrolled_recruitment, f)
-    f = np.where(st & Status.GRADUATE, f * lv.graduate_recruitment, f)
-    return f
+    table = _status_factors(lv.enrolled_recruitment, lv.graduate_recruitment)
+    return table[model.people.status[ids] & _ACTIVITY_BITS]
+
+
+_ACTIVITY_BITS = Status.SCHOOL | Status.EMPLOYED | Status.ENROLLED | Status.GRADUATE
+
+
+@functools.lru_cache(maxsize=64)
+def _status_factors(enrolled: float, graduate: float) -> np.ndarray:
+    """The multiplier for every combination of the activity flags (a lookup table: one gather per call).
+
+    School halves the hazard, work sets it to at most WORK_FACTOR, then programmes scale it; each
+    entry is the same floating-point arithmetic as applying those rules to one person.
+    """
+    table = np.ones(int(_ACTIVITY_BITS) + 1)
+    for bits in range(table.size):
+        f = 1.0
+        if bits & Status.SCHOOL:
+            f = SCHOOL_FACTOR
+        if bits & Status.EMPLOYED:
+            f = min(f, WORK_FACTOR)
+        if bits & Status.ENROLLED:
+            f = f * enrolled
+        if bits & Status.GRADUATE:
+            f = f * graduate
+        table[bits] = f
+    table.flags.writeable = False  # shared between calls
+    return table
 
 
 def person_hazard(model: SecurityModel, ids: np.ndarray) -> np.ndarray:
@@ -72,9 +94,9 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         ids = sample_in_blocks(rng, people.block_start, hoods)
         keep = rng.random(ids.size) * max_personal(model) < person_hazard(model, ids)
         ids, hoods = ids[keep], hoods[keep]
-        ids, first = np.unique(ids, return_index=True)
-        hoods = hoods[first]
         if ids.size:
+            ids, first = np.unique(ids, return_index=True)
+            hoods = hoods[first]
             control = model.control[:, hoods]
             u = rng.random(ids.size) * control.sum(axis=0)
             gang = (np.cumsum(control, axis=0) < u).sum(axis=0)
@@ -83,9 +105,9 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
             np.add.at(model.gang_members, (gang, hoods), 1)
             model.tally.count("recruits", hoods)
 
-    members = model.gang_members.sum(axis=0)
+    members = member_views(model).by_hood
     exit_rate = model.scenario.gangs.exit_per_year * model.levers.exit * model.dt_years
-    leaving = rng.binomial(members, np.clip(exit_rate * AGE_OUT_FACTOR, 0.0, 1.0))  # thinned below
+    leaving = rng.binomial(members, np.minimum(np.maximum(exit_rate * AGE_OUT_FACTOR, 0.0), 1.0))  # thinned below
     hoods = np.repeat(np.arange(members.size), leaving)
     if hoods.size:
         ids = draw_members(model, rng, hoods)

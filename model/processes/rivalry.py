@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.population import sample_in_blocks
-from model.processes.common import draw_members
+from model.processes.common import draw_members, member_views
 from model.state import ASSAULT, HOMICIDE
 
 if TYPE_CHECKING:
@@ -25,30 +25,41 @@ ATTACK_LETHALITY = 0.4  # share of attacks that kill at baseline gun availabilit
 MEMBER_VICTIM_SHARE = 0.5  # victims who are gang members, where members are present
 
 
-def contest(model: SecurityModel) -> np.ndarray:
-    """Probability that two different gangs meet here: (sum c)^2 - sum c^2, in [0, 1)."""
+def contest(model: SecurityModel, weight: np.ndarray | None = None) -> np.ndarray:
+    """Probability that two different gangs meet here: (sum c)^2 - sum c^2, in [0, 1).
+
+    ``weight`` is the total control per neighbourhood (sum c) if the caller has it already.
+    """
     c = model.control
-    return c.sum(axis=0) ** 2 - (c**2).sum(axis=0)
+    if weight is None:
+        weight = np.add.reduce(c, axis=0)
+    return weight**2 - np.add.reduce(c**2, axis=0)
 
 
-def scarcity_pressure(model: SecurityModel) -> np.ndarray:
-    """Extra competition where gangs short of drugs hold territory (figures.md s5: Castillo et al.)."""
+def scarcity_pressure(model: SecurityModel, weight: np.ndarray | None = None) -> np.ndarray:
+    """Extra competition where gangs short of drugs hold territory (figures.md s5: Castillo et al.).
+
+    ``weight`` is the total control per neighbourhood if the caller has it already.
+    """
     s = np.array([g.scarcity for g in model.gang_list])
-    weight = model.control.sum(axis=0)
+    if weight is None:
+        weight = np.add.reduce(model.control, axis=0)
     mean = np.divide(s @ model.control, weight, out=np.zeros_like(weight), where=weight > 0)
     return 1.0 + model.scenario.gangs.scarcity_violence * mean
 
 
 def attack_rate(model: SecurityModel) -> np.ndarray:
     """Expected attacks this step per neighbourhood (structural part plus retaliation)."""
-    members = model.gang_members.sum(axis=0) + 0.5 * model.world.spread(model.gang_members.sum(axis=0))
+    members = member_views(model).near  # members here and half of those next door
+    weight = np.add.reduce(model.control, axis=0)
+    levers = model.levers
     structural = (
-        model.cal.rivalry_scale * contest(model) * members * model.gun_factor()
-        * scarcity_pressure(model) * model.levers.violence * model.dt_years
+        model.cal.rivalry_scale * contest(model, weight) * members * model.gun_factor()
+        * scarcity_pressure(model, weight) * levers.violence * model.dt_years
     )
     # each past killing brings `retaliation` attacks in expectation, spread with the memory's decay
     spread = 1.0 - model.memory_decay["retaliation"]
-    retaliation = model.scenario.gangs.retaliation * spread * model.hood.retaliation_memory * model.levers.violence
+    retaliation = model.scenario.gangs.retaliation * spread * model.hood.retaliation_memory * levers.violence
     return structural + retaliation
 
 
