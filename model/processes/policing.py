@@ -24,7 +24,8 @@ def strategy_weights(model: SecurityModel) -> np.ndarray:
     """Relative claim of each neighbourhood on police units under the force's strategy."""
     n = model.world.residents.astype(float)
     reported = model.hood.reported_memory
-    share_reported = reported / reported.sum() if reported.sum() > 0 else n / n.sum()
+    total = reported.sum()
+    share_reported = reported / total if total > 0 else n / n.sum()
     strategy = model.scenario.police.strategy
     if strategy == "uniform":
         return n / n.sum()
@@ -58,7 +59,10 @@ def redeploy(model: SecurityModel) -> None:
 
 
 def beat(model: SecurityModel, at_post: np.ndarray) -> np.ndarray:
-    """Officer time by neighbourhood: a unit spends part of its time in adjacent neighbourhoods."""
+    """Officer time by neighbourhood: a unit spends part of its time in adjacent neighbourhoods.
+
+    ``at_post`` has one row per neighbourhood (and may have several columns, spread alike).
+    """
     return (1.0 - BEAT_SPILL) * at_post + BEAT_SPILL * model.world.spread(at_post)
 
 
@@ -66,24 +70,33 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Deploy, vet, and compute honest officer presence per neighbourhood."""
     del rng  # deployment is deterministic given the state
     force = model.police
-    if model.t % model.scenario.police.reallocate_days == 0:
+    police = model.scenario.police
+    if model.t % police.reallocate_days == 0:
         redeploy(model)
     dt = model.dt_years
-    vet = model.levers.vetting[force.unit_hood] * dt
-    removed = force.unit_officers * force.unit_corrupt * vet
-    force.unit_officers -= removed
-    force.unit_corrupt = np.clip(
-        force.unit_corrupt * (1.0 - vet) / np.maximum(1.0 - force.unit_corrupt * vet, 1e-12), 0.0, 1.0
-    )
+    vetting = model.levers.vetting
+    vetted = None
+    # With no vetting anywhere the removal and the rescaling below change nothing (they would
+    # subtract zeros and divide by one, and shares already lie in [0, 1]), so they are skipped.
+    if np.count_nonzero(vetting):
+        vet = vetting[force.unit_hood] * dt
+        removed = force.unit_officers * force.unit_corrupt * vet
+        force.unit_officers -= removed
+        kept = force.unit_corrupt * (1.0 - vet) / np.maximum(1.0 - force.unit_corrupt * vet, 1e-12)
+        force.unit_corrupt = np.minimum(np.maximum(kept, 0.0), 1.0)
+        vetted = vet > 0
     gap = force.unit_nominal - force.unit_officers
     force.unit_officers += gap * min(REHIRE_PER_YEAR * dt, 1.0)
-    baseline = model.scenario.police.corrupt_share
-    drift = (baseline - force.unit_corrupt) * RECORRUPTION_PER_YEAR * dt
-    force.unit_corrupt += np.where(vet > 0, 0.0, np.maximum(drift, 0.0))
+    drift = np.maximum((police.corrupt_share - force.unit_corrupt) * RECORRUPTION_PER_YEAR * dt, 0.0)
+    force.unit_corrupt += drift if vetted is None else np.where(vetted, 0.0, drift)
 
     k = model.world.n_neighbourhoods
-    officers = beat(model, np.bincount(force.unit_hood, force.unit_officers, minlength=k))
-    corrupt = beat(model, np.bincount(force.unit_hood, force.unit_officers * force.unit_corrupt, minlength=k))
+    # honest and corrupt officer time together: one spread of a (neighbourhoods, 2) table
+    at_post = np.empty((k, 2))
+    at_post[:, 0] = np.bincount(force.unit_hood, force.unit_officers, minlength=k)
+    at_post[:, 1] = np.bincount(force.unit_hood, force.unit_officers * force.unit_corrupt, minlength=k)
+    time = beat(model, at_post)
+    officers, corrupt = time[:, 0], time[:, 1]
     force.corrupt_share = np.divide(corrupt, officers, out=np.zeros(k), where=officers > 0)
     force.effective = officers - corrupt + model.levers.patrol_officers
     force.per_1000 = force.effective / model.world.residents * 1000.0
