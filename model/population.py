@@ -177,22 +177,43 @@ def sample_in_blocks(
     entry costs O(1 / acceptance rate), never O(block size) unless acceptance is that rare.
     """
     hoods = np.asarray(hoods, dtype=np.int64)
-    out = np.full(hoods.size, -1, dtype=np.int64)
-    if hoods.size == 0:
-        return out
+    m = hoods.size
+    if m == 0:
+        return np.full(0, -1, dtype=np.int64)
     lo_all = block_start[hoods]
     size_all = block_start[hoods + 1] - lo_all
-    todo = np.flatnonzero(size_all > 0)  # an empty block has nobody to draw (not its neighbour's rows)
-    factor = 2
-    for _ in range(max_rounds):
+    if max_rounds > 0 and size_all.all():
+        # The usual case, every block asked for has people: the first round (two candidates per entry)
+        # on all entries at once, without the bookkeeping of the general rounds below. The draws are the
+        # general loop's: rng.random((m, 2)) is rng.random(m * 2) in the same order.
+        u = rng.random((m, 2))
+        if accept is None:  # everyone is eligible: the first candidate
+            return lo_all + (u[:, 0] * size_all).astype(np.int64)
+        cand = lo_all[:, None] + (u * size_all[:, None]).astype(np.int64)
+        ok = _accepted(rng, cand.reshape(-1), accept).reshape(m, 2)
+        first = ok[:, 0]
+        out = np.where(first, cand[:, 0], cand[:, 1])  # the first accepted candidate
+        hit = first | ok[:, 1]
+        if hit.all():
+            return out
+        todo = np.flatnonzero(~hit)
+        out[todo] = -1
+        factor, rounds = 8, max_rounds - 1
+    else:
+        out = np.full(m, -1, dtype=np.int64)
+        todo = np.flatnonzero(size_all > 0)  # an empty block has nobody to draw (not its neighbour's rows)
+        factor, rounds = 2, max_rounds
+    for _ in range(rounds):
         m = todo.size
         if m == 0:
             return out
-        cand = np.repeat(lo_all[todo], factor) + (rng.random(m * factor)
-                                                  * np.repeat(size_all[todo], factor)).astype(np.int64)
-        ok = _accepted(rng, cand, accept).reshape(m, factor)
-        hit = ok.any(axis=1)
-        out[todo[hit]] = cand.reshape(m, factor)[hit, ok.argmax(axis=1)[hit]]  # first accepted candidate
+        # ``factor`` candidates per entry still to fill, as rows (the draws in the order of a flat array)
+        cand = lo_all[todo][:, None] + (rng.random((m, factor)) * size_all[todo][:, None]).astype(np.int64)
+        ok = _accepted(rng, cand.reshape(-1), accept).reshape(m, factor)
+        first = ok.argmax(axis=1)  # the first accepted candidate of each row, if any
+        rows = np.arange(m)
+        hit = ok[rows, first]
+        out[todo] = np.where(hit, cand[rows, first], -1)
         todo = todo[~hit]
         factor *= 4
     for entry in todo:  # rare: eligibility is sparse in this block; scan it exactly
