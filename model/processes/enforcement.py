@@ -42,6 +42,8 @@ def arrest(model: SecurityModel, rng: np.random.Generator, ids: np.ndarray, kind
     people = model.people
     ok = ids >= 0
     ids, kind, hoods = ids[ok], kind[ok], hoods[ok]
+    if ids.size == 0:  # no suspect found: nothing to do (checked early; it is the common case)
+        return
     ids, first = np.unique(ids, return_index=True)
     kind, hoods = kind[first], hoods[first]
     free = people.free(ids)
@@ -64,40 +66,48 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     people = model.people
     sc = model.scenario
     inc = model.incidents
+    clearance = model.cal.clearance
     capacity = police_factor(model)
     tips = tip_factor(model)
     corrupt = model.police.corrupt_share
-    if len(inc):
-        rep = np.flatnonzero(inc.reported)
+    # Steps below are skipped when they have nothing to work on: they would draw no random
+    # numbers (draws of size 0, or with zero counts, consume nothing) and change nothing.
+    rep = np.flatnonzero(inc.reported)
+    if rep.size:
+        hood = inc.hood[rep]
         gang_crime = inc.gang[rep] >= 0
-        p = (model.cal.clearance[inc.kind[rep]] * capacity[inc.hood[rep]] * tips[inc.hood[rep]]
-             * np.where(gang_crime, 1.0 - corrupt[inc.hood[rep]], 1.0))
-        caught = rep[rng.random(rep.size) < np.clip(p, 0.0, 1.0)]
-        gang_caught = caught[inc.gang[caught] >= 0]
-        other_caught = caught[inc.gang[caught] < 0]
-        suspects_g = draw_members(model, rng, inc.hood[gang_caught], inc.gang[gang_caught].astype(np.int64))
+        p = (clearance[inc.kind[rep]] * capacity[hood] * tips[hood]
+             * np.where(gang_crime, 1.0 - corrupt[hood], 1.0))
+        caught = rep[rng.random(rep.size) < np.minimum(np.maximum(p, 0.0), 1.0)]
+        if caught.size:
+            gang_caught = caught[inc.gang[caught] >= 0]
+            other_caught = caught[inc.gang[caught] < 0]
+            suspects_g = draw_members(model, rng, inc.hood[gang_caught], inc.gang[gang_caught].astype(np.int64))
 
-        def offender(ids: np.ndarray) -> np.ndarray:
-            age = people.age(ids, model.day)
-            young = (age >= OFFENDER_AGE[0]) & (age <= OFFENDER_AGE[1])
-            return young * people.free(ids) * (people.gang[ids] < 0) * people.risk[ids] / people.RISK_CAP
+            def offender(ids: np.ndarray) -> np.ndarray:
+                age = people.age(ids, model.day)
+                young = (age >= OFFENDER_AGE[0]) & (age <= OFFENDER_AGE[1])
+                return young * people.free(ids) * (people.gang[ids] < 0) * people.risk[ids] / people.RISK_CAP
 
-        suspects_o = sample_in_blocks(rng, people.block_start, inc.hood[other_caught], offender)
-        ids = np.concatenate([suspects_g, suspects_o])
-        idx = np.concatenate([gang_caught, other_caught])
-        inc.arrested[idx[ids >= 0]] = True
-        arrest(model, rng, ids, inc.kind[idx], inc.hood[idx])
+            suspects_o = sample_in_blocks(rng, people.block_start, inc.hood[other_caught], offender)
+            ids = np.concatenate([suspects_g, suspects_o])
+            idx = np.concatenate([gang_caught, other_caught])
+            inc.arrested[idx[ids >= 0]] = True
+            arrest(model, rng, ids, inc.kind[idx], inc.hood[idx])
 
     # detected drug sales and proactive work lead to gang members
+    honest = 1.0 - corrupt
     detected = model.tally.hood["drug_sales_detected"]
-    p_drug = model.cal.clearance[DRUG_SALE] * capacity * tips * (1.0 - corrupt)
-    drug_arrests = rng.binomial(detected.astype(np.int64), np.clip(p_drug, 0.0, 1.0))
-    members = model.gang_members.sum(axis=0)
+    drug_arrests = 0
+    if np.count_nonzero(detected):
+        p_drug = clearance[DRUG_SALE] * capacity * tips * honest
+        drug_arrests = rng.binomial(detected.astype(np.int64), np.minimum(np.maximum(p_drug, 0.0), 1.0))
+    members = np.add.reduce(model.gang_members, axis=0)
     proactive = (sc.police.proactive_arrests_per_officer_year * model.police.effective
-                 * tips * (1.0 - corrupt) * model.levers.group_enforcement
+                 * tips * honest * model.levers.group_enforcement
                  * members / (members + 10.0) * model.dt_years)
     n = rng.poisson(np.maximum(proactive, 0.0)) + drug_arrests
-    hoods = np.repeat(np.arange(n.size), n)
-    if hoods.size:
+    if np.count_nonzero(n):
+        hoods = np.repeat(np.arange(n.size), n)
         ids = draw_members(model, rng, hoods)
         arrest(model, rng, ids, np.full(hoods.size, DRUG_SALE, np.int8), hoods)
