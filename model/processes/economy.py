@@ -35,7 +35,7 @@ def resistance(model: SecurityModel) -> np.ndarray:
 
 def territory_target(model: SecurityModel) -> np.ndarray:
     s = strength(model)
-    return s / (s.sum(axis=0) + resistance(model) + 1e-12)
+    return s / (np.add.reduce(s, axis=0) + resistance(model) + 1e-12)
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:

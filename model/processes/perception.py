@@ -82,10 +82,11 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         model.people.victimisations[victims] = np.minimum(model.people.victimisations[victims] + 1, 60000)
         model.tally.count("victims", inc.hood[alive])
         told = alive & inc.reported
-        change = np.where(inc.arrested[told], p.response_trust, -p.neglect_distrust)
-        add_shock(model, "trust", inc.victim[told], change, -1.0, 1.0)
-        killed = np.flatnonzero(inc.kind == 0)
-        if killed.size:
+        if told.any():
+            change = np.where(inc.arrested[told], p.response_trust, -p.neglect_distrust)
+            add_shock(model, "trust", inc.victim[told], change, -1.0, 1.0)
+        if not alive.all():  # a homicide: neighbours saw or heard it
+            killed = np.flatnonzero(~alive)
             witnesses = sample_in_blocks(rng, model.people.block_start, np.repeat(inc.hood[killed], WITNESSES))
             add_shock(model, "fear", witnesses, BYSTANDER_FEAR, 0.0, 1.0)
 

@@ -63,7 +63,7 @@ def person_hazard(model: SecurityModel, ids: np.ndarray) -> np.ndarray:
     """Personal part of the joining hazard (0 for anyone not eligible), at most ``max_personal``."""
     people = model.people
     eligible = people.is_youth(ids, model.day) & (people.gang[ids] < 0) & people.free(ids)
-    peers_in = (people.gang[people.peers[ids]] >= 0).sum(axis=1)
+    peers_in = np.add.reduce(people.gang[people.peers[ids]] >= 0, axis=1)
     peer = 1.0 + model.scenario.gangs.peer_influence * peers_in
     return np.where(eligible, people.risk[ids] * peer * status_factor(model, ids), 0.0)
 

@@ -44,7 +44,11 @@ def scarcity_pressure(model: SecurityModel, weight: np.ndarray | None = None) ->
     s = np.array([g.scarcity for g in model.gang_list])
     if weight is None:
         weight = np.add.reduce(model.control, axis=0)
-    mean = np.divide(s @ model.control, weight, out=np.zeros_like(weight), where=weight > 0)
+    held = s @ model.control
+    if np.minimum.reduce(weight) > 0:  # gangs hold some of every neighbourhood: the same quotients, one call
+        mean = held / weight
+    else:
+        mean = np.divide(held, weight, out=np.zeros_like(weight), where=weight > 0)
     return 1.0 + model.scenario.gangs.scarcity_violence * mean
 
 
