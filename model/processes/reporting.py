@@ -32,21 +32,25 @@ def report_probability(model: SecurityModel, kind: np.ndarray, hood: np.ndarray,
     sens = model.cal.report_sensitivity[kind]
     grip = sc.gangs.intimidation * sens * model.presence()[hood]
     p = base * np.exp(sc.reporting.trust_elasticity * (trust - sc.perception.initial_trust)) * (1.0 - grip)
-    return np.clip(p, 0.0, 0.99)
+    return np.minimum(np.maximum(p, 0.0), 0.99)
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Decide which of today's incidents are reported, and how many drug sales police detect."""
     inc = model.incidents
+    tally = model.tally.hood
     if len(inc):
         trust = model.personal_trust(inc.victim, inc.hood)
         inc.reported = rng.random(len(inc)) < report_probability(model, inc.kind, inc.hood, trust)
-        for c, name in REPORTED_NAMES.items():
-            sel = inc.reported & (inc.kind == c)
-            model.tally.count(name, inc.hood[sel])
+        reported = inc.reported
+        if np.count_nonzero(reported):  # a handful a day: one at a time, as tally.count adds them
+            for kind, hood in zip(inc.kind[reported].tolist(), inc.hood[reported].tolist(), strict=True):
+                name = REPORTED_NAMES.get(kind)
+                if name is not None:
+                    tally[name][hood] += 1.0
         model.tally.count("homicides", inc.hood[inc.kind == 0])
-    sales = model.tally.hood["drug_sales"]
-    if sales.any():
+    sales = tally["drug_sales"]
+    if np.count_nonzero(sales):
         p = model.cal.report_base[DRUG_SALE] * model.police.per_1000 / model.police.reference_per_1000
-        detected = rng.binomial(sales.astype(np.int64), np.clip(p, 0.0, 1.0))
-        model.tally.hood["drug_sales_detected"] += detected
+        detected = rng.binomial(sales.astype(np.int64), np.minimum(np.maximum(p, 0.0), 1.0))
+        tally["drug_sales_detected"] += detected
