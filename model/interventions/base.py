@@ -106,11 +106,44 @@ class Target(Section):
         return mask
 
 
+class Delivery:
+    """A programme's state in one run, kept in a plain object.
+
+    Reading a pydantic private attribute goes through ``BaseModel.__getattr__`` (about 1 us); the
+    hot path reads this object once per call through :attr:`Intervention.delivery` and then plain
+    slots. Everything derived from the target (counts, cost weights, lever blocks) is cached here
+    and recomputed only when the target is re-resolved, which makes a new mask array.
+    """
+
+    __slots__ = (
+        "stream", "start", "end", "mask", "next_retarget", "targeted", "n_targeted", "targeted_residents",
+        "everywhere", "cost_where", "cost_weights", "effects", "effects_mask", "factors", "shifts",
+    )
+
+    def __init__(self, stream: str, start: int, end: int, n_neighbourhoods: int) -> None:
+        self.stream = stream
+        self.start, self.end = start, end  # the window in steps, [start, end)
+        self.mask: np.ndarray | None = None  # the current target
+        self.next_retarget = start
+        self.targeted: list[int] = []  # indices where the mask is true
+        self.n_targeted = 0.0  # float(mask.sum())
+        self.targeted_residents = 0.0  # residents in the targeted neighbourhoods
+        self.everywhere = np.ones(n_neighbourhoods, dtype=bool)
+        self.cost_where: np.ndarray | None = None  # the cost mask cost_weights was computed for
+        self.cost_weights: tuple[np.ndarray, Any] = (self.everywhere, 1)
+        self.effects: dict[str, float] | None = None  # the lever effects factors/shifts were built for
+        self.effects_mask: np.ndarray | None = None
+        self.factors: np.ndarray | None = None
+        self.shifts: np.ndarray | None = None
+
+
 class Intervention(Section):
     """A programme: start, end, target, intensity and cost per unit, plus its own parameters.
 
     Subclasses set ``type`` as a ``Literal`` and implement :meth:`deliver` (the effect on the
-    processes) and :meth:`units` (how many units are delivered, for costing).
+    processes) and :meth:`units` (how many units are delivered, for costing). Settings are read
+    when the programme is bound to a model (:meth:`init`) or when it delivers; changing the
+    window (``start_year``, ``end_year``) after :meth:`init` has no effect on that run.
     """
 
     type: str
@@ -126,10 +159,10 @@ class Intervention(Section):
     unit_name: ClassVar[str] = "unit"
     #: one-line summary of the mechanism, for reports and docs
     mechanism: ClassVar[str] = ""
+    #: the class of the per-run state (a subclass of Delivery when a programme keeps more)
+    delivery_class: ClassVar[type[Delivery]] = Delivery
 
-    _mask: np.ndarray | None = PrivateAttr(None)
-    _stream: str = PrivateAttr("")
-    _next_retarget: int = PrivateAttr(0)
+    _delivery: Delivery | None = PrivateAttr(None)
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -157,10 +190,18 @@ class Intervention(Section):
 
     # ---- lifecycle -------------------------------------------------------------------------
     def init(self, model: SecurityModel, stream_name: str) -> None:
-        """Bind to a model at construction; resolve a fixed target where possible."""
-        self._stream = stream_name
-        self._mask = None
-        self._next_retarget = self.start_step(model)
+        """Bind to a model at construction: fresh per-run state; the target is resolved on the first active step."""
+        self._delivery = self.delivery_class(
+            stream_name, self.start_step(model), self.end_step(model), model.world.n_neighbourhoods)
+
+    @property
+    def delivery(self) -> Delivery:
+        """This run's state (None before :meth:`init`).
+
+        Read from the private-attribute dict directly: the same value as ``self._delivery`` at a
+        tenth of the cost, as pydantic's ``__getattr__`` is skipped.
+        """
+        return self.__pydantic_private__["_delivery"]  # type: ignore[index]
 
     def start_step(self, model: SecurityModel) -> int:
         return int(round(self.start_year * model.steps_per_year))
@@ -171,28 +212,41 @@ class Intervention(Section):
         return int(round(self.end_year * model.steps_per_year))
 
     def is_active(self, model: SecurityModel) -> bool:
-        return self.start_step(model) <= model.t < self.end_step(model)
+        run = self.delivery
+        return run.start <= model.t < run.end
 
     def rng(self, model: SecurityModel) -> np.random.Generator:
         """This programme's own random stream: its draws never shift anyone else's."""
-        return model.streams.get(self._stream)
+        return model.streams.get(self.delivery.stream)
 
     @property
     def mask(self) -> np.ndarray:
         """Neighbourhoods currently targeted (boolean, per neighbourhood)."""
-        assert self._mask is not None, "programme not delivered yet"
-        return self._mask
+        run = self.delivery
+        assert run is not None and run.mask is not None, "programme not delivered yet"
+        return run.mask
 
     def step(self, model: SecurityModel) -> float:
         """Deliver for one step if active; returns the cost of this step in USD."""
-        if not self.is_active(model):
+        run = self.delivery
+        t = model.t
+        if not run.start <= t < run.end:
             self.on_inactive(model)
             return 0.0
-        if self._mask is None or (self.retarget_days and model.t >= self._next_retarget):
-            self._mask = self.resolve_target(model)
-            self._next_retarget = model.t + max(self.retarget_days, 1)
+        if run.mask is None or (self.retarget_days and t >= run.next_retarget):
+            self.retarget(model)
+            run.next_retarget = t + max(self.retarget_days, 1)
         self.deliver(model)
         return self.units(model) * self.cost_per_unit_usd / model.steps_per_year
+
+    def retarget(self, model: SecurityModel) -> None:
+        """Resolve the target now, and the counts that follow from it (cached until the next retarget)."""
+        run = self.delivery
+        run.mask = mask = self.resolve_target(model)
+        run.targeted = np.flatnonzero(mask).tolist()
+        run.n_targeted = float(mask.sum())
+        residents = model.world.residents
+        run.targeted_residents = float(residents[mask].sum()) if mask.size == residents.size else 0.0
 
     def resolve_target(self, model: SecurityModel) -> np.ndarray:
         return self.target.resolve(model)
@@ -207,10 +261,39 @@ class Intervention(Section):
         """Units delivered now (participants, officers, crossings...), for costing."""
 
     def cost_mask(self, model: SecurityModel) -> np.ndarray:
-        """Neighbourhoods that carry this programme's cost (its target by default)."""
-        if self._mask is None or self._mask.size != model.world.n_neighbourhoods:
-            return np.ones(model.world.n_neighbourhoods, dtype=bool)
-        return self._mask
+        """Neighbourhoods that carry this programme's cost (its target by default). Do not modify it."""
+        run = self.delivery
+        mask = run.mask
+        if mask is None or mask.size != run.everywhere.size:
+            return run.everywhere
+        return mask
+
+    def cost_weights(self, model: SecurityModel) -> tuple[np.ndarray, Any]:
+        """``(weights, total)``: residents where the cost falls, and ``max(weights.sum(), 1)``.
+
+        The cost of a step is spread over neighbourhoods as ``cost * weights / total``. Cached until
+        :meth:`cost_mask` returns another array (neighbourhood residents are fixed for the run).
+        """
+        run = self.delivery
+        where = self.cost_mask(model)
+        if where is not run.cost_where:
+            weights = model.world.residents * where
+            run.cost_weights = (weights, max(weights.sum(), 1))
+            run.cost_where = where
+        return run.cost_weights
+
+    def turn_levers(self, model: SecurityModel, **effects: float) -> None:
+        """Turn per-neighbourhood levers in the targeted neighbourhoods, as ``lever[mask] *= value`` for
+        multiplier levers and ``lever[mask] += value`` for additive ones (:mod:`model.levers`).
+
+        The two blocks that do it are rebuilt only when the values or the target change, so a
+        steady programme costs two array operations a step.
+        """
+        run = self.delivery
+        if effects != run.effects or run.mask is not run.effects_mask:
+            run.factors, run.shifts = model.levers.effect_blocks(effects, run.mask)
+            run.effects, run.effects_mask = effects, run.mask
+        model.levers.turn(run.factors, run.shifts)
 
     def on_inactive(self, model: SecurityModel) -> None:
         """Called on steps when the programme is outside its window (e.g. to end enrolments)."""

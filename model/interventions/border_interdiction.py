@@ -52,10 +52,12 @@ class BorderInterdiction(Intervention):
     def deliver(self, model: SecurityModel) -> None:
         extra = model.levers.crossing_seizure
         add = min(self.seizure_increase * self.intensity, 0.9)
-        extra[self.mask] = 1.0 - (1.0 - extra[self.mask]) * (1.0 - add)
+        # a handful of crossings: element by element beats two masked passes over a tiny array
+        for i in self.delivery.targeted:
+            extra[i] = 1.0 - (1.0 - extra[i]) * (1.0 - add)
 
     def cost_mask(self, model: SecurityModel) -> np.ndarray:
-        return np.ones(model.world.n_neighbourhoods, dtype=bool)
+        return self.delivery.everywhere  # the target is crossings: every neighbourhood pays
 
     def units(self, model: SecurityModel) -> float:
-        return self.intensity * float(self.mask.sum())
+        return self.intensity * self.delivery.n_targeted

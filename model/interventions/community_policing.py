@@ -38,11 +38,14 @@ class CommunityPolicing(Intervention):
     mechanism = "contacts and legitimacy raise trust, reporting and tips; efficacy grows"
 
     def deliver(self, model: SecurityModel) -> None:
-        m, dose, lv = self.mask, self.intensity, model.levers
-        lv.contact_rate[m] += self.contacts_per_resident_year * dose
-        lv.legitimacy[m] += self.legitimacy * dose
-        lv.tips[m] *= 1.0 + self.tips * dose
-        lv.efficacy_drift[m] += self.efficacy_per_year * dose
+        dose = self.intensity
+        self.turn_levers(
+            model,
+            contact_rate=self.contacts_per_resident_year * dose,
+            legitimacy=self.legitimacy * dose,
+            tips=1.0 + self.tips * dose,
+            efficacy_drift=self.efficacy_per_year * dose,
+        )
 
     def units(self, model: SecurityModel) -> float:
-        return self.intensity * self.officers_per_1000 * float(model.world.residents[self.mask].sum()) / 1000.0
+        return self.intensity * self.officers_per_1000 * self.delivery.targeted_residents / 1000.0

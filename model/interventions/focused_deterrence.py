@@ -35,10 +35,13 @@ class FocusedDeterrence(Intervention):
     mechanism = "group deterrence lowers violence; targeted arrests; services raise exits"
 
     def deliver(self, model: SecurityModel) -> None:
-        m, dose, lv = self.mask, self.intensity, model.levers
-        lv.violence[m] *= 1.0 - min(self.violence_reduction * dose, 0.95)
-        lv.group_enforcement[m] *= 1.0 + self.enforcement_boost * dose
-        lv.exit[m] *= 1.0 + self.exit_boost * dose
+        dose = self.intensity
+        self.turn_levers(
+            model,
+            violence=1.0 - min(self.violence_reduction * dose, 0.95),
+            group_enforcement=1.0 + self.enforcement_boost * dose,
+            exit=1.0 + self.exit_boost * dose,
+        )
 
     def units(self, model: SecurityModel) -> float:
         return self.intensity * float(np.asarray(model.gang_members)[:, self.mask].sum())

@@ -37,10 +37,13 @@ class HotspotPatrol(Intervention):
     mechanism = "presence and stop dosage raise guardianship in hot spots; diffusion or displacement next door"
 
     def deliver(self, model: SecurityModel) -> None:
-        m, dose, lv = self.mask, self.intensity, model.levers
-        lv.patrol_officers[m] += self.officers_per_hotspot * dose
-        lv.guardianship[m] *= 1.0 + self.dosage_effect * dose
-        lv.displacement[m] += self.displacement * min(dose, 1.0)
+        dose = self.intensity
+        self.turn_levers(
+            model,
+            patrol_officers=self.officers_per_hotspot * dose,
+            guardianship=1.0 + self.dosage_effect * dose,
+            displacement=self.displacement * min(dose, 1.0),
+        )
 
     def units(self, model: SecurityModel) -> float:
-        return self.intensity * self.officers_per_hotspot * float(self.mask.sum())
+        return self.intensity * self.officers_per_hotspot * self.delivery.n_targeted

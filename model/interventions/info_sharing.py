@@ -32,10 +32,10 @@ class InfoSharing(Intervention):
 
     def deliver(self, model: SecurityModel) -> None:
         model.levers.intelligence *= 1.0 + self.seizure_gain * self.intensity
-        model.levers.tips[self.mask] *= 1.0 + self.tips_gain * self.intensity
+        self.turn_levers(model, tips=1.0 + self.tips_gain * self.intensity)
 
     def cost_mask(self, model: SecurityModel) -> np.ndarray:
-        return np.ones(model.world.n_neighbourhoods, dtype=bool)
+        return self.delivery.everywhere  # a programme of the whole region: every neighbourhood pays
 
     def units(self, model: SecurityModel) -> float:
         return self.intensity

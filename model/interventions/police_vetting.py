@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import Field
 
 from model.interventions.base import Intervention
@@ -30,8 +29,12 @@ class PoliceVetting(Intervention):
     mechanism = "corrupt officers removed: fewer tip-offs to gangs, less distrust"
 
     def deliver(self, model: SecurityModel) -> None:
-        model.levers.vetting[self.mask] += self.removal_per_year * self.intensity
+        self.turn_levers(model, vetting=self.removal_per_year * self.intensity)
 
     def units(self, model: SecurityModel) -> float:
         force = model.police
-        return self.intensity * float(force.unit_officers[np.isin(force.unit_hood, np.flatnonzero(self.mask))].sum())
+        posted = force.unit_hood
+        # units posted in a targeted neighbourhood; a unit not posted yet (-1) is in none
+        # (the same selection as np.isin(posted, np.flatnonzero(mask)), without its sort)
+        inside = self.mask[posted] & (posted >= 0)
+        return self.intensity * float(force.unit_officers[inside].sum())

@@ -34,13 +34,15 @@ class RuleOfLaw(Intervention):
     mechanism = "more prosecutions and convictions, faster; certainty deters and restores trust"
 
     def deliver(self, model: SecurityModel) -> None:
-        elapsed = (model.t - self.start_step(model)) / model.steps_per_year
+        elapsed = (model.t - self.delivery.start) / model.steps_per_year
         ramp = 1.0 if self.ramp_years == 0 else min(elapsed / self.ramp_years, 1.0)
         dose = self.intensity * ramp
-        m, lv = self.mask, model.levers
-        lv.prosecution[m] *= 1.0 + self.prosecution_gain * dose
-        lv.conviction[m] *= 1.0 + self.conviction_gain * dose
-        lv.case_days[m] *= 1.0 - min(self.case_time_reduction * dose, 0.9)
+        self.turn_levers(
+            model,
+            prosecution=1.0 + self.prosecution_gain * dose,
+            conviction=1.0 + self.conviction_gain * dose,
+            case_days=1.0 - min(self.case_time_reduction * dose, 0.9),
+        )
 
     def units(self, model: SecurityModel) -> float:
-        return self.intensity * float(model.world.residents[self.mask].sum()) / 1e5
+        return self.intensity * self.delivery.targeted_residents / 1e5

@@ -35,10 +35,13 @@ class SituationalPrevention(Intervention):
     mechanism = "guardianship against property crime; partial displacement next door; efficacy grows"
 
     def deliver(self, model: SecurityModel) -> None:
-        m, dose, lv = self.mask, self.intensity, model.levers
-        lv.property_guardianship[m] *= 1.0 + self.guardianship_gain * dose
-        lv.displacement[m] += self.displacement * min(dose, 1.0)
-        lv.efficacy_drift[m] += self.efficacy_per_year * dose
+        dose = self.intensity
+        self.turn_levers(
+            model,
+            property_guardianship=1.0 + self.guardianship_gain * dose,
+            displacement=self.displacement * min(dose, 1.0),
+            efficacy_drift=self.efficacy_per_year * dose,
+        )
 
     def units(self, model: SecurityModel) -> float:
-        return self.intensity * float(self.mask.sum())
+        return self.intensity * self.delivery.n_targeted

@@ -14,13 +14,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 
-from model.interventions.base import Intervention
+from model.interventions.base import Delivery, Intervention
 from model.population import Population, Status, sample_in_blocks
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
+
+
+class Cohorts(Delivery):
+    """Youth programme state in one run: who is enrolled, when each cohort ends, and cached counts."""
+
+    __slots__ = ("ids", "ends", "graduates", "youth", "youth_total", "youth_counts", "youth_mask")
+
+    def __init__(self, stream: str, start: int, end: int, n_neighbourhoods: int) -> None:
+        super().__init__(stream, start, end, n_neighbourhoods)
+        self.ids = np.zeros(0, np.int64)  # enrolled now (person rows)
+        self.ends = np.zeros(0, np.int64)  # step at which each one's cohort ends
+        self.graduates = 0
+        self.youth = np.zeros(0)  # eligible youth per neighbourhood in the target
+        self.youth_total = 0.0
+        self.youth_counts: np.ndarray | None = None  # the census array and mask youth was computed from
+        self.youth_mask: np.ndarray | None = None
 
 
 class YouthPrograms(Intervention):
@@ -38,35 +54,44 @@ class YouthPrograms(Intervention):
     unit_name = "participant"
     mechanism = "enrolled youth join gangs and offend less; some find work"
 
-    _ids: np.ndarray = PrivateAttr(default_factory=lambda: np.zeros(0, np.int64))
-    _ends: np.ndarray = PrivateAttr(default_factory=lambda: np.zeros(0, np.int64))
-    _graduates: int = PrivateAttr(0)
+    delivery_class = Cohorts
 
     def _effects(self, model: SecurityModel) -> None:
+        run = self.delivery
         lv = model.levers
-        if self._ids.size:
+        if run.ids.size:
             lv.enrolled_recruitment *= self.recruitment_odds_ratio
             lv.enrolled_offending *= 1.0 - self.offending_reduction
-        if self._graduates:
+        if run.graduates:
             lv.graduate_recruitment *= self.graduate_odds_ratio
 
     def _graduate(self, model: SecurityModel, done: np.ndarray) -> None:
-        ids = self._ids[done]
+        run = self.delivery
+        ids = run.ids[done]
         people = model.people
         still = people.has(ids, Status.ENROLLED)  # a row reset by a death is no longer enrolled
         people.set_flag(ids[still], Status.ENROLLED, on=False)
         people.set_flag(ids[still], Status.GRADUATE)
-        self._graduates += int(still.sum())
-        self._ids, self._ends = self._ids[~done], self._ends[~done]
+        run.graduates += int(still.sum())
+        run.ids, run.ends = run.ids[~done], run.ends[~done]
 
     def deliver(self, model: SecurityModel) -> None:
-        self._graduate(model, self._ends <= model.t)
+        run = self.delivery
+        # cohorts end in the order they were enrolled (ends never decrease), so a check of the first
+        # end tells whether anyone graduates today; graduating nobody would change nothing
+        if run.ends.size and run.ends[0] <= model.t:
+            self._graduate(model, run.ends <= model.t)
         people = model.people
-        youth = model.hood.youth * self.mask
-        wanted = int(round(self.intensity * self.coverage * youth.sum())) - self._ids.size
+        if model.hood.youth is not run.youth_counts or run.mask is not run.youth_mask:
+            # eligible youth in the target: changes only with a census (a new array) or a retarget
+            run.youth = model.hood.youth * run.mask
+            run.youth_total = run.youth.sum()
+            run.youth_counts, run.youth_mask = model.hood.youth, run.mask
+        youth = run.youth
+        wanted = int(round(self.intensity * self.coverage * run.youth_total)) - run.ids.size
         if wanted > 0:
             rng = self.rng(model)
-            hoods = np.repeat(np.arange(youth.size), rng.multinomial(wanted, youth / youth.sum()))
+            hoods = np.repeat(np.arange(youth.size), rng.multinomial(wanted, youth / run.youth_total))
 
             def at_risk(ids: np.ndarray) -> np.ndarray:
                 ok = (people.is_youth(ids, model.day) & (people.gang[ids] < 0) & people.free(ids)
@@ -80,15 +105,16 @@ class YouthPrograms(Intervention):
             placed = ids[idle & (rng.random(ids.size) < self.job_placement)]
             people.set_flag(placed, Status.EMPLOYED)
             end = model.t + int(round(self.duration_years * model.steps_per_year))
-            self._ids = np.concatenate([self._ids, ids])
-            self._ends = np.concatenate([self._ends, np.full(ids.size, end, np.int64)])
+            run.ids = np.concatenate([run.ids, ids])
+            run.ends = np.concatenate([run.ends, np.full(ids.size, end, np.int64)])
             model.tally.count("enrolments", people.home[ids])
         self._effects(model)
 
     def on_inactive(self, model: SecurityModel) -> None:
-        if self._ids.size and model.t >= self.start_step(model):
-            self._graduate(model, np.ones(self._ids.size, bool))
+        run = self.delivery
+        if run.ids.size and model.t >= run.start:
+            self._graduate(model, np.ones(run.ids.size, bool))
         self._effects(model)
 
     def units(self, model: SecurityModel) -> float:
-        return float(self._ids.size)
+        return float(self.delivery.ids.size)
