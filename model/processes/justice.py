@@ -37,16 +37,17 @@ def free_people(model: SecurityModel, rng: np.random.Generator, ids: np.ndarray)
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Decide today's cases and release those whose sentence ends today."""
     jus = model.justice
-    sc = model.scenario.justice
     due = jus.case_due <= model.t
-    if due.any():
+    if np.count_nonzero(due):
+        sc = model.scenario.justice
         person, kind, hood = jus.case_person[due], jus.case_type[due], jus.case_hood[due]
         keep = ~due
         jus.case_person, jus.case_type = jus.case_person[keep], jus.case_type[keep]
         jus.case_hood, jus.case_due = jus.case_hood[keep], jus.case_due[keep]
         lv = model.levers
-        prosecuted = rng.random(person.size) < np.clip(sc.prosecution_probability * lv.prosecution[hood], 0, 1)
-        p_convict = np.clip(sc.conviction_probability * lv.conviction[hood], 0, 1)
+        p_prosecute = np.minimum(np.maximum(sc.prosecution_probability * lv.prosecution[hood], 0.0), 1.0)
+        prosecuted = rng.random(person.size) < p_prosecute
+        p_convict = np.minimum(np.maximum(sc.conviction_probability * lv.conviction[hood], 0.0), 1.0)
         convicted = prosecuted & (rng.random(person.size) < p_convict)
         model.tally.count("prosecutions", hood[prosecuted])
         model.tally.count("convictions", hood[convicted])
@@ -65,7 +66,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         if sc.detain_pending:
             free_people(model, rng, freed)
     out = jus.prison_release <= model.t
-    if out.any():
+    if np.count_nonzero(out):
         freed = jus.prison_person[out]
         jus.prison_person, jus.prison_release = jus.prison_person[~out], jus.prison_release[~out]
         free_people(model, rng, freed)
