@@ -100,34 +100,38 @@ class Incidents:
 
     __slots__ = ("kind", "hood", "victim", "gang", "reported", "arrested", "_parts")
 
+    # an empty day's columns: zero-length arrays have nothing to change in place, so every day can share them
+    _EMPTY = (np.zeros(0, np.int8), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8),
+              np.zeros(0, bool), np.zeros(0, bool))
+
     def __init__(self) -> None:
         self._parts: list[tuple[np.ndarray, ...]] = []
         self.clear()
 
     def clear(self) -> None:
         self._parts = []
-        self.kind = np.zeros(0, np.int8)
-        self.hood = np.zeros(0, np.int64)
-        self.victim = np.zeros(0, np.int64)
-        self.gang = np.zeros(0, np.int8)
-        self.reported = np.zeros(0, bool)
-        self.arrested = np.zeros(0, bool)
+        self.kind, self.hood, self.victim, self.gang, self.reported, self.arrested = self._EMPTY
 
     def add(self, kind: np.ndarray | int, hood: np.ndarray, victim: np.ndarray,
             gang: np.ndarray) -> None:
+        """Add incidents; the arrays are kept (not copied) until :meth:`close`, so do not change them after."""
         n = hood.size
         if n == 0:
             return
         kinds = np.full(n, kind, np.int8) if np.isscalar(kind) else np.asarray(kind, np.int8)
-        self._parts.append((kinds, hood.astype(np.int64), victim.astype(np.int64), gang.astype(np.int8)))
+        self._parts.append((kinds, hood.astype(np.int64, copy=False), victim.astype(np.int64, copy=False),
+                            gang.astype(np.int8, copy=False)))
 
     def close(self) -> None:
-        """Join today's parts into flat arrays."""
+        """Join today's parts into flat arrays (new arrays: nothing is shared with what was added)."""
         if self._parts:
             self.kind, self.hood, self.victim, self.gang = (np.concatenate(x) for x in zip(*self._parts, strict=True))
-        self.reported = np.zeros(self.kind.size, bool)
-        self.arrested = np.zeros(self.kind.size, bool)
-        self._parts = []
+            self._parts = []
+        if self.kind.size:
+            self.reported = np.zeros(self.kind.size, bool)
+            self.arrested = np.zeros(self.kind.size, bool)
+        else:
+            self.reported, self.arrested = self._EMPTY[4:]
 
     def __len__(self) -> int:
         return int(self.kind.size)

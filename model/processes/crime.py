@@ -109,7 +109,7 @@ def _displace(model: SecurityModel, rates: np.ndarray, free: np.ndarray) -> np.n
     """Rates after moving the lever's share of deterred crime (``free`` - ``rates``) to neighbours."""
     deterred = np.maximum(free - rates, 0.0)
     moved = model.levers.displacement * deterred
-    spread = np.array([model.world.spread(row) for row in moved])
+    spread = model.world.spread(moved.T).T  # the three types in one sparse product (each column summed as alone)
     return np.maximum(rates + spread, 0.0)
 
 
@@ -169,9 +169,10 @@ def offender_gang(model: SecurityModel, rng: np.random.Generator, hoods: np.ndar
         return np.minimum((np.cumsum(control, axis=0) < u).sum(axis=0), model.control.shape[0] - 1).astype(np.int8)
     gang = np.full(hoods.size, -1, np.int8)
     involved = u_involved < share[hoods]
-    if involved.any():
+    k = np.count_nonzero(involved)
+    if k:
         control = model.control[:, hoods[involved]] + 1e-12
-        u = rng.random(int(involved.sum())) * control.sum(axis=0)
+        u = rng.random(k) * control.sum(axis=0)
         g = np.minimum((np.cumsum(control, axis=0) < u).sum(axis=0), model.control.shape[0] - 1)
         gang[involved] = g
     return gang
@@ -198,7 +199,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         accept = business_victim(model) if c == EXTORTION else repeat_weight(model)
         victims = sample_in_blocks(rng, model.people.block_start, hoods, accept)
         ok = victims >= 0
-        if not ok.all():
+        if np.count_nonzero(ok) < ok.size:  # somebody not found (count_nonzero: cheaper than .all())
             hoods, victims = hoods[ok], victims[ok]
         if c == EXTORTION:
             share = None  # every extortion is a gang's
@@ -224,16 +225,19 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
 
 def drug_sales(model: SecurityModel, rng: np.random.Generator) -> None:
     """Retail sales by each gang in its territory, limited by the drugs it holds."""
-    if not model.gang_list:
+    gangs = model.gang_list
+    if not gangs:
         return
-    n = model.residents
-    deterrence = model.deterrence()
     cal = model.cal
+    # every gang's expected sales at once (rows: gang_list is in gang id order, as the rows of control);
+    # each gang's availability reads only its own stock, which only its own sales below change
+    availability = np.array([g.drug_stock_kg / (g.drug_stock_kg + cal.stock_reference_kg[g.gang_id] + 1e-12)
+                             for g in gangs])
+    lam = cal.drug_scale * model.control * availability[:, None] * model.residents * model.dt_years
+    lam = lam * model.deterrence()
     tally = model.tally.hood["drug_sales"]
-    for gang in model.gang_list:
-        availability = gang.drug_stock_kg / (gang.drug_stock_kg + cal.stock_reference_kg[gang.gang_id] + 1e-12)
-        lam = cal.drug_scale * model.control[gang.gang_id] * availability * n * model.dt_years
-        sales = rng.poisson(lam * deterrence)
+    for gang, expected in zip(gangs, lam, strict=True):
+        sales = rng.poisson(expected)
         total = int(np.add.reduce(sales))
         if total == 0:
             continue
