@@ -49,6 +49,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, found '{text}'") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port in 1..65535, found {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="safestreets", description="Safe Streets: simulate community-security programmes.")
     parser.add_argument("--version", action="version", version=_version())
@@ -76,6 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("programmes", help="list the registered programmes and their parameters")
     p.set_defaults(func=cmd_programmes)
+
+    p = sub.add_parser("dashboard", help="serve the trainer dashboard: one city without and with programmes, live")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 opens it to the network)")
+    p.add_argument("--port", type=_port, default=8765, help="port to listen on (default: 8765)")
+    p.add_argument("--scenarios", type=Path, help="folder of scenario files to offer (default: ./scenarios)")
+    p.add_argument("--scenario", default="baseline.yaml", help="file shown first (default: baseline.yaml)")
+    p.add_argument("--size", choices=("small", "file", "large"), default="file",
+                   help="city shown first: small (20,000 people), file (as the file says), large (300,000)")
+    p.set_defaults(func=cmd_dashboard)
 
     for register in _extensions():
         register(sub)
@@ -135,6 +155,29 @@ def cmd_programmes(args: argparse.Namespace) -> int:
                 continue
             print(f"    {field} = {info.get_default(call_default_factory=True)!r}  {info.description or ''}")
     return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Serve :mod:`model.dashboard.app` with Solara until interrupted (this process becomes the server)."""
+    import os
+
+    from model.dashboard.choices import SCENARIO_ENV, SCENARIOS_ENV, SIZE_ENV, default_scenarios_dir, scenario_files
+
+    folder = (args.scenarios or default_scenarios_dir()).resolve()
+    if not folder.is_dir():
+        raise InputError("--scenarios", str(folder), "a folder of scenario files", "no such folder")
+    files = scenario_files(folder)
+    if args.scenario not in files:
+        raise InputError("--scenario", args.scenario, f"a file in {folder} ({', '.join(files) or 'none there'})",
+                         f"'{args.scenario}'")
+    env = {**os.environ, SCENARIOS_ENV: str(folder), SCENARIO_ENV: args.scenario, SIZE_ENV: args.size,
+           "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}  # a training room's dashboard reports to no one
+    where = "this machine only" if args.host in ("127.0.0.1", "localhost", "::1") else "reachable from the network"
+    print(f"Safe Streets dashboard at http://{args.host}:{args.port}/ ({where}); Ctrl-C stops it", flush=True)
+    command = [sys.executable, "-m", "solara", "run", "model.dashboard.app", "--host", args.host,
+               "--port", str(args.port), "--production", "--no-open", "--no-check-version", "--log-level", "warning"]
+    os.execve(sys.executable, command, env)  # Ctrl-C and signals reach the server itself
+    return 0  # not reached
 
 
 def run_folder(base: Path, scenario_name: str, seed: int, digest: str) -> Path:
