@@ -37,23 +37,39 @@ TALLY_NAMES = ("robberies", "extortions", "assaults")  # in STREET_TYPES order
 # of the numpy calls (what a step costs at 60 neighbourhoods is mostly the number of calls).
 
 
+_world_seen: list = [None, None, None]  # the last world asked about, its background offenders, its commerce x residents
+
+
+def _fixed(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
+    """Background offenders and residents x commerce per neighbourhood: they read only the world's census.
+
+    The world never changes once built, so both are kept for the last world instead of redone each step.
+    """
+    world = model.world
+    if world is not _world_seen[0]:
+        background = BACKGROUND_OFFENDING * world.residents * world.disadvantage
+        _world_seen[:] = [world, background, model.residents * world.commerce]
+    return _world_seen[1], _world_seen[2]
+
+
 def _members(model: SecurityModel) -> np.ndarray:
     """Gang members per neighbourhood (all gangs), as float."""
     return np.add.reduce(model.gang_members, axis=0).astype(float)
 
 
-def offenders(model: SecurityModel, members: np.ndarray | None = None) -> dict[int, np.ndarray]:
-    """Motivated offenders per neighbourhood, by crime type.
-
-    ``members`` is :func:`_members` if the caller already has it this step.
-    """
+def _offenders(model: SecurityModel, members: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted gang members, street offenders (robbery, assault) and extortionists per neighbourhood."""
     hood = model.hood
-    if members is None:
-        members = _members(model)
     youth = hood.youth_offending + model.levers.enrolled_offending * hood.enrolled_offending
-    background = BACKGROUND_OFFENDING * model.world.residents * model.world.disadvantage
-    street = MEMBER_WEIGHT * members + youth + background
+    weighted = MEMBER_WEIGHT * members
+    street = weighted + youth + _fixed(model)[0]
     extortion = members + 0.5 * model.world.spread(members)
+    return weighted, street, extortion
+
+
+def offenders(model: SecurityModel) -> dict[int, np.ndarray]:
+    """Motivated offenders per neighbourhood, by crime type."""
+    _, street, extortion = _offenders(model, _members(model))
     return {ROBBERY: street, ASSAULT: street, EXTORTION: extortion}
 
 
@@ -85,7 +101,7 @@ def _pressure(model: SecurityModel, off: dict[int, np.ndarray]) -> np.ndarray:
     active = model.activity()
     out_and_about = n * active
     scale = np.array([model.cal.street_scale[c] for c in STREET_TYPES])[:, None]
-    targets = np.array([out_and_about, n * model.world.commerce * active, out_and_about])
+    targets = np.array([out_and_about, _fixed(model)[1] * active, out_and_about])
     return scale * np.array([off[c] for c in STREET_TYPES]) / n * targets
 
 
@@ -124,10 +140,20 @@ def displaced(model: SecurityModel, rates: dict[int, np.ndarray],
     return dict(zip(STREET_TYPES, rows, strict=True))
 
 
+_victim_weights: dict[float, np.ndarray] = {}
+
+
 def _victim_weight(model: SecurityModel) -> np.ndarray:
-    """Acceptance by past victimisations 0, 1, 2, 3+: (1 + r * past) / (1 + 3 r), elementwise as per person."""
+    """Acceptance by past victimisations 0, 1, 2, 3+: (1 + r * past) / (1 + 3 r), elementwise as per person.
+
+    Kept per value of r (read-only), as it is asked for several times a step.
+    """
     r = model.scenario.crime.repeat_victimisation
-    return (1.0 + r * np.arange(4.0)) / (1.0 + 3.0 * r)
+    weight = _victim_weights.get(r)
+    if weight is None:
+        weight = _victim_weights[r] = (1.0 + r * np.arange(4.0)) / (1.0 + 3.0 * r)
+        weight.flags.writeable = False
+    return weight
 
 
 def repeat_weight(model: SecurityModel):
@@ -182,7 +208,8 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Draw today's street crimes, their victims, and which turn lethal; and retail drug sales."""
     # once a step: nothing these read changes before the draws
     members = _members(model)
-    off = offenders(model, members)
+    weighted, street, extortion = _offenders(model, members)
+    off = {ROBBERY: street, ASSAULT: street, EXTORTION: extortion}
     pressure = _pressure(model, off)
     rates = _rates(model, pressure, _guardianship(model))
     if model.levers.displacement.any():
@@ -206,9 +233,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
             p_kill = model.cal.extortion_killing * lethality[hoods]
         else:
             if street_share is None:
-                street = off[c]
-                street_share = np.divide(MEMBER_WEIGHT * members, street, out=np.zeros_like(members),
-                                         where=street > 0)
+                street_share = np.divide(weighted, street, out=np.zeros_like(members), where=street > 0)
             share = street_share
             p_kill = model.cal.escalation * lethality[hoods]
         gang = offender_gang(model, rng, hoods, share) if with_gangs else np.full(hoods.size, -1, np.int8)
