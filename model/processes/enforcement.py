@@ -16,6 +16,7 @@ import numpy as np
 
 from model.population import Status, sample_in_blocks
 from model.processes.common import draw_members
+from model.processes.reporting import FEW
 from model.state import DRUG_SALE
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     corrupt = model.police.corrupt_share
     # Steps below are skipped when they have nothing to work on: they would draw no random
     # numbers (draws of size 0, or with zero counts, consume nothing) and change nothing.
-    rep = np.flatnonzero(inc.reported)
+    rep = inc.reported.nonzero()[0]
     if rep.size:
         hood = inc.hood[rep]
         gang_crime = inc.gang[rep] >= 0
@@ -99,9 +100,15 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     honest = 1.0 - corrupt
     detected = model.tally.hood["drug_sales_detected"]
     drug_arrests = 0
-    if np.count_nonzero(detected):
+    dealing = detected.nonzero()[0]
+    if dealing.size > FEW:
         p_drug = clearance[DRUG_SALE] * capacity * tips * honest
         drug_arrests = rng.binomial(detected.astype(np.int64), np.minimum(np.maximum(p_drug, 0.0), 1.0))
+    elif dealing.size:  # the same draws one neighbourhood at a time (see reporting.step)
+        drug_arrests = np.zeros(detected.size, np.int64)
+        for h in dealing.tolist():
+            p = min(max(clearance[DRUG_SALE] * capacity[h] * tips[h] * honest[h], 0.0), 1.0)
+            drug_arrests[h] = rng.binomial(int(detected[h]), p)
     members = np.add.reduce(model.gang_members, axis=0)
     proactive = (sc.police.proactive_arrests_per_officer_year * model.police.effective
                  * tips * honest * model.levers.group_enforcement

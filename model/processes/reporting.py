@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 REPORTED_NAMES = {0: "homicides_reported", 1: "robberies_reported", 2: "extortions_reported",
                   3: "assaults_reported"}
+FEW = 16  # up to this many items (incidents, neighbourhoods), a Python loop beats array calls
 
 
 def report_probability(model: SecurityModel, kind: np.ndarray, hood: np.ndarray,
@@ -42,15 +43,31 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     if len(inc):
         trust = model.personal_trust(inc.victim, inc.hood)
         inc.reported = rng.random(len(inc)) < report_probability(model, inc.kind, inc.hood, trust)
-        reported = inc.reported
-        if np.count_nonzero(reported):  # a handful a day: one at a time, as tally.count adds them
-            for kind, hood in zip(inc.kind[reported].tolist(), inc.hood[reported].tolist(), strict=True):
-                name = REPORTED_NAMES.get(kind)
-                if name is not None:
-                    tally[name][hood] += 1.0
-        model.tally.count("homicides", inc.hood[inc.kind == 0])
+        if len(inc) <= FEW:  # a handful a day in a city: one at a time, adding ones as tally.count does
+            homicides = tally["homicides"]
+            for kind, hood, reported in zip(inc.kind.tolist(), inc.hood.tolist(), inc.reported.tolist(), strict=True):
+                if kind == 0:
+                    homicides[hood] += 1.0
+                if reported and kind in REPORTED_NAMES:
+                    tally[REPORTED_NAMES[kind]][hood] += 1.0
+        else:
+            for c, name in REPORTED_NAMES.items():
+                model.tally.count(name, inc.hood[inc.reported & (inc.kind == c)])
+            model.tally.count("homicides", inc.hood[inc.kind == 0])
     sales = tally["drug_sales"]
-    if np.count_nonzero(sales):
-        p = model.cal.report_base[DRUG_SALE] * model.police.per_1000 / model.police.reference_per_1000
-        detected = rng.binomial(sales.astype(np.int64), np.minimum(np.maximum(p, 0.0), 1.0))
-        tally["drug_sales_detected"] += detected
+    selling = sales.nonzero()[0]  # (flatnonzero, as a method: cheaper)
+    if selling.size:
+        base = model.cal.report_base[DRUG_SALE]
+        per_1000, reference = model.police.per_1000, model.police.reference_per_1000
+        detected = tally["drug_sales_detected"]
+        if selling.size <= FEW:
+            # one draw per neighbourhood with sales, in order: the same draws as the array call below
+            # (a neighbourhood without sales draws nothing there), without its per-call overhead;
+            # Python floats: the same arithmetic as numpy's, elementwise
+            base, per_1000 = float(base), per_1000.tolist()
+            draws = [rng.binomial(int(n), min(max(base * per_1000[h] / reference, 0.0), 1.0))
+                     for h, n in zip(selling.tolist(), sales[selling].tolist(), strict=True)]
+            detected[selling] += draws
+        else:
+            p = base * per_1000 / reference
+            detected += rng.binomial(sales.astype(np.int64), np.minimum(np.maximum(p, 0.0), 1.0))

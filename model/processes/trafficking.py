@@ -82,7 +82,8 @@ def route_shares(model: SecurityModel) -> np.ndarray:
     risk = model.traffic.perceived_risk
     # each route's chance to pass all three legs (leg, crossing, onward), multiplied in that order
     survive = np.multiply.reduce((1.0 - risk)[_routes(model).path_edges], axis=1)
-    utility = -(net.path_cost + model.scenario.trafficking.risk_aversion * (1.0 - survive)) / ROUTE_TEMPERATURE
+    # -(x) / T is x / -T exactly (rounding is symmetric in sign); one operation fewer
+    utility = (net.path_cost + model.scenario.trafficking.risk_aversion * (1.0 - survive)) / -ROUTE_TEMPERATURE
     utility -= np.maximum.reduce(utility)
     w = np.exp(utility)
     return w / np.add.reduce(w)
@@ -116,26 +117,31 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         path = choose_routes(rng, shares, n)
         edges = routes.path_edges[path]  # (n, 3): leg, crossing, onward
         seized_at = rng.random(edges.shape) < p_edge[edges]
-        first = np.where(np.logical_or.reduce(seized_at, axis=1), seized_at.argmax(axis=1), 3)
         via_city = routes.path_via_city[path]
-        reached_crossing = first >= 2  # passed the leg and the border check
         weight = np.where(via_city, 1.0, tr.other_crossing_supply)
-        spill = np.where(reached_crossing, kg * state.spill_fraction * weight, 0.0)
+        # Learning: the observed seizure share on each edge used today. A shipment tried legs up
+        # to the one where it was seized; whole counts, so one bincount gives the same floats as many.
+        if np.count_nonzero(seized_at):
+            first = np.where(np.logical_or.reduce(seized_at, axis=1), seized_at.argmax(axis=1), 3)
+            reached_crossing = first >= 2  # passed the leg and the border check
+            spill = np.where(reached_crossing, kg * state.spill_fraction * weight, 0.0)
+            tally["seizures_kg"] += float(np.add.reduce(kg[first == 0]) + np.add.reduce(kg[first == 1])
+                                          + np.add.reduce((kg - spill)[first == 2]))
+            attempted = np.bincount(edges[first[:, None] >= LEGS], minlength=p_edge.size)
+            caught = np.bincount(edges[first[:, None] == LEGS], minlength=p_edge.size)
+            observed = caught / np.maximum(attempted, 1)
+        else:  # the usual day: nothing seized, every load reached the market, every leg was passed
+            spill = kg * state.spill_fraction * weight
+            attempted = np.bincount(edges.ravel(), minlength=p_edge.size)
+            observed = 0.0
         spilled = float(np.add.reduce(spill))
-        tally["seizures_kg"] += float(np.add.reduce(kg[first == 0]) + np.add.reduce(kg[first == 1])
-                                      + np.add.reduce((kg - spill)[first == 2]))
         tally["contraband_inflow_kg"] += spilled
         tally["shipments"] += n
         tally["shipments_via_city"] += float(np.count_nonzero(via_city))
-        # learning: observed seizure share on each edge used today. A shipment tried legs up to
-        # the one where it was seized; whole counts, so one bincount gives the same floats as many.
-        tried = first[:, None] >= LEGS
-        attempted = np.bincount(edges[tried], minlength=p_edge.size)
-        caught = np.bincount(edges[first[:, None] == LEGS], minlength=p_edge.size)
         used = attempted > 0
         rate = tr.learning_rate
         # used edges move towards the observed rate, unused ones drift slowly back to the baseline
-        target = np.where(used, caught / np.maximum(attempted, 1), net.base_seizure)
+        target = np.where(used, observed, net.base_seizure)
         speed = np.where(used, rate, 0.2 * rate)
         state.perceived_risk += speed * (target - state.perceived_risk)
         model.deliver_drugs(spilled)
@@ -146,10 +152,12 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     tally["guns_inflow"] += guns - guns_seized
     tally["guns_seized"] += guns_seized
     model.deliver_guns(guns - guns_seized)
-    for gang in model.gang_list:
-        out = model.cash_outflow_usd[gang.gang_id]
-        if out > 0:
-            seized = out * float(rng.binomial(20, p_city)) / 20.0  # cash moves in ~20 loads a day
-            gang.seized_today += seized  # suppliers must be paid again
-            tally["cash_seized_usd"] += seized
-            model.cash_outflow_usd[gang.gang_id] = 0.0
+    outflow = model.cash_outflow_usd  # by gang id, the position in model.gang_list
+    sending = (outflow > 0).nonzero()[0]
+    if sending.size:
+        # cash moves in ~20 loads a day; one draw per sending gang, in gang order
+        seized = outflow[sending] * rng.binomial(20, p_city, size=sending.size) / 20.0
+        for g, amount in zip(sending.tolist(), seized, strict=True):
+            model.gang_list[g].seized_today += amount  # suppliers must be paid again
+            tally["cash_seized_usd"] += amount
+        outflow[sending] = 0.0
