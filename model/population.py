@@ -181,6 +181,9 @@ def sample_in_blocks(
     if m == 0:
         return np.full(0, -1, dtype=np.int64)
     sizes, none_empty = _block_sizes(block_start)
+    if m == 1 and accept is not None:  # the commonest request: one person, with Python scalars, no bookkeeping
+        hood = hoods[0]
+        return np.array([_draw_one(rng, int(block_start[hood]), int(sizes[hood]), accept, max_rounds)], np.int64)
     lo_all = block_start[hoods]
     size_all = sizes[hoods]
     if max_rounds > 0 and none_empty:
@@ -204,9 +207,13 @@ def sample_in_blocks(
         out = np.full(m, -1, dtype=np.int64)
         todo = np.flatnonzero(size_all > 0)  # an empty block has nobody to draw (not its neighbour's rows)
         factor, rounds = 2, max_rounds
-    for _ in range(rounds):
+    for done in range(rounds):
         m = todo.size
         if m == 0:
+            return out
+        if m == 1:  # one entry left: its remaining rounds with Python scalars (the same draws)
+            entry = todo[0]
+            out[entry] = _draw_one(rng, int(lo_all[entry]), int(size_all[entry]), accept, rounds - done, factor)
             return out
         # ``factor`` candidates per entry still to fill, as rows (the draws in the order of a flat array)
         cand = lo_all[todo][:, None] + (rng.random((m, factor)) * size_all[todo][:, None]).astype(np.int64)
@@ -218,12 +225,36 @@ def sample_in_blocks(
         todo = todo[~hit]
         factor *= 4
     for entry in todo:  # rare: eligibility is sparse in this block; scan it exactly
-        ids = np.arange(lo_all[entry], lo_all[entry] + size_all[entry])
-        weights = np.ones(ids.size) if accept is None else np.asarray(accept(ids), dtype=float)
-        total = weights.sum()
-        if total > 0:
-            out[entry] = ids[np.searchsorted(np.cumsum(weights), rng.random() * total, side="right")]
+        out[entry] = _scan(rng, lo_all[entry], size_all[entry], accept)
     return out
+
+
+def _draw_one(rng: np.random.Generator, lo: int, size: int, accept: Acceptance | None, max_rounds: int,
+              factor: int = 2) -> int:
+    """:func:`sample_in_blocks` for one entry (block rows ``lo`` to ``lo + size``): the same draws, round by round.
+
+    ``max_rounds`` rounds are left, the first with ``factor`` candidates.
+    """
+    if size == 0:
+        return -1
+    for _ in range(max_rounds):
+        cand = lo + (rng.random(factor) * size).astype(np.int64)
+        ok = _accepted(rng, cand, accept)
+        first = ok.argmax()  # the first accepted candidate, if any
+        if ok[first]:
+            return int(cand[first])
+        factor *= 4
+    return _scan(rng, lo, size, accept)
+
+
+def _scan(rng: np.random.Generator, lo: int, size: int, accept: Acceptance | None) -> int:
+    """One person of a whole block, in proportion to acceptance (-1 if nobody is acceptable)."""
+    ids = np.arange(lo, lo + size)
+    weights = np.ones(ids.size) if accept is None else np.asarray(accept(ids), dtype=float)
+    total = weights.sum()
+    if total > 0:
+        return int(ids[np.searchsorted(np.cumsum(weights), rng.random() * total, side="right")])
+    return -1
 
 
 _blocks_seen: list = [None, None, False]  # the last block_start asked for, its block sizes, none empty
