@@ -95,6 +95,22 @@ def test_zero_weight_is_never_drawn_even_in_the_exact_scan():
     assert set(np.unique(ids)) <= {0, 1, 2, 3, 4, 40}
 
 
+def test_a_request_for_one_person_obeys_the_same_rules():
+    """One entry (and the last entry left of a batch) is drawn with scalars: blocks, eligibility, scan."""
+    assert sample_in_blocks(rng(), BLOCKS, np.array([1]), lambda ids: ids >= 0).tolist() == [-1]  # empty block
+    assert sample_in_blocks(rng(), BLOCKS, np.array([0]), lambda ids: ids >= 250).tolist() == [-1]  # nobody eligible
+    for seed in range(20):
+        one = sample_in_blocks(rng(seed), BLOCKS, np.array([3]), lambda ids: ids == 777, max_rounds=1)
+        assert one.tolist() == [777] and one.dtype == np.int64  # found by the exact scan
+        ids = sample_in_blocks(rng(seed), BLOCKS, np.array([2, 3]), lambda ids: ids % 50 == 0)
+        assert (ids % 50 == 0).all() and BLOCKS[2] <= ids[0] < BLOCKS[3] and BLOCKS[3] <= ids[1] < BLOCKS[4]
+    draws = np.array([sample_in_blocks(rng(seed), BLOCKS, np.array([3]), lambda ids: np.where(ids < 500, 0.9, 0.1))[0]
+                      for seed in range(4000)])
+    assert ((draws >= 250) & (draws < 1000)).all()
+    share_low = float((draws < 500).mean())  # 250 rows at 0.9 against 500 rows at 0.1: 225 / 275
+    assert abs(share_low - 225 / 275) < 5 * np.sqrt(0.18 * 0.82 / draws.size)
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_built_population_matches_the_city(seed: int):
     m = simkit.build(3000, 5, seed=seed)
