@@ -86,9 +86,12 @@ class Levers:
         for name, default in _SCALAR_DEFAULTS:
             setattr(self, name, default)
 
-    def effect_blocks(self, effects: Mapping[str, float],
-                      where: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    def effect_blocks(self, effects: Mapping[str, float], where: np.ndarray | slice,
+                      refill: tuple[np.ndarray | None, np.ndarray | None] | None = None,
+                      ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """What turning the named levers by ``effects`` where ``where`` is true does, as two blocks.
+
+        ``where`` is a boolean mask over neighbourhoods (or ``slice(None)`` for all of them).
 
         Returns ``(factors, shifts)`` shaped like :attr:`multipliers` and :attr:`additions` (None
         when no lever of that kind is named): a multiplier lever's row holds its factor in the
@@ -97,16 +100,19 @@ class Levers:
         every targeted entry the same value as ``lever[where] *= factor`` / ``+= amount``, and leaves
         the rest exactly as they were (x * 1.0 == x; x + 0.0 == x, as additive levers start at +0.0
         and so are never -0.0).
+
+        ``refill``: blocks made earlier for the same lever names and the same ``where``; the new
+        values are written into them in place (a programme whose dose ramps up changes only values).
         """
-        factors = shifts = None
+        factors, shifts = refill if refill is not None else (None, None)
         for name, value in effects.items():
             if name in _MULTIPLIER_ROW:
                 if factors is None:
-                    factors = np.ones_like(self.multipliers)
+                    factors = np.ones(self.multipliers.shape)
                 factors[_MULTIPLIER_ROW[name]][where] = value  # row view, then a 1-D mask: ~10x faster
             elif name in _ADDITION_ROW:
                 if shifts is None:
-                    shifts = np.zeros_like(self.additions)
+                    shifts = np.zeros(self.additions.shape)
                 shifts[_ADDITION_ROW[name]][where] = value
             else:
                 raise KeyError(f"expected a per-neighbourhood lever ({', '.join(_MULTIPLIERS + _ADDITIONS)}), "

@@ -116,7 +116,7 @@ class Delivery:
     """
 
     __slots__ = (
-        "stream", "start", "end", "mask", "next_retarget", "targeted", "n_targeted", "targeted_residents",
+        "stream", "start", "end", "mask", "where", "next_retarget", "targeted", "n_targeted", "targeted_residents",
         "everywhere", "cost_where", "cost_weights", "effects", "effects_mask", "factors", "shifts",
     )
 
@@ -124,6 +124,7 @@ class Delivery:
         self.stream = stream
         self.start, self.end = start, end  # the window in steps, [start, end)
         self.mask: np.ndarray | None = None  # the current target
+        self.where: np.ndarray | slice = slice(None)  # the mask, or a whole slice when every unit is targeted
         self.next_retarget = start
         self.targeted: list[int] = []  # indices where the mask is true
         self.n_targeted = 0.0  # float(mask.sum())
@@ -245,6 +246,7 @@ class Intervention(Section):
         run.mask = mask = self.resolve_target(model)
         run.targeted = np.flatnonzero(mask).tolist()
         run.n_targeted = float(mask.sum())
+        run.where = slice(None) if run.n_targeted == mask.size else mask  # a[:] = x: the same writes, no mask scan
         residents = model.world.residents
         run.targeted_residents = float(residents[mask].sum()) if mask.size == residents.size else 0.0
 
@@ -286,12 +288,14 @@ class Intervention(Section):
         """Turn per-neighbourhood levers in the targeted neighbourhoods, as ``lever[mask] *= value`` for
         multiplier levers and ``lever[mask] += value`` for additive ones (:mod:`model.levers`).
 
-        The two blocks that do it are rebuilt only when the values or the target change, so a
-        steady programme costs two array operations a step.
+        The two blocks that do it are rebuilt only when the values or the target change (refilled in
+        place when only the values do), so a steady programme costs two array operations a step.
         """
         run = self.delivery
         if effects != run.effects or run.mask is not run.effects_mask:
-            run.factors, run.shifts = model.levers.effect_blocks(effects, run.mask)
+            same_levers = run.mask is run.effects_mask and effects.keys() == run.effects.keys()  # type: ignore[union-attr]
+            refill = (run.factors, run.shifts) if same_levers else None
+            run.factors, run.shifts = model.levers.effect_blocks(effects, run.where, refill)
             run.effects, run.effects_mask = effects, run.mask
         model.levers.turn(run.factors, run.shifts)
 

@@ -85,7 +85,7 @@ class YouthPrograms(Intervention):
         if model.hood.youth is not run.youth_counts or run.mask is not run.youth_mask:
             # eligible youth in the target: changes only with a census (a new array) or a retarget
             run.youth = model.hood.youth * run.mask
-            run.youth_total = run.youth.sum()
+            run.youth_total = float(run.youth.sum())  # a Python float: the same double, cheaper arithmetic
             run.youth_counts, run.youth_mask = model.hood.youth, run.mask
         youth = run.youth
         wanted = int(round(self.intensity * self.coverage * run.youth_total)) - run.ids.size
