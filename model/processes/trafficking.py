@@ -152,12 +152,10 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     tally["guns_inflow"] += guns - guns_seized
     tally["guns_seized"] += guns_seized
     model.deliver_guns(guns - guns_seized)
-    outflow = model.cash_outflow_usd  # by gang id, the position in model.gang_list
-    sending = (outflow > 0).nonzero()[0]
-    if sending.size:
-        # cash moves in ~20 loads a day; one draw per sending gang, in gang order
-        seized = outflow[sending] * rng.binomial(20, p_city, size=sending.size) / 20.0
-        for g, amount in zip(sending.tolist(), seized, strict=True):
-            model.gang_list[g].seized_today += amount  # suppliers must be paid again
-            tally["cash_seized_usd"] += amount
-        outflow[sending] = 0.0
+    for gang in model.gang_list:
+        out = model.cash_outflow_usd[gang.gang_id]
+        if out > 0:
+            seized = out * float(rng.binomial(20, p_city)) / 20.0  # cash moves in ~20 loads a day
+            gang.seized_today += seized  # suppliers must be paid again
+            tally["cash_seized_usd"] += seized
+            model.cash_outflow_usd[gang.gang_id] = 0.0
