@@ -118,7 +118,7 @@ class Incidents:
         n = hood.size
         if n == 0:
             return
-        kinds = np.full(n, kind, np.int8) if np.isscalar(kind) else np.asarray(kind, np.int8)
+        kinds = np.full(n, kind, np.int8) if isinstance(kind, int | np.integer) else np.asarray(kind, np.int8)
         self._parts.append((kinds, hood.astype(np.int64, copy=False), victim.astype(np.int64, copy=False),
                             gang.astype(np.int8, copy=False)))
 

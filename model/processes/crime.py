@@ -220,7 +220,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     street_share = None  # gang share of robbery and assault offenders (the same offenders): made once if needed
     for row, c in enumerate(STREET_TYPES):
         counts = rng.poisson(rates[row])
-        hoods = np.repeat(hood_ids, counts)
+        hoods = hood_ids.repeat(counts)
         if hoods.size == 0:
             continue
         accept = business_victim(model) if c == EXTORTION else repeat_weight(model)
