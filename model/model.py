@@ -192,9 +192,8 @@ class SecurityModel(mesa.Model):
         for programme in self.programmes:
             cost = programme.step(self)
             if cost:
-                where = programme.cost_mask(self)
-                weights = self.world.residents * where
-                self.tally.hood["cost_usd"] += cost * weights / max(weights.sum(), 1)
+                weights, total = programme.cost_weights(self)  # residents where the cost falls
+                self.tally.hood["cost_usd"] += cost * weights / total
 
     def remember(self) -> None:
         """Fold today's events into the memories processes read tomorrow."""
