@@ -179,7 +179,7 @@ def sample_in_blocks(
     hoods = np.asarray(hoods, dtype=np.int64)
     m = hoods.size
     if m == 0:
-        return np.full(0, -1, dtype=np.int64)
+        return np.empty(0, dtype=np.int64)
     sizes, none_empty = _block_sizes(block_start)
     if m == 1 and accept is not None:  # the commonest request: one person, with Python scalars, no bookkeeping
         hood = hoods[0]

@@ -161,7 +161,10 @@ class Tally:
         for name in self.city:
             self.city[name] = 0.0
 
-    def count(self, name: str, hood: np.ndarray, weights: np.ndarray | None = None) -> None:
-        """Add events at neighbourhoods ``hood`` (optionally weighted) to ``name``."""
+    def count(self, name: str, hood: np.ndarray, weights: np.ndarray | float | None = None) -> None:
+        """Add events at neighbourhoods ``hood`` (optionally weighted) to ``name``, one by one in order.
+
+        ``weights`` may be one number for every event (the same sums as an array full of it).
+        """
         if hood.size:
             np.add.at(self.hood[name], hood, 1.0 if weights is None else weights)
