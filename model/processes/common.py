@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import TYPE_CHECKING
 
@@ -24,24 +25,38 @@ def time_constant_factor(step_days: float, days: float) -> float:
 
 
 class MemberViews:
-    """Arrays that depend on the gang-member counts alone (read-only, shared by the processes of a step)."""
+    """Arrays that depend on the gang-member counts alone (read-only, shared by the processes of a step).
 
-    __slots__ = ("key", "counts", "by_hood", "near", "gang_near")
+    Each is computed when first asked for: where the counts change between processes (a large city),
+    a process pays only for the views it reads.
+    """
 
     def __init__(self, model: SecurityModel, key: tuple) -> None:
         self.key = key
-        members = model.gang_members
-        spread = model.world.spread
-        #: free members per neighbourhood, all gangs together
-        self.by_hood = _frozen(members.sum(axis=0))
-        #: those members plus half of the members of adjacent neighbourhoods (who can come over)
-        self.near = _frozen(self.by_hood + 0.5 * spread(self.by_hood))
-        #: the same per gang, as floats (gangs x neighbourhoods)
-        counts = members.astype(float)
-        spread_by_gang = np.stack([spread(m) for m in counts]) if counts.size else counts
-        self.gang_near = _frozen(counts + 0.5 * spread_by_gang)
-        #: free members of each gang across the city
-        self.counts = _frozen(members.sum(axis=1))
+        self._members = model.gang_members.copy()  # the counts the key describes, even if changed later
+        self._spread = model.world.spread
+
+    @functools.cached_property
+    def by_hood(self) -> np.ndarray:
+        """Free members per neighbourhood, all gangs together."""
+        return _frozen(self._members.sum(axis=0))
+
+    @functools.cached_property
+    def near(self) -> np.ndarray:
+        """Members per neighbourhood plus half of the members of adjacent ones (who can come over)."""
+        return _frozen(self.by_hood + 0.5 * self._spread(self.by_hood))
+
+    @functools.cached_property
+    def gang_near(self) -> np.ndarray:
+        """The same per gang, as floats (gangs x neighbourhoods)."""
+        counts = self._members.astype(float)
+        spread_by_gang = np.stack([self._spread(m) for m in counts]) if counts.size else counts
+        return _frozen(counts + 0.5 * spread_by_gang)
+
+    @functools.cached_property
+    def counts(self) -> np.ndarray:
+        """Free members of each gang across the city."""
+        return _frozen(self._members.sum(axis=1))
 
 
 _member_views: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
