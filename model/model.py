@@ -366,12 +366,13 @@ class SecurityModel(mesa.Model):
         """Drugs left in the city's market go to the gangs in proportion to their territory."""
         if not self.gang_list or kg <= 0:
             return
-        territory = self.control @ self.world.residents.astype(float)
-        share = territory / max(territory.sum(), 1e-12)
+        territory = self.control @ self.residents
+        share = (territory / max(territory.sum(), 1e-12)).tolist()
+        recent = 1.0 - self.memory_decay["recent"]
         for gang in self.gang_list:
             gang.drug_stock_kg += kg * share[gang.gang_id]
             # a running average of daily supply (decayed in begin_step), comparable to the reference
-            gang.supply_memory_kg += (1.0 - self.memory_decay["recent"]) * kg * share[gang.gang_id]
+            gang.supply_memory_kg += recent * kg * share[gang.gang_id]
 
     def deliver_guns(self, guns: int) -> None:
         """Smuggled guns go to the gangs in proportion to their cash (the richer outbid the poorer)."""
