@@ -146,3 +146,21 @@ def test_people_awaiting_trial_at_home_can_be_sentenced_twice_without_breaking_c
         m.run(30)
         check(m, 5000)
     assert m.justice.prison_person.size > 50
+
+
+@settings(max_examples=40, deadline=None)
+@given(k=st.integers(1, 80), layout=st.sampled_from(["geometric", "grid"]), columns=st.integers(0, 3),
+       seed=st.integers(0, 2**16))
+def test_spread_is_the_sparse_product_bit_for_bit(k: int, layout: str, columns: int, seed: int) -> None:
+    """World.spread's padded tables give exactly adjacency.T @ values (isolated nodes, any degree)."""
+    from model.rng import Streams
+    from model.world import build_world
+
+    scenario = simkit.scenario(max(20 * k, 500), k, city={"layout": layout})
+    world = build_world(scenario, Streams(seed).get("world"))
+    rng = np.random.default_rng(seed)
+    values = rng.normal(0.0, 1e3, (k, columns) if columns else k)
+    expected = world.adjacency.T.tocsr() @ values
+    got = world.spread(values)
+    assert got.shape == expected.shape
+    assert np.array_equal(got.view(np.int64), np.asarray(expected).view(np.int64))
