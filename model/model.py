@@ -31,7 +31,7 @@ from model.processes import (
     rivalry,
     trafficking,
 )
-from model.processes.common import half_life_factor, time_constant_factor
+from model.processes.common import half_life_factor, member_views, time_constant_factor
 from model.rng import Streams
 from model.scenario import Scenario
 from model.state import (
@@ -257,7 +257,7 @@ class SecurityModel(mesa.Model):
         if not self.gang_list:
             return np.ones(self.world.n_neighbourhoods)
         weapons = np.array([g.weapons for g in self.gang_list])
-        wpm = weapons / np.maximum(np.add.reduce(self.gang_members, axis=1), 1)  # each gang's weapons_per_member
+        wpm = weapons / np.maximum(member_views(self).counts, 1)  # each gang's weapons_per_member
         street = 0.3 * self.scenario.gangs.weapons_per_member
         guns = wpm @ self.control + (1.0 - self.presence()) * street
         return guns / self._gun_reference
@@ -332,7 +332,8 @@ class SecurityModel(mesa.Model):
         """Pull of gang life here: net income per member of the gangs present, relative to the start."""
         if not self.gang_list:
             return np.zeros(self.world.n_neighbourhoods)
-        per_member = np.array([g.income_per_member for g in self.gang_list])
+        income = np.array([g.income_memory for g in self.gang_list])
+        per_member = income / np.maximum(member_views(self).counts, 1)  # each gang's income_per_member
         reference = self.cal.income_reference
         ratio = np.divide(per_member, reference, out=np.ones_like(per_member), where=reference > 0)
         pull = np.sqrt(np.minimum(np.maximum(ratio, 0.25), 4.0))
