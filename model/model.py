@@ -274,35 +274,29 @@ class SecurityModel(mesa.Model):
         corruption) and prosecution and conviction (courts), averaged over crime types with
         the scenario's baseline mix. Offenders perceive it with a lag (:meth:`certainty`).
         """
-        from model.processes.enforcement import police_factor, tip_factor
-        from model.processes.reporting import report_probability
-
         sc = self.scenario
-        n = self.world.n_neighbourhoods
         trust = self.trust()
-        clear_base = police_factor(self) * tip_factor(self)
+        clear_base = enforcement.police_factor(self) * enforcement.tip_factor(self)
         corrupt = self.police.corrupt_share * self.presence()
         courts = (_unit(sc.justice.prosecution_probability * self.levers.prosecution)
                   * _unit(sc.justice.conviction_probability * self.levers.conviction))
-        # every crime type at once (elementwise the same arithmetic as one type at a time)
+        # every crime type at once, as rows (broadcast: elementwise the same arithmetic as one type at a time)
         types, kinds, hoods, mix = self._crime_types()
-        report = report_probability(self, kinds, hoods, np.tile(trust, types.size)).reshape(types.size, n)
+        report = reporting.report_probability(self, kinds, hoods, trust)
         clear = _unit(self.cal.clearance[types][:, None] * clear_base * (1.0 - corrupt))
         # the mix-weighted sum over types, added type by type (a reduction down axis 0 is sequential)
         return np.add.reduce(mix * report * clear, axis=0) * courts
 
     def _crime_types(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Crime types in the calibrated mix, their (type, neighbourhood) grid and mix weights.
-
-        Kept until calibration replaces the mix.
+        """Crime types in the calibrated mix; the same as a column and every neighbourhood as a row
+        (a grid by broadcasting); the mix weights as a column. Kept until calibration replaces the mix.
         """
         mix = self.cal.crime_mix
         cached = self._types_of_mix
         if cached is None or cached[0] is not mix:
-            n = self.world.n_neighbourhoods
             types = np.flatnonzero(np.asarray(mix) != 0)
-            grid = (np.repeat(types, n), np.tile(np.arange(n), types.size))
-            cached = self._types_of_mix = (mix, types, *grid, np.asarray(mix)[types][:, None])
+            hoods = np.arange(self.world.n_neighbourhoods)
+            cached = self._types_of_mix = (mix, types, types[:, None], hoods, np.asarray(mix)[types][:, None])
         return cached[1:]
 
     def certainty(self) -> np.ndarray:
