@@ -125,7 +125,7 @@ def _displace(model: SecurityModel, rates: np.ndarray, free: np.ndarray) -> np.n
     """Rates after moving the lever's share of deterred crime (``free`` - ``rates``) to neighbours."""
     deterred = np.maximum(free - rates, 0.0)
     moved = model.levers.displacement * deterred
-    spread = model.world.spread(moved.T).T  # the three types in one sparse product (each column summed as alone)
+    spread = np.array([model.world.spread(row) for row in moved])
     return np.maximum(rates + spread, 0.0)
 
 
