@@ -124,9 +124,11 @@ class Incidents:
 
     def close(self) -> None:
         """Join today's parts into flat arrays (new arrays: nothing is shared with what was added)."""
-        if self._parts:
+        if len(self._parts) == 1:  # (copies are cheaper than a concatenate of one)
+            self.kind, self.hood, self.victim, self.gang = (x.copy() for x in self._parts[0])
+        elif self._parts:
             self.kind, self.hood, self.victim, self.gang = (np.concatenate(x) for x in zip(*self._parts, strict=True))
-            self._parts = []
+        self._parts = []
         if self.kind.size:
             self.reported = np.zeros(self.kind.size, bool)
             self.arrested = np.zeros(self.kind.size, bool)
