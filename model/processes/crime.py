@@ -246,13 +246,16 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
             p_kill = model.cal.escalation * lethality[hoods]
         gang = offender_gang(model, rng, hoods, share) if with_gangs else np.full(hoods.size, -1, np.int8)
         lethal = rng.random(hoods.size) < p_kill
-        kind = np.where(lethal, np.int8(HOMICIDE), np.int8(c))  # int8, as Incidents keeps it
+        killed = np.count_nonzero(lethal)
+        kind = np.where(lethal, np.int8(HOMICIDE), np.int8(c)) if killed else c  # int8, as Incidents keeps it
         model.incidents.add(kind, hoods, victims, gang)
-        spared = ~lethal
+        if killed:  # what follows is for the crimes that did not turn lethal (on most days, all of them)
+            spared = ~lethal
+            hoods, gang = hoods[spared], gang[spared]
         if c == EXTORTION:
-            paid = spared & (gang >= 0)
+            paid = gang >= 0
             model.collect_extortion(hoods[paid], gang[paid])
-        model.tally.count(TALLY_NAMES[row], hoods[spared])
+        model.tally.count(TALLY_NAMES[row], hoods)
     drug_sales(model, rng)
 
 
