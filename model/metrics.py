@@ -140,7 +140,7 @@ class Recorder:
         self.steps_recorded = 0
         self._hood_count = np.array([outcome(n).is_count for n in HOOD_OUTCOMES])
         # today's block: every tallied count, then the derived values
-        self._tallied = tuple(model.tally.hood)
+        self._tallied = tuple(model.tally.PER_HOOD)  # the rows of model.tally.block
         rows = self._tallied + _DERIVED
         self._row = {name: i for i, name in enumerate(rows)}
         self._today = np.zeros((len(rows), k))
@@ -172,8 +172,7 @@ class Recorder:
         """Today's (outcome, neighbourhood) block: the tally, then the derived values."""
         today, row = self._today, self._row
         h = model.tally.hood
-        for i, name in enumerate(self._tallied):
-            today[i] = h[name]
+        today[: len(self._tallied)] = model.tally.block
         crimes, reported = today[row["crimes"]], today[row["crimes_reported"]]
         np.add(h["homicides"], h["robberies"], out=crimes)
         crimes += h["extortions"]

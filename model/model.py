@@ -381,7 +381,7 @@ class SecurityModel(mesa.Model):
     def collect_extortion(self, hoods: np.ndarray, gang: np.ndarray) -> None:
         """Extortion payments go to the gang that demanded them."""
         payment = self.scenario.gangs.extortion_payment_usd
-        self.tally.count("extortion_paid_usd", hoods, np.full(hoods.size, payment))
+        self.tally.count("extortion_paid_usd", hoods, payment)
         for g, count in enumerate(np.bincount(gang).tolist()):
             if count:
                 self.gang_list[g].revenue_today += payment * float(count)

@@ -154,14 +154,15 @@ class Tally:
     )
 
     def __init__(self, n_neighbourhoods: int) -> None:
-        self.hood = {name: np.zeros(n_neighbourhoods) for name in self.PER_HOOD}
+        # one (count, neighbourhood) block; ``hood[name]`` is a row of it (add in place, never rebind)
+        self.block = np.zeros((len(self.PER_HOOD), n_neighbourhoods))
+        self.hood = {name: self.block[i] for i, name in enumerate(self.PER_HOOD)}
         self.city = dict.fromkeys(self.CITY, 0.0)
+        self._no_flows = dict(self.city)
 
     def reset(self) -> None:
-        for values in self.hood.values():
-            values.fill(0.0)
-        for name in self.city:
-            self.city[name] = 0.0
+        self.block.fill(0.0)
+        self.city.update(self._no_flows)
 
     def count(self, name: str, hood: np.ndarray, weights: np.ndarray | float | None = None) -> None:
         """Add events at neighbourhoods ``hood`` (optionally weighted) to ``name``, one by one in order.
