@@ -67,10 +67,21 @@ class Levers:
     def __post_init__(self) -> None:
         self.multipliers = np.stack([np.asarray(getattr(self, name), dtype=np.float64) for name in _MULTIPLIERS])
         self.additions = np.stack([np.asarray(getattr(self, name), dtype=np.float64) for name in _ADDITIONS])
+        self._bind_rows()
+
+    def _bind_rows(self) -> None:
         for i, name in enumerate(_MULTIPLIERS):
             setattr(self, name, self.multipliers[i])
         for i, name in enumerate(_ADDITIONS):
             setattr(self, name, self.additions[i])
+
+    def __getstate__(self) -> dict:
+        # the rows are views of the blocks: a copy or pickle stores the blocks and rebinds the rows
+        return {k: v for k, v in self.__dict__.items() if k not in _MULTIPLIER_ROW and k not in _ADDITION_ROW}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._bind_rows()
 
     @classmethod
     def neutral(cls, n_neighbourhoods: int, n_crossings: int) -> Levers:

@@ -314,6 +314,7 @@ class SecurityModel(mesa.Model):
         if cached is None or cached[0] is not held or cached[1] is not start:
             ratio = np.divide(held, start, out=np.ones_like(start), where=start > 0)
             deterrence = np.minimum(np.maximum(ratio, 0.2), 5.0) ** -self.scenario.justice.deterrence
+            ratio.flags.writeable = deterrence.flags.writeable = False  # shared by every caller this step
             cached = self._certainty_ratio = (held, start, ratio, deterrence)
         return cached[2]
 

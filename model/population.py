@@ -183,9 +183,14 @@ def sample_in_blocks(
     sizes, none_empty = _block_sizes(block_start)
     if m == 1 and accept is not None:  # the commonest request: one person, with Python scalars, no bookkeeping
         hood = hoods[0]
+        if hood < 0:
+            return np.full(1, -1, np.int64)
         return np.array([_draw_one(rng, int(block_start[hood]), int(sizes[hood]), accept, max_rounds)], np.int64)
     lo_all = block_start[hoods]
     size_all = sizes[hoods]
+    if np.minimum.reduce(hoods) < 0:  # no block: nobody (as block_start[h + 1] - block_start[h] < 0)
+        size_all = np.where(hoods >= 0, size_all, 0)
+        none_empty = False
     if max_rounds > 0 and none_empty:
         # The usual case, every block has people: the first round (two candidates per entry) on all
         # entries at once, without the bookkeeping of the general rounds below. The draws are the

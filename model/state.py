@@ -160,6 +160,13 @@ class Tally:
         self.city = dict.fromkeys(self.CITY, 0.0)
         self._no_flows = dict(self.city)
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "hood"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.hood = {name: self.block[i] for i, name in enumerate(self.PER_HOOD)}
+
     def reset(self) -> None:
         self.block.fill(0.0)
         self.city.update(self._no_flows)

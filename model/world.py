@@ -74,7 +74,7 @@ class World:
         to = np.repeat(np.arange(k), links)
         slot = np.arange(m.nnz) - np.repeat(m.indptr[:-1], links)
         width = int(links.max()) if k and m.nnz else 0
-        self._spread_from = np.zeros((width, k), np.int64)
+        self._spread_from = np.full((width, k), k, np.int64)  # padding reads an appended 0
         self._spread_weight = np.zeros((width, k))
         self._spread_from[slot, to] = m.indices
         self._spread_weight[slot, to] = m.data
@@ -94,6 +94,7 @@ class World:
         ``adjacency.T @ values``, bit for bit: each sum starts at 0 and adds its products in order.
         """
         values = np.asarray(values, dtype=float)
+        values = np.concatenate((values, np.zeros((1,) + values.shape[1:])))
         weight = self._spread_weight if values.ndim == 1 else self._spread_weight[:, :, None]
         return np.add.reduce(weight * values[self._spread_from], axis=0, initial=0.0)
 

@@ -158,6 +158,8 @@ def _victim_weights_for(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
         status = np.arange(256, dtype=np.uint8)[:, None]
         free = (status & Status.DETAINED) == 0
         employed_free = (status & (Status.EMPLOYED | Status.DETAINED)) == Status.EMPLOYED
+        if len(_victim_weights) >= 16:  # a sweep brings a new value with every run: keep a few
+            _victim_weights.clear()
         tables = _victim_weights[r] = (weight * free, weight * employed_free)
         for table in tables:
             table.flags.writeable = False

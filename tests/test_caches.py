@@ -1,0 +1,118 @@
+"""Caches, views and fast paths kept between calls or steps give the answers of the plain code.
+
+Situations the fingerprint scenarios do not cover: a model copied or pickled mid-run, non-finite
+values spread over the map, a request without a block, many parameter values in one process,
+a caller changing an array a model method returned, two models stepped side by side.
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from model.model import SecurityModel
+from model.population import sample_in_blocks
+from model.processes import crime
+from model.processes.common import member_views
+from model.scenario import Scenario
+
+
+def _scenario(k: int = 8, n: int = 4000, years: float = 0.12, **extra) -> Scenario:
+    return Scenario(city={"residents": n, "neighbourhoods": k}, years=years, spin_up_years=0, **extra)
+
+
+PATROL = [{"type": "hotspot_patrol", "target": {"top_k": 3}, "retarget_days": 3}]
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_model_copied_mid_run_goes_on_exactly_as_the_original(how: str) -> None:
+    """Tally rows and lever rows are views of one block each; a copy must keep them so
+    (numpy copies each view on its own: reset would clear the block, not the rows processes use)."""
+    original = SecurityModel(_scenario(interventions=PATROL), seed=1)
+    original.run(10)
+    twin = copy.deepcopy(original) if how == "deepcopy" else pickle.loads(pickle.dumps(original))
+    assert np.shares_memory(twin.tally.hood["homicides"], twin.tally.block)
+    assert np.shares_memory(twin.levers.tips, twin.levers.multipliers)
+    assert np.shares_memory(twin.levers.vetting, twin.levers.additions)
+    original.run(20)
+    twin.run(20)
+    assert np.array_equal(original.recorder.city[:30], twin.recorder.city[:30], equal_nan=True)
+
+
+def test_spreading_a_non_finite_value_reaches_only_the_neighbours() -> None:
+    """World.spread claims the sparse product bit for bit; padded slots (weight 0 times the value
+    of neighbourhood 0) turn an inf there into NaN in every neighbourhood with fewer links."""
+    world = SecurityModel(_scenario(k=10), seed=1).world
+    values = np.zeros(world.n_neighbourhoods)
+    values[0] = np.inf
+    expected = world.adjacency.T.tocsr() @ values
+    with np.errstate(invalid="ignore"):
+        got = world.spread(values)
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("accept", [None, lambda ids: ids % 2 == 0])
+@pytest.mark.parametrize("hoods", [[-1], [-1, 0]])
+def test_an_entry_without_a_block_gets_nobody(hoods: list[int], accept) -> None:
+    """A negative neighbourhood id has no block: -1 (as before the fast paths), never a row past the end."""
+    block_start = np.array([0, 5, 9, 14], np.int64)
+    out = sample_in_blocks(np.random.default_rng(0), block_start, np.array(hoods), accept)
+    assert out[0] == -1
+    assert ((out == -1) | (out < block_start[-1])).all()
+
+
+def test_victim_weight_tables_do_not_pile_up_over_many_parameter_values() -> None:
+    """A sweep runs many values of repeat_victimisation in one worker: the module-level tables
+    must stay bounded (16 KB each, one per value ever seen)."""
+    saved = dict(crime._victim_weights)
+    try:
+        for i in range(500):
+            fake = SimpleNamespace(scenario=SimpleNamespace(crime=SimpleNamespace(repeat_victimisation=0.1 + i * 1e-4)))
+            crime._victim_weights_for(fake)
+        assert len(crime._victim_weights) <= 128
+    finally:
+        crime._victim_weights.clear()
+        crime._victim_weights.update(saved)
+
+
+@pytest.mark.parametrize("method", ["deterrence", "certainty_ratio"])
+def test_an_array_a_model_method_returned_is_not_its_cache(method: str) -> None:
+    """Before the cache each call returned a new array; changing one must not change the model."""
+    m = SecurityModel(_scenario(), seed=2)
+    m.run(3)
+    before = getattr(m, method)().copy()
+    try:
+        returned = getattr(m, method)()
+        returned *= 0.0
+    except ValueError:  # a read-only array is fine: the cache cannot be changed by accident
+        pass
+    np.testing.assert_array_equal(getattr(m, method)(), before)
+
+
+# ---- guards for what is fine now -------------------------------------------------------------
+def test_models_stepped_side_by_side_match_models_run_alone() -> None:
+    """The dashboard steps two cities in turn in one process: no module-level cache may mix them up."""
+    specs = [_scenario(interventions=PATROL), _scenario(), _scenario(k=15, n=6000,
+                                                                   interventions=[{"type": "youth_programs"}])]
+    alone = [SecurityModel(s, seed=5).run().recorder.city.copy() for s in specs]
+    together = [SecurityModel(s, seed=5) for s in specs]
+    while any(m.running for m in together):
+        for m in together:
+            if m.running:
+                m.step()
+    for a, m in zip(alone, together, strict=True):
+        assert np.array_equal(a, m.recorder.city, equal_nan=True)
+
+
+def test_member_views_follow_counts_changed_in_place() -> None:
+    m = SecurityModel(_scenario(gangs={"count": 2}), seed=3)
+    first = member_views(m)
+    by_hood = first.by_hood.copy()
+    m.gang_members[0, 0] += 7
+    assert member_views(m) is not first
+    assert member_views(m).by_hood[0] == by_hood[0] + 7
+    assert first.by_hood[0] == by_hood[0]  # views already handed out keep describing the old counts
