@@ -50,6 +50,7 @@ def run(
         if progress is not None:
             progress(done, total)
     result = collect(model)
+    model.release()
     if out is not None:
         result.save(out)
     return result

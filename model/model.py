@@ -213,6 +213,16 @@ class SecurityModel(mesa.Model):
         hood.recent["crimes_reported"] += reported
         hood.recent["recruits"] += h["recruits"]
 
+    def release(self) -> None:
+        """Let the model be freed once nothing else holds it.
+
+        Mesa 3.3 keeps every model it has seen as a key of the class-level ``Agent._ids`` counter
+        (mesa issue #3179, fixed upstream in #3180), so a process that builds model after model (a
+        pool or Dask worker in a sweep, the dashboard on every reset) would keep them all in memory.
+        Call this when done with a model; its tables stay readable.
+        """
+        mesa.Agent._ids.pop(self, None)
+
     def refresh_census(self) -> None:
         census.count(self)
 

@@ -74,6 +74,7 @@ def _run_tables(spec: RunSpec) -> dict[str, Any]:
     for _ in range(scenario.steps):
         model.step()
     result = collect(model)
+    model.release()
     ids = {"run_id": spec.run_id, "scenario": spec.scenario_name, "rep": spec.rep, "seed": spec.seed,
            "point": spec.point}
     return compact_tables(result.timeseries, result.neighbourhoods, result.summary, ids)

@@ -116,3 +116,33 @@ def test_member_views_follow_counts_changed_in_place() -> None:
     assert member_views(m) is not first
     assert member_views(m).by_hood[0] == by_hood[0] + 7
     assert first.by_hood[0] == by_hood[0]  # views already handed out keep describing the old counts
+
+
+def test_models_run_one_after_another_are_freed() -> None:
+    """A worker that runs model after model must not keep them all (Mesa 3.3 holds every model it
+    has seen in Agent._ids unless the model is released: the API and the runner release theirs)."""
+    import gc
+    import weakref
+
+    from model.api import run
+    from model.dashboard.choices import Settings
+    from model.dashboard.comparison import Comparison
+
+    built: list[weakref.ref] = []
+    original_init = SecurityModel.__init__
+
+    def spy(self, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        original_init(self, *args, **kwargs)
+        built.append(weakref.ref(self))
+
+    SecurityModel.__init__ = spy
+    try:
+        for seed in range(3):
+            run(_scenario(years=0.02), seed=seed)
+        pair = Comparison(Settings("baseline.yaml", size="small"))
+        del pair
+    finally:
+        SecurityModel.__init__ = original_init
+    gc.collect()
+    assert len(built) == 5
+    assert [ref() for ref in built] == [None] * 5

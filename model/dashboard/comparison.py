@@ -14,6 +14,7 @@ arrays of what has happened so far, which the figures draw without touching the 
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,6 +104,11 @@ def _targeted(model: SecurityModel) -> np.ndarray:
     return out
 
 
+def _release(models: tuple[SecurityModel, ...]) -> None:
+    for model in models:
+        model.release()
+
+
 class Comparison:
     """The city without and with the chosen programmes, built with one seed and stepped together."""
 
@@ -111,6 +117,8 @@ class Comparison:
         self.scenarios = build_pair(settings)
         seed = self.scenarios[0].seed
         self.models = tuple(SecurityModel(sc, seed=seed) for sc in self.scenarios)
+        # a new pair replaces this one on every reset or change of settings: free its cities with it
+        weakref.finalize(self, _release, self.models)
         self.total_steps = self.scenarios[0].steps
         self.programmes = tuple(dict.fromkeys(programme_label(p.type) for p in self.scenarios[1].interventions))
         world = self.models[0].world
