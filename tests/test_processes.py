@@ -495,3 +495,27 @@ def test_youth_programme_places_a_share_of_idle_participants_in_work():
     assert abs(share - 0.5) < 5 * np.sqrt(0.25 / idle.size)
     busy = enrolled[~idle_before[enrolled]]
     assert (m.people.status[busy] & (Status.SCHOOL | Status.EMPLOYED) != 0).all()  # nobody loses school or work
+
+
+@pytest.mark.parametrize(("steps_per_year", "expected_steps"), [(365, 30), (52, 4), (12, 1)])
+def test_retarget_and_redeploy_intervals_are_in_days_whatever_the_step(steps_per_year: int,
+                                                                       expected_steps: int) -> None:
+    """retarget_days and reallocate_days are days: 30 days is 30 daily, 4 weekly or 1 monthly steps."""
+    from model.scenario import Scenario
+
+    scenario = Scenario(city={"residents": 3000, "neighbourhoods": 6}, years=0.5, spin_up_years=0,
+                        steps_per_year=steps_per_year, police={"reallocate_days": 30},
+                        interventions=[{"type": "hotspot_patrol", "target": {"top_k": 2}, "retarget_days": 30}])
+    m = SecurityModel(scenario, seed=0)
+    m.step()
+    programme = m.programmes[0]
+    assert programme.delivery.next_retarget == expected_steps  # retargeted at t = 0, next after 30 days
+    moves = []
+    original = policing.redeploy
+    try:
+        policing.redeploy = lambda model: moves.append(model.t)
+        for _ in range(2 * expected_steps):
+            m.step()
+    finally:
+        policing.redeploy = original
+    assert moves == [expected_steps, 2 * expected_steps]

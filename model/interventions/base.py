@@ -236,7 +236,7 @@ class Intervention(Section):
             return 0.0
         if run.mask is None or (self.retarget_days and t >= run.next_retarget):
             self.retarget(model)
-            run.next_retarget = t + max(self.retarget_days, 1)
+            run.next_retarget = t + max(round(self.retarget_days / model.step_days), 1)  # days -> steps
         self.deliver(model)
         return self.units(model) * self.cost_per_unit_usd / model.steps_per_year
 

@@ -71,7 +71,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     del rng  # deployment is deterministic given the state
     force = model.police
     police = model.scenario.police
-    if model.t % police.reallocate_days == 0:
+    if model.t % max(round(police.reallocate_days / model.step_days), 1) == 0:  # days -> steps
         redeploy(model)
     dt = model.dt_years
     vetting = model.levers.vetting
