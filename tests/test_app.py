@@ -4,11 +4,13 @@ command, and the page itself in a real browser (Debian's chromium driven by Play
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,8 +20,20 @@ from PIL import Image
 
 from model.cli import main
 from model.dashboard import CHART_OUTCOMES, MAP_OUTCOMES, Comparison, Readout, Settings, build_pair
-from model.dashboard.export import frame_steps, save_charts_png, save_gif, save_maps_png
-from model.dashboard.figures import chart_series, charts_figure, map_figure, money
+from model.dashboard.builder import Builder
+from model.dashboard.comparison import BuildCancelled
+from model.dashboard.export import frame_steps, gif_bytes, save_charts_png, save_gif, save_maps_png
+from model.dashboard.figures import (
+    FINE_STEPS,
+    LiveCharts,
+    LiveMaps,
+    chart_limits,
+    chart_series,
+    charts_figure,
+    map_figure,
+    money,
+    nice_ceiling,
+)
 from model.errors import InputError
 from model.model import SecurityModel
 
@@ -164,6 +178,158 @@ def test_gif_has_the_frames_asked_for(youth: Comparison, tmp_path: Path) -> None
         save_gif(fresh, tmp_path / "none.gif")
 
 
+def test_gif_reports_its_progress(youth: Comparison) -> None:
+    seen: list[tuple[int, int]] = []
+    data = gif_bytes(youth, name="trust", frames=6, dpi=40, progress=lambda done, total: seen.append((done, total)))
+    assert [done for done, _ in seen[:6]] == [1, 2, 3, 4, 5, 6] and seen[-1] == (6, 6)
+    assert {total for _, total in seen} == {6}
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.format == "GIF" and im.n_frames == 6 and im.size == (480, 384)
+
+
+# ---- live figures: kept between frames, only what moved redrawn -------------------------------------
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.format == "PNG"
+        return im.size
+
+
+def test_round_scales() -> None:
+    assert [nice_ceiling(x) for x in (0, -3, 0.7, 1, 1.2, 3, 7, 12, 480, float("nan"))] == [
+        1, 1, 1, 1, 2, 5, 10, 20, 500, 1]
+    assert [nice_ceiling(x, FINE_STEPS) for x in (1.2, 2.5, 7, 1100)] == [1.5, 3, 8, 1500]
+    counts = np.array([[0.0, 3, 9], [0.0, 2, 8]])
+    assert chart_limits(counts, "homicides") == (0.0, 20.0)  # 9 * 1.12 rounds up to 20
+    assert chart_limits(counts[:, :0], "homicides") == (0.0, 1.0)
+    assert chart_limits(np.array([[0.42, 0.47], [0.44, 0.51]]), "trust") == (0.3, 0.6)
+    assert chart_limits(np.array([[0.01, 0.99]]), "fear") == (0.0, 1.0)
+
+
+def test_live_figures_are_kept_and_only_updated(youth: Comparison) -> None:
+    maps, charts = LiveMaps(youth.view(10), "homicide_rate"), LiveCharts(youth.view(10))
+    figures = (*maps.figures, *charts.figures)
+    artists = [chart.lines for chart in charts.charts]
+    frames = range(10, 91, 8)
+    for step in frames:
+        view = youth.view(step)
+        left, right = maps.update(view)
+        pngs = charts.update(view)
+        assert _png_size(left) == _png_size(right) == (560, 496)
+        assert len(pngs) == len(CHART_OUTCOMES) and all(_png_size(png) == (400, 272) for png in pngs)
+    assert (*maps.figures, *charts.figures) == figures  # the same figure objects, every frame
+    assert [chart.lines for chart in charts.charts] == artists
+    for chart in charts.charts:
+        assert chart.frames == len(frames) and 1 <= chart.redraws < len(frames)  # most frames were blits
+        months, values, _ = chart_series(youth.view(90), chart.name)
+        np.testing.assert_array_equal(chart.lines[1].get_ydata(), values[1])  # the lines hold the last view
+        assert tuple(chart.ax.get_ylim()) == chart_limits(values, chart.name)
+    view = youth.view(90)
+    np.testing.assert_array_equal(maps._points[1].get_array(), view.hood["homicide_rate"][1])
+    assert maps.norm.vmin == 0 and maps.norm.vmax >= 1
+    assert maps._note.get_visible() == bool(view.targeted.any())
+    trust = LiveMaps(youth.view(90), "trust")
+    assert (trust.norm.vmin, trust.norm.vmax) == (0.0, 1.0)
+
+
+def test_the_live_charts_match_the_exported_ones(youth: Comparison) -> None:
+    view = youth.view()
+    live = LiveCharts(view)
+    live.update(view)
+    assert [chart.ax.get_title(loc="left") for chart in live.charts] == [
+        ax.get_title(loc="left") for ax in charts_figure(view).axes]
+    assert all(chart.ax.get_xlabel() == "months" and chart.ax.get_ylabel() for chart in live.charts)
+
+
+# ---- building: only the newest settings ------------------------------------------------------------
+
+
+class _Recorder:
+    """A stand-in for Comparison: records what it was asked to build; the first build can be held."""
+
+    def __init__(self, hold_first: bool = False) -> None:
+        self.started: list[int | None] = []
+        self.release = threading.Event()
+        if not hold_first:
+            self.release.set()
+        self.first_started = threading.Event()
+
+    def __call__(self, settings: Settings, stop) -> tuple[str, int | None]:  # noqa: ANN001 - Builder's stop
+        self.started.append(settings.seed)
+        if len(self.started) == 1:
+            self.first_started.set()
+            assert self.release.wait(30)
+        return "pair", settings.seed
+
+
+def _collect(builder_args: dict) -> tuple[Builder, list, threading.Event]:
+    delivered: list = []
+    done = threading.Event()
+
+    def deliver(ticket: int, settings: Settings, result: object) -> None:
+        delivered.append((ticket, settings.seed, result))
+        done.set()
+
+    return Builder(deliver, **builder_args), delivered, done
+
+
+def test_a_burst_of_changes_builds_only_the_last_settings() -> None:
+    make = _Recorder()
+    builder, delivered, done = _collect({"delay": 0.4, "make": make})
+    try:
+        tickets = [builder.request(small((), seed=seed)) for seed in range(6)]
+        assert builder.busy and builder.latest == tickets[-1]
+        assert done.wait(30)
+        time.sleep(0.2)  # room for any stray build (there is none) to show up
+        assert make.started == [5] and delivered == [(tickets[-1], 5, ("pair", 5))]
+        assert not builder.busy
+    finally:
+        builder.close()
+
+
+def test_changes_during_a_build_drop_it_and_build_the_newest_only() -> None:
+    make = _Recorder(hold_first=True)
+    builder, delivered, done = _collect({"delay": 0.0, "make": make})
+    try:
+        builder.request(small((), seed=1))
+        assert make.first_started.wait(30)  # seed 1 is being built...
+        tickets = [builder.request(small((), seed=seed)) for seed in (2, 3, 4)]  # ... when three more come
+        make.release.set()
+        assert done.wait(30)
+        time.sleep(0.2)
+        assert make.started == [1, 4]  # 2 and 3 were overtaken before they began
+        assert delivered == [(tickets[-1], 4, ("pair", 4))]  # 1 was built but never shown
+    finally:
+        builder.close()
+
+
+def test_bad_settings_reach_the_page_as_errors() -> None:
+    builder, delivered, done = _collect({"delay": 0.0})
+    try:
+        builder.request(Settings("baseline.yaml", size="huge", folder=str(SCENARIOS)))
+        assert done.wait(30)
+        [(_, _, error)] = delivered
+        assert isinstance(error, InputError) and "size" in str(error)
+    finally:
+        builder.close()
+
+
+def test_a_build_overtaken_between_its_cities_stops() -> None:
+    asked = []
+
+    def stop() -> bool:
+        asked.append(True)
+        return len(asked) > 1  # still wanted before the first city, not before the second
+
+    with pytest.raises(BuildCancelled):
+        Comparison(small(()), stop=stop)
+    assert len(asked) == 2
+    c = Comparison(small(()), stop=lambda: False)
+    assert c.step(2) == 2
+    c.release()
+
+
 # ---- the command -----------------------------------------------------------------------------------
 
 
@@ -263,7 +429,31 @@ def test_page_runs_both_cities_side_by_side(tmp_path: Path) -> None:
                 body = page.inner_text("body")
                 assert "Without programmes" in body and "With programmes" in body
                 assert "homicides averted so far" in body and "programme cost so far" in body
+                assert page.locator(".ss-charts img").count() == len(CHART_OUTCOMES)
                 page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+                # the GIF: drawn in the background, then offered for download
+                page.get_by_role("button", name="Make an animation (GIF)").click()
+                save = page.get_by_role("button", name="Save the GIF")
+                save.wait_for()
+                with page.expect_download() as download:
+                    save.click()
+                download.value.save_as(tmp_path / "page.gif")
+                with Image.open(tmp_path / "page.gif") as gif:
+                    assert gif.format == "GIF" and gif.n_frames > 1
+
+                # a burst of switches: the old cities stay, greyed, until the last settings are built
+                for name in ("Rule of law", "Hotspot patrol", "Community policing"):
+                    page.get_by_text(name, exact=True).click()
+                page.locator(".ss-building").wait_for()
+                page.locator(".ss-stale .ss-day-1").wait_for()  # the old cities, greyed
+                everything = "Programmes: Community policing, Hotspot patrol, Rule of law, Youth programs"
+                page.get_by_text(everything).wait_for()
+                page.locator(".ss-building").wait_for(state="detached")
+                assert _days(page) == (0, 0) and page.locator(".ss-stale").count() == 0
+                assert page.get_by_role("button", name="Play").is_enabled()
+                body = page.inner_text("body").lower()  # buttons are written in capitals
+                assert "make an animation (gif)" in body and "save the gif" not in body and "could not" not in body
             finally:
                 browser.close()
         with Image.open(tmp_path / "dashboard.png") as shot:

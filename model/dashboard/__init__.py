@@ -7,7 +7,7 @@ and lays it out in a Solara page (:mod:`.app`, served by ``safestreets dashboard
 
 >>> from model.dashboard import Comparison, Settings
 >>> c = Comparison(Settings("baseline.yaml", size="small", programmes=(("youth_programs", 1.0),)))
->>> c.step(7); c.steps_done
+>>> _ = c.step(7); c.steps_done
 7
 """
 

@@ -1,8 +1,16 @@
 """The Solara page: switches on the left; the two cities, the readout and the charts on the right.
 
 Serve it with ``safestreets dashboard`` (or ``solara run model.dashboard.app``). The page only
-presents: :class:`~model.dashboard.comparison.Comparison` builds and steps the two models, in a
-worker thread, a few days at a time, so the page answers clicks while the cities run.
+presents: :class:`~model.dashboard.comparison.Comparison` builds and steps the two models, in
+worker threads, a few days at a time, so the page answers clicks while the cities run.
+
+- Changes of settings go to a :class:`~model.dashboard.builder.Builder`: a burst of clicks builds
+  once, for the last settings; meanwhile the old cities stay on the page, greyed, under a
+  "building" note.
+- While playing, only the board redraws, and it redraws only what moved: the maps and charts are
+  :class:`~model.dashboard.figures.LiveMaps` and :class:`~model.dashboard.figures.LiveCharts`,
+  kept from frame to frame.
+- The GIF is drawn in a worker thread with a progress bar, then offered for download.
 """
 
 # ruff: noqa: N802 - Solara components are named like classes (Page, Board...), as Solara expects
@@ -13,9 +21,9 @@ import os
 import threading
 import time
 
-import numpy as np
 import solara
 
+from model.dashboard.builder import Builder
 from model.dashboard.choices import (
     SCENARIO_ENV,
     SIZE_ENV,
@@ -29,21 +37,14 @@ from model.dashboard.choices import (
 )
 from model.dashboard.comparison import MAP_OUTCOMES, SIDES, Comparison, View
 from model.dashboard.export import gif_bytes
-from model.dashboard.figures import (
-    SIDE_COLOURS,
-    charts_figure,
-    figure_png,
-    map_figure,
-    map_label,
-    map_norm,
-    money,
-)
+from model.dashboard.figures import SIDE_COLOURS, LiveCharts, LiveMaps, charts_figure, figure_png, map_label, money
 from model.errors import InputError
 
 __all__ = ["Page"]
 
 SPEEDS = {1: "1 day", 7: "1 week", 14: "2 weeks", 30: "1 month", 91: "3 months"}
-PAUSE_SECONDS = 0.05  # while playing, the pause between one frame and the next
+PAUSE_SECONDS = 0.03  # while playing, the pause between one frame and the next (room for clicks)
+PROGRESS_SECONDS = 0.2  # the GIF's progress bar moves at most this often
 
 CSS = """
 .ss-big { display: block; font-size: 2.6rem; font-weight: 700; line-height: 1.15; }
@@ -52,6 +53,11 @@ CSS = """
 .ss-side { display: block; font-size: 1.4rem; font-weight: 700; }
 .ss-note { display: block; font-size: 1rem; color: #444; }
 .v-btn.ss-control { font-size: 1.1rem; min-width: 7rem; }
+.ss-charts { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 4px 12px; }
+.ss-stale { opacity: 0.45; pointer-events: none; }
+.ss-legend { font-size: 1.15rem; }
+.ss-legend span { display: inline-block; width: 2.2rem; height: 0.3rem; margin: 0 0.4rem 0.25rem 1rem;
+                  vertical-align: middle; }
 """
 
 
@@ -89,10 +95,7 @@ def Readouts(view: View) -> None:
 
 
 @solara.component
-def SideMap(view: View, side: int, colour_by: str) -> None:
-    norm = map_norm(np.concatenate(view.hood[colour_by]), colour_by)
-    png = solara.use_memo(lambda: figure_png(map_figure(view, side, colour_by, norm=norm), dpi=80),
-                          dependencies=[view, side, colour_by])
+def SideMap(view: View, side: int, png: bytes) -> None:
     names = ", ".join(view.programmes) if view.programmes else "none switched on"
     with solara.Card(margin=0, style={"flex": "1", "min-width": "22rem"}):
         solara.Text(SIDES[side], classes=["ss-side"], style={"color": SIDE_COLOURS[side]})
@@ -102,10 +105,11 @@ def SideMap(view: View, side: int, colour_by: str) -> None:
 
 
 @solara.component
-def Choice(label: str, options: dict, value: solara.Reactive) -> None:
+def Choice(label: str, options: dict, value: solara.Reactive, disabled: bool = False) -> None:
     """A drop-down that shows ``options``' labels and sets ``value`` to the chosen key."""
     keys = {text: key for key, text in options.items()}
-    solara.Select(label, values=list(keys), value=options[value.value], on_value=lambda text: value.set(keys[text]))
+    solara.Select(label, values=list(keys), value=options[value.value], on_value=lambda text: value.set(keys[text]),
+                  disabled=disabled)
 
 
 @solara.component
@@ -129,25 +133,89 @@ def ProgrammeSwitch(name: str, switches: solara.Reactive[dict[str, float]]) -> N
         solara.SliderFloat(f"intensity {intensity:.1f}", value=intensity, min=0.0, max=3.0, step=0.1, on_value=dose)
 
 
+def _legend_html() -> str:
+    return "".join(f'<span style="background:{SIDE_COLOURS[side]}"></span>{SIDES[side]}' for side in (0, 1))
+
+
 @solara.component
-def Board(comparison: Comparison, tick: int, colour_by: str) -> None:
-    """The two cities, the readout, the charts and the exports, as they stand at ``tick``."""
-    view = solara.use_memo(comparison.view, dependencies=[comparison, tick])
-    charts = solara.use_memo(lambda: figure_png(charts_figure(view), dpi=80), dependencies=[view])
+def GifExport(comparison: Comparison, colour_by: str, step: int) -> None:
+    """A button that draws the GIF (of the run up to now: ``step``) in a worker thread, a progress bar
+    meanwhile, then the file to save."""
+    asked = solara.use_reactive(None)  # (request number, colour): what to draw, None before the first click
+    progress = solara.use_reactive((0, 0))
+
+    def make() -> tuple[bytes, float] | None:
+        if asked.value is None:
+            return None
+        _, name = asked.value
+        last = [0.0]
+
+        def report(done: int, total: int) -> None:
+            now = time.monotonic()
+            if done == total or now - last[0] >= PROGRESS_SECONDS:
+                last[0] = now
+                progress.set((done, total))
+
+        days = comparison.view().days
+        return gif_bytes(comparison, name=name, progress=report), days
+
+    result = solara.use_thread(make, dependencies=[asked.value, comparison], intrusive_cancel=False)
+    running = asked.value is not None and result.state in (solara.ResultState.STARTING, solara.ResultState.RUNNING,
+                                                             solara.ResultState.WAITING)
+    ready = asked.value is not None and result.state == solara.ResultState.FINISHED and result.value is not None
+
+    def ask() -> None:
+        progress.set((0, 0))
+        asked.set(((asked.value or (0,))[0] + 1, colour_by))
+
+    solara.Button("Drawing the GIF..." if running else "Make an animation (GIF)", icon_name="mdi-movie-open",
+                  on_click=ask, disabled=running or step == 0, classes=["ss-make-gif"])
+    if running:
+        done, total = progress.value
+        with solara.Column(gap="2px", style={"min-width": "14rem"}):
+            solara.ProgressLinear(100.0 * done / total if total else True)
+            solara.Text(f"frame {done} of {total}" if total else "starting...", classes=["ss-note", "ss-gif-progress"])
+    elif ready:
+        data, days = result.value
+        solara.FileDownload(data, filename="safestreets.gif", label=f"Save the GIF (to day {days:,.0f})",
+                            mime_type="image/gif")
+    elif result.state == solara.ResultState.ERROR and result.error is not None:
+        solara.Error(f"The GIF could not be drawn: {result.error}")
+
+
+@solara.component
+def Board(comparison: Comparison, tick: solara.Reactive[int], colour_by: str) -> None:
+    """The two cities, the readout, the charts and the exports, as they stand now.
+
+    Only this component reads ``tick``: while playing, the sidebar and the buttons are not redrawn.
+    The figures are kept per pair of cities (the maps also per colouring) and only updated."""
+    step = tick.value
+    view = solara.use_memo(comparison.view, dependencies=[comparison, step])
+    maps = solara.use_memo(lambda: LiveMaps(view, colour_by), dependencies=[comparison, colour_by])
+    charts = solara.use_memo(lambda: LiveCharts(view), dependencies=[comparison])
+    map_pngs = solara.use_memo(lambda: maps.update(view), dependencies=[maps, view])
+    chart_pngs = solara.use_memo(lambda: charts.update(view), dependencies=[charts, view])
+    latest = solara.use_ref(view)
+    latest.current = view
+    # one download function per pair, reading the newest view: a new function every frame would reset the button
+    charts_png = solara.use_memo(lambda: lambda: figure_png(charts_figure(latest.current), dpi=120),
+                                 dependencies=[comparison])
     Readouts(view)
     with solara.Row(gap="12px", style={"flex-wrap": "wrap", "align-items": "stretch"}):
-        SideMap(view, 0, colour_by)
-        SideMap(view, 1, colour_by)
+        SideMap(view, 0, map_pngs[0])
+        SideMap(view, 1, map_pngs[1])
     with solara.Card(margin=0):
         solara.Text("City outcomes, both sides", classes=["ss-side"])
-        solara.Image(charts, width="100%", classes=["ss-charts"])
+        solara.HTML(unsafe_innerHTML=_legend_html(), classes=["ss-legend"])
+        with solara.Div(classes=["ss-charts"]):
+            for i, png in enumerate(chart_pngs):
+                solara.Image(png, width="100%", classes=["ss-chart", f"ss-chart-{i}"])
     solara.Text("One run on each side, with the same seed: the gap is the programme plus chance. For effect "
                 "sizes with confidence intervals, use `safestreets compare`.", classes=["ss-note"])
-    with solara.Row(gap="10px"):
-        solara.FileDownload(lambda: figure_png(charts_figure(view), dpi=120), filename="safestreets-charts.png",
-                            label="Charts as PNG")
-        solara.FileDownload(lambda: gif_bytes(comparison, name=colour_by), filename="safestreets.gif",
-                            label="Animation as GIF (for slides)")
+    with solara.Row(gap="10px", style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.FileDownload(charts_png, filename="safestreets-charts.png", label="Charts as PNG",
+                            mime_type="image/png")
+        GifExport(comparison, colour_by, view.step).key(f"gif-{id(comparison)}")  # a new pair, a new button
 
 
 @solara.component
@@ -162,38 +230,47 @@ def Page() -> None:
     speed = solara.use_reactive(14)
     playing = solara.use_reactive(False)
     generation = solara.use_reactive(0)  # bumped by Reset: build the pair again
-    tick = solara.use_reactive(0)  # bumped when the cities have moved on: redraw
+    tick = solara.use_reactive(0)  # bumped when the cities have moved on: redraws the board (only)
+    ended = solara.use_reactive(0)  # bumped when a pair reaches its horizon: redraws the buttons
+    built = solara.use_reactive(None)  # (ticket, Comparison or the exception that stopped its build)
 
     settings = Settings(scenario.value, size.value, seed.value, tuple(sorted(switches.value.items())), str(folder))
 
-    def build() -> Comparison | InputError:
+    def deliver(ticket: int, _settings: Settings, result: object) -> None:  # in the builder's thread
         playing.set(False)
-        try:
-            return Comparison(settings)
-        except InputError as err:
-            return err
+        built.set((ticket, result))
 
-    built = solara.use_thread(build, dependencies=[settings, generation.value], intrusive_cancel=False)
-    done = built.state == solara.ResultState.FINISHED
-    comparison: Comparison | None = built.value if done and isinstance(built.value, Comparison) else None
+    builder = solara.use_memo(lambda: Builder(deliver), dependencies=[])
+    solara.use_effect(lambda: builder.close, dependencies=[])  # the page closed: stop the worker
+    # every change of settings (and Reset) asks for a pair; the builder waits for the clicks to settle
+    wanted = solara.use_memo(lambda: builder.request(settings), dependencies=[settings, generation.value])
+    ticket, result = built.value if built.value is not None else (0, None)
+    building = ticket != wanted
+    comparison: Comparison | None = result if isinstance(result, Comparison) else None
+    _ = ended.value  # read here, so the buttons are redrawn when the pair reaches its horizon
+    finished = comparison is not None and comparison.finished
+    live = playing.value and comparison is not None and not building and not finished
 
     def play(cancel: threading.Event) -> None:
         """Step ``speed`` days, redraw, and again, until paused or the horizon is reached (in a worker thread)."""
-        if comparison is None or not playing.value:
+        if not live:
             return
         while not cancel.is_set() and not comparison.finished:
             comparison.step(speed.value)
-            tick.set(tick.value + 1)  # redraws the page (in this thread), then the cities move on
-            time.sleep(PAUSE_SECONDS)  # room for clicks between frames
+            tick.set(tick.value + 1)  # redraws the board (in this thread), then the cities move on
+            cancel.wait(PAUSE_SECONDS)
         if comparison.finished:
             playing.set(False)
+            ended.set(ended.value + 1)
 
-    solara.use_thread(play, dependencies=[playing.value, comparison], intrusive_cancel=False)
+    solara.use_thread(play, dependencies=[live, comparison], intrusive_cancel=False)
 
     def step_once() -> None:
-        if comparison is not None:
+        if comparison is not None and not building:
             comparison.step(speed.value)
             tick.set(tick.value + 1)
+            if comparison.finished:
+                ended.set(ended.value + 1)
 
     def choose_scenario(name: str) -> None:
         scenario.set(name)
@@ -215,18 +292,22 @@ def Page() -> None:
 
     with solara.Column(gap="14px", style={"padding": "8px"}):
         solara.Markdown("## The same city without and with the programmes")
+        idle = comparison is None or building
         with solara.Row(gap="10px", style={"align-items": "center"}):
             solara.Button("Pause" if playing.value else "Play", icon_name="mdi-pause" if playing.value else "mdi-play",
                           color="primary", classes=["ss-control"], on_click=lambda: playing.set(not playing.value),
-                          disabled=comparison is None or comparison.finished)
+                          disabled=idle or finished)
             solara.Button(f"Step +{SPEEDS[speed.value]}", icon_name="mdi-step-forward", classes=["ss-control"],
-                          on_click=step_once, disabled=comparison is None or playing.value or comparison.finished)
+                          on_click=step_once, disabled=idle or playing.value or finished)
             solara.Button("Reset", icon_name="mdi-restart", classes=["ss-control"],
                           on_click=lambda: generation.set(generation.value + 1))
-        if done and isinstance(built.value, InputError):
-            solara.Error(str(built.value))
-        elif comparison is None:
-            solara.Info("Building the two cities (each first lives through a year of spin-up)...")
-            solara.ProgressLinear(True)
-        else:
-            Board(comparison, tick.value, colour_by.value)
+        if building:
+            with solara.Column(gap="2px", classes=["ss-building"]):
+                solara.Info("Building the two cities for these settings (each first lives through a year of "
+                            "spin-up)...")
+                solara.ProgressLinear(True)
+        elif isinstance(result, Exception):
+            solara.Error(str(result) if isinstance(result, InputError) else f"The cities could not be built: {result}")
+        if comparison is not None:
+            with solara.Column(gap="14px", classes=["ss-stale"] if building else []):
+                Board(comparison, tick, colour_by.value)

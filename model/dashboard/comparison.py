@@ -7,7 +7,7 @@ arrays of what has happened so far, which the figures draw without touching the 
 
 >>> from model.dashboard.choices import Settings
 >>> c = Comparison(Settings("baseline.yaml", size="small"))
->>> c.step(3); v = c.view(); v.step, v.series["homicides"].shape
+>>> _ = c.step(3); v = c.view(); v.step, v.series["homicides"].shape
 (3, (2, 3))
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +24,7 @@ from model.dashboard.choices import Settings, build_pair, programme_label
 from model.metrics import CITY_OUTCOMES
 from model.model import SecurityModel
 
-__all__ = ["CHART_OUTCOMES", "MAP_OUTCOMES", "SIDES", "Comparison", "Readout", "View"]
+__all__ = ["CHART_OUTCOMES", "MAP_OUTCOMES", "SIDES", "BuildCancelled", "Comparison", "Readout", "View"]
 
 #: the two sides, in the order of every (2, ...) array
 SIDES = ("Without programmes", "With programmes")
@@ -33,6 +34,10 @@ MAP_OUTCOMES = ("homicide_rate", "fear", "trust", "gang_control")
 CHART_OUTCOMES = ("homicides", "robberies", "extortions", "fear", "trust", "cost_usd")
 _SERIES = (*CHART_OUTCOMES, "crimes")
 _COLUMN = {name: CITY_OUTCOMES.index(name) for name in _SERIES}
+
+
+class BuildCancelled(Exception):  # noqa: N818 - a cancelled build, not an error
+    """A :class:`Comparison` given up half-built because its settings were no longer wanted."""
 
 
 @dataclass(frozen=True)
@@ -112,13 +117,21 @@ def _release(models: tuple[SecurityModel, ...]) -> None:
 class Comparison:
     """The city without and with the chosen programmes, built with one seed and stepped together."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, stop: Callable[[], bool] | None = None) -> None:
+        """Build both cities (each lives through its spin-up first). ``stop`` is asked before each city:
+        once it says yes, the build gives up with :class:`BuildCancelled` (the page's settings moved on)."""
         self.settings = settings
         self.scenarios = build_pair(settings)
         seed = self.scenarios[0].seed
-        self.models = tuple(SecurityModel(sc, seed=seed) for sc in self.scenarios)
+        models: list[SecurityModel] = []
+        for scenario in self.scenarios:
+            if stop is not None and stop():
+                _release(tuple(models))
+                raise BuildCancelled(settings)
+            models.append(SecurityModel(scenario, seed=seed))
+        self.models = tuple(models)
         # a new pair replaces this one on every reset or change of settings: free its cities with it
-        weakref.finalize(self, _release, self.models)
+        self._finalizer = weakref.finalize(self, _release, self.models)
         self.total_steps = self.scenarios[0].steps
         self.programmes = tuple(dict.fromkeys(programme_label(p.type) for p in self.scenarios[1].interventions))
         world = self.models[0].world
@@ -130,6 +143,10 @@ class Comparison:
         self._edges = np.array(sorted(world.graph.edges()), dtype=np.int64).reshape(-1, 2)
         self._residents = np.asarray(world.residents, dtype=float).copy()
         self._keep(0)
+
+    def release(self) -> None:
+        """Free both cities now (a pair nobody will look at again); otherwise they go with this object."""
+        self._finalizer()
 
     @property
     def steps_done(self) -> int:

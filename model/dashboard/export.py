@@ -1,36 +1,43 @@
 """Exports for slides: the current charts or maps as PNG, and an animated GIF of the run so far.
 
-The GIF shows, frame by frame, both maps and one chart of the two sides up to that day
-(matplotlib.animation with the Pillow writer). Frames are spread evenly over the steps done.
+The GIF shows, frame by frame, both maps and one chart of the two sides up to that day (drawn
+with matplotlib as the live page is, written with Pillow). Frames are spread evenly over the steps
+done.
 
 >>> from model.dashboard import Comparison, Settings
 >>> c = Comparison(Settings("baseline.yaml", size="small")); c.step(20)
 20
 >>> frame_steps(c.steps_done, 8).tolist()
-[2, 5, 8, 10, 12, 15, 18, 20]
+[3, 5, 8, 10, 13, 15, 18, 20]
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.figure import Figure
+from PIL import Image
 
 from model.dashboard.comparison import SIDES, Comparison, View
 from model.dashboard.figures import (
     LABEL,
     TICK,
     TITLE,
+    LiveFigure,
+    chart_series,
     charts_figure,
     draw_chart,
     draw_map,
+    gap_label,
+    legend_handles,
     map_label,
     map_norm,
     plain,
     readout_lines,
+    ring_note,
 )
 
 __all__ = ["frame_steps", "gif_bytes", "save_charts_png", "save_gif", "save_maps_png"]
@@ -73,39 +80,77 @@ def _headline(view: View) -> str:
 
 
 def save_gif(comparison: Comparison, path: str | Path, name: str = "homicide_rate", chart: str = "homicides",
-             frames: int = 40, fps: int = 6, dpi: int = 80) -> Path:
+             frames: int = 40, fps: int = 6, dpi: int = 80,
+             progress: Callable[[int, int], None] | None = None) -> Path:
     """An animated GIF of the run so far: both maps and one chart, ``frames`` frames (fewer if fewer steps).
 
-    Every frame uses one colour scale (set by the whole run), so colours compare across frames.
+    Every frame uses one colour scale and one chart axis (set by the whole run), so colours and lines
+    compare across frames. The still parts are drawn once; each frame only redraws what moved (as the
+    live page does). ``progress(done, total)`` is called after each frame is drawn, and once more
+    (``total``, ``total``) when the file is written.
     """
     steps = frame_steps(comparison.steps_done, frames)
     if not steps.size:
         raise ValueError("nothing to animate yet: step the cities first")
+    total = len(steps)
     views = [comparison.view(int(s)) for s in steps]
+    last = views[-1]
     norm = map_norm(np.concatenate([v.hood[name].ravel() for v in views]), name)
-    fig = Figure(figsize=(12, 9.6), layout="constrained")
-    grid = fig.add_gridspec(2, 2, height_ratios=(1.25, 1))
-    map_axes = [fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])]
-    chart_ax = fig.add_subplot(grid[1, :])
-    titles = SIDES
-    first = draw_map(map_axes[0], views[0], 0, name, norm, title=titles[0])
-    bar = fig.colorbar(first, ax=map_axes, location="right", shrink=0.85)
+    # fixed margins: a layout engine would lay out every frame again
+    fig = Figure(figsize=(12, 9.6), dpi=dpi, facecolor="white")
+    map_axes = [fig.add_axes((0.01, 0.43, 0.43, 0.45)), fig.add_axes((0.46, 0.43, 0.43, 0.45))]
+    chart_ax = fig.add_axes((0.07, 0.07, 0.9, 0.3))
+    live = LiveFigure(fig)
+    points = [draw_map(ax, views[0], side, name, norm, title=SIDES[side], note=False)
+              for side, ax in enumerate(map_axes)]
+    note = ring_note(map_axes[1])
+    bar = fig.colorbar(points[0], cax=fig.add_axes((0.91, 0.47, 0.015, 0.37)))
     bar.set_label(map_label(name), fontsize=LABEL)
     bar.ax.tick_params(labelsize=TICK)
+    draw_chart(chart_ax, last, chart)  # the whole run sets the axes; the lines are then cut back frame by frame
+    for text in list(chart_ax.texts):
+        text.remove()
+    lines = chart_ax.get_lines()
+    chart_ax.legend(handles=legend_handles(), fontsize=TICK, frameon=False, loc="upper left")
+    gap = chart_ax.annotate("", (0.0, 0.0), xytext=(6, 4), textcoords="offset points", fontsize=TICK,
+                            fontweight="bold")
+    headline = fig.text(0.5, 0.985, "", ha="center", va="top", fontsize=TITLE)
+    live.move(*points, note, *lines, gap, headline)
 
-    def draw(i: int) -> list:
-        view = views[i]
-        for side, ax in enumerate(map_axes):
-            ax.clear()
-            draw_map(ax, view, side, name, norm, title=titles[side])
-        chart_ax.clear()
-        draw_chart(chart_ax, view, chart, legend=True)
-        fig.suptitle(_headline(view), fontsize=TITLE)
-        return []
-
-    animation = FuncAnimation(fig, draw, frames=len(views), blit=False, repeat=False)
+    images = []
+    for i, view in enumerate(views):
+        for side, dots in enumerate(points):
+            dots.set_array(view.hood[name][side])
+        points[1].set_edgecolors(np.where(view.targeted, "black", "none"))
+        note.set_visible(bool(view.targeted.any()))
+        months, values, _ = chart_series(view, chart)
+        for side, line in enumerate(lines):
+            line.set_data(months, values[side])
+        label = gap_label(values, chart)
+        gap.set_visible(label is not None)
+        if label is not None:
+            text, colour, below = label
+            gap.set_text(text)
+            gap.set_color(colour)
+            gap.set_verticalalignment("top" if below else "bottom")
+            gap.xy = (float(months[-1]), float(values[1, -1]))
+            gap.xyann = (6, -4 if below else 4)
+        headline.set_text(_headline(view))
+        live.png()  # draws the frame onto the canvas (the PNG itself is not needed)
+        width, height = live.canvas.get_width_height(physical=True)
+        images.append(Image.frombuffer("RGBA", (width, height), live.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+                      .convert("RGB"))
+        if progress is not None:
+            progress(i + 1, total)
+    # one palette for every frame, taken from the last (it has every colour the run reached): quick, and
+    # no flicker between frames; no dithering keeps the flat colours flat
+    palette = images[-1].quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    frames_p = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
     path = Path(path)
-    animation.save(path, writer=PillowWriter(fps=fps), dpi=dpi)
+    frames_p[0].save(path, format="GIF", save_all=True, append_images=frames_p[1:], duration=round(1000 / fps),
+                     loop=0)
+    if progress is not None:
+        progress(total, total)
     return path
 
 
