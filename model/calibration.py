@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.population import Status
+from model.population import YOUTH_AGES, Status, sample_in_blocks
 from model.state import ASSAULT, CRIME_TYPES, DRUG_SALE, EXTORTION, HOMICIDE, ROBBERY
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
 
 __all__ = ["Calibration", "calibrate"]
+
+CUSTODY_FILLS = 2  # fill, then refill from the arrests of the city with its custody filled
 
 
 @dataclass
@@ -64,10 +66,14 @@ def per_type(values: dict[str, float]) -> np.ndarray:
 def calibrate(model: SecurityModel, rng: np.random.Generator) -> None:
     """Set every calibrated constant on ``model.cal`` and fill the custody stocks.
 
-    Rates are calibrated twice: once to size the custody stocks, and again once those stocks
-    have taken their people off the street, so the city is on target when it starts to run
-    (the spin-up, or t = 0 without one).
+    Children first get the youth activity they will carry (:func:`_youth_pathways`). Rates are
+    calibrated to size the custody stocks from the arrests they bring; the stocks are filled, the
+    rates calibrated again with those people off the street, and the stocks refilled from the
+    arrests of that city (members in custody make fewer member arrests: a fixed point, reached in
+    one refill), so custody and membership start at the steady state of the arrests that happen
+    and the city is on target when it starts to run (the spin-up, or t = 0 without one).
     """
+    _youth_pathways(model, rng)
     sc = model.scenario
     rates = np.array([sc.crime.homicide_rate, sc.crime.robbery_rate, sc.crime.extortion_rate,
                       sc.crime.assault_rate, 0.0])
@@ -75,10 +81,45 @@ def calibrate(model: SecurityModel, rng: np.random.Generator) -> None:
     model.cal.certainty_start = model.instant_certainty()
     model.hood.perceived_certainty = model.cal.certainty_start.copy()
     expected, homicides = _calibrate_rates(model)
-    _fill_custody(model, rng, expected, homicides)
-    model.refresh_census()
-    model.settle_territory()
+    arrests = _annual_arrests(model, expected, homicides)
+    for fill in range(CUSTODY_FILLS):
+        if fill:  # refill from the arrests of the city with its custody filled (a fixed point)
+            _empty_custody(model)
+        _fill_custody(model, rng, arrests)
+        model.refresh_census()
+        model.settle_territory()
+        model.set_references()
+        expected, homicides = _calibrate_rates(model)
+        arrests = _annual_arrests(model, expected, homicides)
     recalibrate(model)
+
+
+def _youth_pathways(model: SecurityModel, rng: np.random.Generator) -> None:
+    """Give each child the activity (school, work, neither) it will have as a young person.
+
+    What a person does (``SCHOOL``, ``EMPLOYED``) never changes as they age, so the cohorts that turn
+    12 during a run are the youth of the coming years. The population is drawn with the scenario's
+    mix among youth (``school_enrolment``, ``youth_employment``, by disadvantage) but with every child
+    of 6-11 in school: left so, each year's entrants would all be in school and the young would
+    become ever less idle (fewer street offenders and recruits, a falling baseline). Each child
+    instead copies the activity of a young person of its own neighbourhood drawn at random (of the
+    city if it has none), so every cohort enters with the neighbourhood's youth mix and that mix, and
+    with it youth offending and recruitment, is stationary.
+    """
+    people = model.people
+    everyone = np.arange(people.size)
+    age = people.age(everyone, 0)  # ages at t = 0: statuses were drawn by these
+    children = np.flatnonzero(age < YOUTH_AGES[0])
+    youth = (age >= YOUTH_AGES[0]) & (age <= YOUTH_AGES[1])
+    if children.size == 0 or not youth.any():
+        return
+    donor = sample_in_blocks(rng, people.block_start, people.home[children], lambda ids: youth[ids])
+    none = donor < 0
+    if none.any():
+        pool = np.flatnonzero(youth)
+        donor[none] = pool[rng.integers(0, pool.size, int(none.sum()))]
+    activity = Status.SCHOOL | Status.EMPLOYED
+    people.status[children] = (people.status[children] & ~activity) | (people.status[donor] & activity)
 
 
 def _calibrate_upkeep(model: SecurityModel, expected: dict[int, np.ndarray]) -> None:
@@ -229,43 +270,92 @@ def _calibrate_spill(model: SecurityModel, spill_per_step: float) -> None:
 def _annual_arrests(
     model: SecurityModel, expected: dict[int, np.ndarray], homicides: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Expected arrests a year per neighbourhood, by kind, at the starting state."""
-    from model.processes import crime, enforcement
+    """Expected arrests a year per neighbourhood, by kind, at the starting state.
+
+    The arrests the processes will make, not those of the base rates: each crime is reported with
+    the probability the victims of the neighbourhood have (trust and the gang's intimidation, as
+    :func:`reporting.report_probability`), cleared with the type's clearance, police capacity and
+    tips, less the corrupt share where a gang did it, and a gang's crime leads to an arrest only
+    where a free member of that gang lives (the suspect is one). Street crimes that turn lethal are
+    homicides; rivalry attacks that do not kill are assaults by members. Custody stocks are filled
+    from these flows (Little's law) and the member losses that calibrate recruitment count them, so
+    both start at the steady state of the arrests that actually happen.
+    """
+    from model.processes import crime, enforcement, reporting, rivalry
 
     cal = model.cal
     sc = model.scenario
     steps = model.steps_per_year
-    cap = enforcement.police_factor(model)
-    tips = enforcement.tip_factor(model)
+    k = model.world.n_neighbourhoods
+    hoods = np.arange(k)
+    trust = model.trust()
+    base = enforcement.police_factor(model) * enforcement.tip_factor(model)
     corrupt = model.police.corrupt_share
     members = model.gang_members.sum(axis=0).astype(float)
     off = crime.offenders(model)
     gang_share = np.divide(crime.MEMBER_WEIGHT * members, off[ROBBERY], out=np.zeros_like(members),
                            where=off[ROBBERY] > 0)
+    # a gang's crime is pinned on a free member of that gang living here (the gang drawn by control)
+    held = np.add.reduce(model.control, axis=0) if model.control.size else np.zeros(k)
+    present = (model.control * (model.gang_members > 0)).sum(axis=0) if model.control.size else np.zeros(k)
+    findable = np.divide(present, held, out=np.zeros(k), where=held > 0)
+
+    def cleared(c: int, by_gang: bool) -> np.ndarray:
+        """Arrests per crime of type ``c`` here: reported, cleared, and a suspect found."""
+        report = reporting.report_probability(model, np.full(k, c), hoods, trust)
+        p = np.clip(cal.clearance[c] * base * ((1.0 - corrupt) if by_gang else 1.0), 0.0, 1.0)
+        return report * p * (findable if by_gang else 1.0)
+
+    lethality = model.lethality()
+    escalated = np.clip(cal.escalation * lethality, 0.0, 1.0)
+    extortion_killed = np.clip(cal.extortion_killing * lethality, 0.0, 1.0)
     out: dict[str, np.ndarray] = {}
-    for c, name in ((ROBBERY, "robbery"), (ASSAULT, "assault"), (EXTORTION, "extortion")):
-        share = np.ones_like(members) if c == EXTORTION else gang_share
-        p = cal.clearance[c] * cap * tips * (1.0 - corrupt * share)
-        out[name] = expected[c] * steps * cal.report_base[c] * p
-        out[name + "_members"] = out[name] * share
-    p = cal.clearance[HOMICIDE] * cap * tips
-    out["homicide"] = homicides * steps * cal.report_base[HOMICIDE] * p
-    out["homicide_members"] = out["homicide"] * sc.crime.rivalry_share
-    proactive = (sc.police.proactive_arrests_per_officer_year * model.police.effective * tips
-                 * (1.0 - corrupt) * members / (members + 10.0))
-    drug = (sc.crime.drug_sale_rate / 1e5 * model.world.residents * model.presence() * cal.report_base[DRUG_SALE]
-            * cal.clearance[DRUG_SALE] * cap * tips * (1.0 - corrupt))
-    out["drug_sale"] = proactive + drug
-    out["drug_sale_members"] = out["drug_sale"]
+    for c, name in ((ROBBERY, "robbery"), (ASSAULT, "assault")):
+        spared = expected[c] * (1.0 - escalated)
+        gang = spared * gang_share * cleared(c, True)
+        out[name + "_members"] = gang * steps
+        out[name] = (gang + spared * (1.0 - gang_share) * cleared(c, False)) * steps
+    if model.control.shape[0] >= 2:  # rivalry attacks that do not kill are assaults by members
+        attacks = rivalry.attack_rate(model) * (1.0 - np.clip(rivalry.ATTACK_LETHALITY * lethality, 0.0, 1.0))
+        rival = attacks * cleared(ASSAULT, True) * steps
+        out["assault_members"] = out["assault_members"] + rival
+        out["assault"] = out["assault"] + rival
+    out["extortion"] = out["extortion_members"] = (
+        expected[EXTORTION] * (1.0 - extortion_killed) * cleared(EXTORTION, True) * steps)
+    # homicides by source: rivalry and extortion killings are a gang's, escalated street crime as its offenders
+    street_killings = (expected[ROBBERY] + expected[ASSAULT]) * lethality * cal.escalation
+    by_gang = cal.rivalry_kills + expected[EXTORTION] * lethality * cal.extortion_killing + street_killings * gang_share
+    by_gang = np.minimum(by_gang, homicides)
+    out["homicide_members"] = by_gang * cleared(HOMICIDE, True) * steps
+    out["homicide"] = out["homicide_members"] + (homicides - by_gang) * cleared(HOMICIDE, False) * steps
+    # drug sales: retail at the stated rate where gangs hold territory (half-full stocks), detected in
+    # proportion to police presence; proactive arrests of members by patrol and tips
+    honest = 1.0 - corrupt
+    anyone = (members > 0).astype(float)
+    territory = model.presence() * model.residents
+    sales = sc.crime.drug_sale_rate * model.people.size / 1e5 * territory / max(territory.sum(), 1e-12)
+    detected = sales * np.clip(cal.report_base[DRUG_SALE] * model.police.per_1000 / model.police.reference_per_1000,
+                               0.0, 1.0)
+    drug = detected * np.clip(cal.clearance[DRUG_SALE] * base * honest, 0.0, 1.0) * anyone
+    proactive = (sc.police.proactive_arrests_per_officer_year * model.police.effective * enforcement.tip_factor(model)
+                 * honest * members / (members + 10.0))
+    out["drug_sale"] = out["drug_sale_members"] = proactive + drug
     return out
 
 
-def _fill_custody(model: SecurityModel, rng: np.random.Generator, expected: dict[int, np.ndarray],
-                  homicides: np.ndarray) -> None:
+def _empty_custody(model: SecurityModel) -> None:
+    """Undo :func:`_fill_custody`: everyone goes home (at construction nobody else is held)."""
+    people = model.people
+    held = np.concatenate([model.justice.case_person, model.justice.prison_person])
+    people.set_flag(held, Status.DETAINED, on=False)
+    model.justice = type(model.justice)()
+    model.refresh_census()
+
+
+def _fill_custody(model: SecurityModel, rng: np.random.Generator, arrests: dict[str, np.ndarray]) -> None:
     """Put steady-state numbers of people in pending cases and in prison (Little's law)."""
     people = model.people
     sc = model.scenario.justice
-    arrests = _annual_arrests(model, expected, homicides)
     member_pool = np.flatnonzero(people.gang >= 0)
     age = people.age(np.arange(people.size), model.day)
     adults = np.flatnonzero((age >= 18) & (age <= 50) & (people.gang < 0))
