@@ -118,7 +118,6 @@ _CITY_FLOWS = {"contraband_inflow": "contraband_inflow_kg", "seizures": "seizure
                "guns_seized": "guns_seized", "cash_seized_usd": "cash_seized_usd"}
 _DERIVED = ("crimes", "crimes_reported", "homicide_rate", "fear", "trust", "economic_activity", "gang_members",
             "gang_control", "police_per_1000", "youth_enrolled")
-_CRIMES = ("homicides", "robberies", "extortions", "assaults")
 
 
 class Recorder:
@@ -150,6 +149,7 @@ class Recorder:
         self._col = {name: i for i, name in enumerate(CITY_OUTCOMES)}
         self._sum_cols = np.array([self._col[name] for name in _CITY_SUMS])
         self._mean_cols = np.array([self._col[name] for name in _CITY_MEANS])
+        self._rate_sums = [_CITY_SUMS.index(name) for name in ("homicides", "crimes", "crimes_reported")]
         self._residents = model.world.residents.astype(float)
         self._total = self._residents.sum()
 
@@ -173,13 +173,8 @@ class Recorder:
         today, row = self._today, self._row
         h = model.tally.hood
         today[: len(self._tallied)] = model.tally.block
-        crimes, reported = today[row["crimes"]], today[row["crimes_reported"]]
-        np.add(h["homicides"], h["robberies"], out=crimes)
-        crimes += h["extortions"]
-        crimes += h["assaults"]
-        np.add(h["homicides_reported"], h["robberies_reported"], out=reported)
-        reported += h["extortions_reported"]
-        reported += h["assaults_reported"]
+        model.tally.crimes(out=today[row["crimes"]])
+        model.tally.crimes_reported(out=today[row["crimes_reported"]])
         today[row["homicide_rate"]] = h["homicides"] * model.steps_per_year / self._residents * 1e5
         today[row["fear"]] = model.fear()
         today[row["trust"]] = model.trust()
@@ -204,10 +199,9 @@ class Recorder:
         city = model.tally.city
         for name, key in _CITY_FLOWS.items():
             out[col[name]] = city[key]
-        homicides = float(sums[0])
-        crimes = sums[_CITY_SUMS.index("crimes")]
-        out[col["homicide_rate"]] = homicides * model.steps_per_year / total * 1e5
-        out[col["reported_share"]] = (sums[_CITY_SUMS.index("crimes_reported")] / crimes) if crimes else np.nan
+        homicides, crimes, reported = (sums[i] for i in self._rate_sums)
+        out[col["homicide_rate"]] = float(homicides) * model.steps_per_year / total * 1e5
+        out[col["reported_share"]] = reported / crimes if crimes else np.nan
         out[col["gang_members"]] = model.gang_members.sum()
         out[col["incarcerated"]] = model.justice.prison_person.size
         out[col["detained_pending"]] = model.justice.case_person.size

@@ -199,9 +199,8 @@ class SecurityModel(mesa.Model):
         """Fold today's events into the memories processes read tomorrow."""
         h = self.tally.hood
         hood = self.hood
-        offences = h["homicides"] + h["robberies"] + h["extortions"] + h["assaults"]
-        reported = (h["homicides_reported"] + h["robberies_reported"] + h["extortions_reported"]
-                    + h["assaults_reported"])
+        offences = self.tally.crimes()
+        reported = self.tally.crimes_reported()
         hood.offence_memory += offences
         hood.reported_memory += reported
         f = self.memory_decay["year"]
@@ -314,24 +313,27 @@ class SecurityModel(mesa.Model):
         return self.hood.perceived_certainty
 
     def certainty_ratio(self) -> np.ndarray:
-        """Perceived certainty relative to the start (1 where there was none to start with).
+        """Perceived certainty relative to the start (1 where there was none to start with)."""
+        return self._certainty_views()[0]
 
-        Both arrays are replaced, never changed in place (by :meth:`remember` and calibration),
-        so the ratio is kept until either is replaced; processes ask for it several times a step.
+    def deterrence(self) -> np.ndarray:
+        """Crime multiplier from perceived certainty (1 at the start; below 1 if certainty rises)."""
+        return self._certainty_views()[1]
+
+    def _certainty_views(self) -> tuple[np.ndarray, np.ndarray]:
+        """(certainty ratio, deterrence), read-only and shared by every caller.
+
+        Both inputs are replaced, never changed in place (by :meth:`remember` and calibration), so the
+        views are kept until either is replaced; processes ask for them several times a step.
         """
         held, start = self.hood.perceived_certainty, self.cal.certainty_start
         cached = self._certainty_ratio
         if cached is None or cached[0] is not held or cached[1] is not start:
             ratio = np.divide(held, start, out=np.ones_like(start), where=start > 0)
             deterrence = np.minimum(np.maximum(ratio, 0.2), 5.0) ** -self.scenario.justice.deterrence
-            ratio.flags.writeable = deterrence.flags.writeable = False  # shared by every caller this step
+            ratio.flags.writeable = deterrence.flags.writeable = False
             cached = self._certainty_ratio = (held, start, ratio, deterrence)
-        return cached[2]
-
-    def deterrence(self) -> np.ndarray:
-        """Crime multiplier from perceived certainty (1 at the start; below 1 if certainty rises)."""
-        self.certainty_ratio()
-        return self._certainty_ratio[3]
+        return cached[2], cached[3]
 
     def gang_pull(self) -> np.ndarray:
         """Pull of gang life here: net income per member of the gangs present, relative to the start."""

@@ -152,11 +152,14 @@ class Tally:
         "contraband_inflow_kg", "seizures_kg", "guns_inflow", "guns_seized", "cash_seized_usd",
         "shipments", "shipments_via_city",
     )
+    CRIMES = ("homicides", "robberies", "extortions", "assaults")
 
     def __init__(self, n_neighbourhoods: int) -> None:
         # one (count, neighbourhood) block; ``hood[name]`` is a row of it (add in place, never rebind)
         self.block = np.zeros((len(self.PER_HOOD), n_neighbourhoods))
         self.hood = {name: self.block[i] for i, name in enumerate(self.PER_HOOD)}
+        self._crime_rows = [self.PER_HOOD.index(name) for name in self.CRIMES]
+        self._reported_rows = [self.PER_HOOD.index(name + "_reported") for name in self.CRIMES]
         self.city = dict.fromkeys(self.CITY, 0.0)
         self._no_flows = dict(self.city)
 
@@ -166,6 +169,14 @@ class Tally:
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.hood = {name: self.block[i] for i, name in enumerate(self.PER_HOOD)}
+
+    def crimes(self, out: np.ndarray | None = None) -> np.ndarray:
+        """Today's homicides, robberies, extortions and assaults per neighbourhood, added in that order."""
+        return np.add.reduce(self.block[self._crime_rows], axis=0, out=out)
+
+    def crimes_reported(self, out: np.ndarray | None = None) -> np.ndarray:
+        """The same for the crimes reported to the police."""
+        return np.add.reduce(self.block[self._reported_rows], axis=0, out=out)
 
     def reset(self) -> None:
         self.block.fill(0.0)
