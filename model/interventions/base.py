@@ -116,18 +116,16 @@ class Delivery:
     """
 
     __slots__ = (
-        "stream", "start", "end", "mask", "where", "next_retarget", "targeted", "n_targeted", "targeted_residents",
-        "everywhere", "cost_where", "cost_weights", "effects", "effects_mask", "factors", "shifts",
+        "stream", "start", "end", "mask", "next_retarget", "targeted", "targeted_residents", "everywhere",
+        "cost_where", "cost_weights", "effects", "effects_mask", "factors", "shifts",
     )
 
     def __init__(self, stream: str, start: int, end: int, n_neighbourhoods: int) -> None:
         self.stream = stream
         self.start, self.end = start, end  # the window in steps, [start, end)
         self.mask: np.ndarray | None = None  # the current target
-        self.where: np.ndarray | slice = slice(None)  # the mask, or a whole slice when every unit is targeted
         self.next_retarget = start
-        self.targeted: list[int] = []  # indices where the mask is true
-        self.n_targeted = 0.0  # float(mask.sum())
+        self.targeted: list[int] = []  # indices where the mask is true (len(targeted): how many)
         self.targeted_residents = 0.0  # residents in the targeted neighbourhoods
         self.everywhere = np.ones(n_neighbourhoods, dtype=bool)
         self.cost_where: np.ndarray | None = None  # the cost mask cost_weights was computed for
@@ -245,8 +243,6 @@ class Intervention(Section):
         run = self.delivery
         run.mask = mask = self.resolve_target(model)
         run.targeted = np.flatnonzero(mask).tolist()
-        run.n_targeted = float(mask.sum())
-        run.where = slice(None) if run.n_targeted == mask.size else mask  # a[:] = x: the same writes, no mask scan
         residents = model.world.residents
         run.targeted_residents = float(residents[mask].sum()) if mask.size == residents.size else 0.0
 
@@ -295,7 +291,8 @@ class Intervention(Section):
         if effects != run.effects or run.mask is not run.effects_mask:
             same_levers = run.mask is run.effects_mask and effects.keys() == run.effects.keys()  # type: ignore[union-attr]
             refill = (run.factors, run.shifts) if same_levers else None
-            run.factors, run.shifts = model.levers.effect_blocks(effects, run.where, refill)
+            where = slice(None) if len(run.targeted) == run.mask.size else run.mask  # a[:] = x: the same writes
+            run.factors, run.shifts = model.levers.effect_blocks(effects, where, refill)
             run.effects, run.effects_mask = effects, run.mask
         model.levers.turn(run.factors, run.shifts)
 

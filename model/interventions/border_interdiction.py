@@ -60,4 +60,4 @@ class BorderInterdiction(Intervention):
         return self.delivery.everywhere  # the target is crossings: every neighbourhood pays
 
     def units(self, model: SecurityModel) -> float:
-        return self.intensity * self.delivery.n_targeted
+        return self.intensity * len(self.delivery.targeted)

@@ -46,4 +46,4 @@ class HotspotPatrol(Intervention):
         )
 
     def units(self, model: SecurityModel) -> float:
-        return self.intensity * self.officers_per_hotspot * self.delivery.n_targeted
+        return self.intensity * self.officers_per_hotspot * len(self.delivery.targeted)

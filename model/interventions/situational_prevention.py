@@ -44,4 +44,4 @@ class SituationalPrevention(Intervention):
         )
 
     def units(self, model: SecurityModel) -> float:
-        return self.intensity * self.delivery.n_targeted
+        return self.intensity * len(self.delivery.targeted)
