@@ -1,4 +1,5 @@
-"""Small helpers shared by processes: memories, killings, drawing members, views of the member counts."""
+"""Small helpers shared by processes: memories, killings, drawing members, views of the member counts,
+thinning counts per neighbourhood."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ import numpy as np
 from model.population import Status, sample_in_blocks
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from model.model import SecurityModel
+
+FEW = 16  # up to this many items (incidents, neighbourhoods), a Python loop beats array calls
 
 
 def half_life_factor(step_days: float, half_life_days: float) -> float:
@@ -77,9 +82,36 @@ def member_views(model: SecurityModel) -> MemberViews:
     return views
 
 
+def weapons_per_member(model: SecurityModel) -> np.ndarray:
+    """Each gang's firearms per free member (``Gang.weapons_per_member``, all gangs from the shared counts)."""
+    weapons = np.array([g.weapons for g in model.gang_list])
+    return weapons / np.maximum(member_views(model).counts, 1)
+
+
 def _frozen(values: np.ndarray) -> np.ndarray:
     values.flags.writeable = False  # shared: whoever needs to change it must copy
     return values
+
+
+def binomial_counts(rng: np.random.Generator, counts: np.ndarray,
+                    probability: Callable[[], np.ndarray]) -> np.ndarray | int:
+    """How many of each neighbourhood's ``counts`` pass, each with ``probability()`` clipped to [0, 1].
+
+    The draws of ``rng.binomial(counts, p)``: a zero count draws nothing, so when few neighbourhoods
+    have any, one scalar draw each, in order, is the same stream without the array call's overhead.
+    ``probability`` (a full per-neighbourhood array) is only asked for if some count is nonzero;
+    with none, 0 is returned (no draws).
+    """
+    nonzero = counts.nonzero()[0]  # (flatnonzero, as a method: cheaper)
+    if nonzero.size > FEW:
+        return rng.binomial(counts.astype(np.int64), np.minimum(np.maximum(probability(), 0.0), 1.0))
+    if nonzero.size == 0:
+        return 0
+    out = np.zeros(counts.size, np.int64)
+    p = probability().tolist()
+    for h, n in zip(nonzero.tolist(), counts[nonzero].tolist(), strict=True):
+        out[h] = rng.binomial(int(n), min(max(p[h], 0.0), 1.0))  # Python floats: the same clip
+    return out
 
 
 def draw_members(model: SecurityModel, rng: np.random.Generator, hoods: np.ndarray,

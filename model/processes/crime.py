@@ -198,18 +198,19 @@ def offender_gang(model: SecurityModel, rng: np.random.Generator, hoods: np.ndar
     """
     u_involved = rng.random(hoods.size)
     if share is None:  # u < 1 always: every incident involved
-        control = model.control[:, hoods] + 1e-12
-        u = rng.random(hoods.size) * control.sum(axis=0)
-        return np.minimum((np.cumsum(control, axis=0) < u).sum(axis=0), model.control.shape[0] - 1).astype(np.int8)
+        return _gang_by_control(model, rng, hoods)
     gang = np.full(hoods.size, -1, np.int8)
     involved = u_involved < share[hoods]
-    k = np.count_nonzero(involved)
-    if k:
-        control = model.control[:, hoods[involved]] + 1e-12
-        u = rng.random(k) * control.sum(axis=0)
-        g = np.minimum((np.cumsum(control, axis=0) < u).sum(axis=0), model.control.shape[0] - 1)
-        gang[involved] = g
+    if np.count_nonzero(involved):
+        gang[involved] = _gang_by_control(model, rng, hoods[involved])
     return gang
+
+
+def _gang_by_control(model: SecurityModel, rng: np.random.Generator, hoods: np.ndarray) -> np.ndarray:
+    """One gang per entry of ``hoods``, drawn in proportion to its control there (int8, as Incidents keeps it)."""
+    control = model.control[:, hoods] + 1e-12
+    u = rng.random(hoods.size) * control.sum(axis=0)
+    return np.minimum((np.cumsum(control, axis=0) < u).sum(axis=0), model.control.shape[0] - 1).astype(np.int8)
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.processes.common import member_views
+from model.processes.common import member_views, weapons_per_member
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
@@ -20,11 +20,8 @@ if TYPE_CHECKING:
 
 def strength(model: SecurityModel) -> np.ndarray:
     """Armed presence of each gang in each neighbourhood, with support from adjacent ones."""
-    views = member_views(model)
-    weapons = np.array([g.weapons for g in model.gang_list])
-    per_member = weapons / np.maximum(views.counts, 1)  # each gang's weapons_per_member
-    arms = 0.5 + 0.5 * per_member / max(model.scenario.gangs.weapons_per_member, 1e-9)
-    return views.gang_near * arms[:, None]
+    arms = 0.5 + 0.5 * weapons_per_member(model) / max(model.scenario.gangs.weapons_per_member, 1e-9)
+    return member_views(model).gang_near * arms[:, None]
 
 
 def resistance(model: SecurityModel) -> np.ndarray:

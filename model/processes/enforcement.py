@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.population import Status, sample_in_blocks
-from model.processes.common import draw_members
-from model.processes.reporting import FEW
+from model.processes.common import binomial_counts, draw_members
 from model.state import DRUG_SALE
 
 if TYPE_CHECKING:
@@ -99,16 +98,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     # detected drug sales and proactive work lead to gang members
     honest = 1.0 - corrupt
     detected = model.tally.hood["drug_sales_detected"]
-    drug_arrests = 0
-    dealing = detected.nonzero()[0]
-    if dealing.size > FEW:
-        p_drug = clearance[DRUG_SALE] * capacity * tips * honest
-        drug_arrests = rng.binomial(detected.astype(np.int64), np.minimum(np.maximum(p_drug, 0.0), 1.0))
-    elif dealing.size:  # the same draws one neighbourhood at a time (see reporting.step)
-        drug_arrests = np.zeros(detected.size, np.int64)
-        for h in dealing.tolist():
-            p = min(max(clearance[DRUG_SALE] * capacity[h] * tips[h] * honest[h], 0.0), 1.0)
-            drug_arrests[h] = rng.binomial(int(detected[h]), p)
+    drug_arrests = binomial_counts(rng, detected, lambda: clearance[DRUG_SALE] * capacity * tips * honest)
     members = np.add.reduce(model.gang_members, axis=0)
     proactive = (sc.police.proactive_arrests_per_officer_year * model.police.effective
                  * tips * honest * model.levers.group_enforcement

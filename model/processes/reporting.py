@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.processes.common import FEW, binomial_counts
 from model.state import DRUG_SALE
 
 if TYPE_CHECKING:
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 
 REPORTED_NAMES = {0: "homicides_reported", 1: "robberies_reported", 2: "extortions_reported",
                   3: "assaults_reported"}
-FEW = 16  # up to this many items (incidents, neighbourhoods), a Python loop beats array calls
 
 
 def report_probability(model: SecurityModel, kind: np.ndarray, hood: np.ndarray,
@@ -54,20 +54,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
             for c, name in REPORTED_NAMES.items():
                 model.tally.count(name, inc.hood[inc.reported & (inc.kind == c)])
             model.tally.count("homicides", inc.hood[inc.kind == 0])
-    sales = tally["drug_sales"]
-    selling = sales.nonzero()[0]  # (flatnonzero, as a method: cheaper)
-    if selling.size:
-        base = model.cal.report_base[DRUG_SALE]
-        per_1000, reference = model.police.per_1000, model.police.reference_per_1000
-        detected = tally["drug_sales_detected"]
-        if selling.size <= FEW:
-            # one draw per neighbourhood with sales, in order: the same draws as the array call below
-            # (a neighbourhood without sales draws nothing there), without its per-call overhead;
-            # Python floats: the same arithmetic as numpy's, elementwise
-            base, per_1000 = float(base), per_1000.tolist()
-            draws = [rng.binomial(int(n), min(max(base * per_1000[h] / reference, 0.0), 1.0))
-                     for h, n in zip(selling.tolist(), sales[selling].tolist(), strict=True)]
-            detected[selling] += draws
-        else:
-            p = base * per_1000 / reference
-            detected += rng.binomial(sales.astype(np.int64), np.minimum(np.maximum(p, 0.0), 1.0))
+    # police detect drug sales in proportion to their presence
+    base, police = model.cal.report_base[DRUG_SALE], model.police
+    detected = tally["drug_sales_detected"]  # a row of the tally: added to in place
+    detected += binomial_counts(rng, tally["drug_sales"], lambda: base * police.per_1000 / police.reference_per_1000)
