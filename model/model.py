@@ -31,7 +31,7 @@ from model.processes import (
     rivalry,
     trafficking,
 )
-from model.processes.common import half_life_factor, member_views, time_constant_factor
+from model.processes.common import half_life_factor, member_views, time_constant_factor, weapons_per_member
 from model.rng import Streams
 from model.scenario import Scenario
 from model.state import (
@@ -265,8 +265,7 @@ class SecurityModel(mesa.Model):
         """Guns in gang hands here relative to the city's start (1 = as at the start)."""
         if not self.gang_list:
             return np.ones(self.world.n_neighbourhoods)
-        weapons = np.array([g.weapons for g in self.gang_list])
-        wpm = weapons / np.maximum(member_views(self).counts, 1)  # each gang's weapons_per_member
+        wpm = weapons_per_member(self)
         street = 0.3 * self.scenario.gangs.weapons_per_member
         guns = wpm @ self.control + (1.0 - self.presence()) * street
         return guns / self._gun_reference
