@@ -124,13 +124,13 @@ def test_steps_stop_at_the_horizon_and_past_views_stay() -> None:
         c.view(31)
     remaining = c.total_steps - c.steps_done
     assert c.step(remaining + 500) == c.total_steps and c.finished
-    assert c.view().steps == (c.total_steps, c.total_steps)
+    assert c.view().step == c.total_steps and [int(m.t) for m in c.models] == [c.total_steps, c.total_steps]
 
 
 def test_readout_arithmetic() -> None:
-    r = Readout(days=30, homicides=(12, 8), crimes=(900, 850), cost_usd=2e6)
+    r = Readout(homicides=(12, 8), crimes=(900, 850), cost_usd=2e6)
     assert (r.homicides_averted, r.crimes_averted, r.cost_per_homicide_averted) == (4, 50, 5e5)
-    assert Readout(days=30, homicides=(8, 9), crimes=(1, 1), cost_usd=1.0).cost_per_homicide_averted is None
+    assert Readout(homicides=(8, 9), crimes=(1, 1), cost_usd=1.0).cost_per_homicide_averted is None
     assert [money(x) for x in (2.5e6, 450e3, 900, -1.2e6)] == ["$2.5M", "$450k", "$900", "-$1.2M"]
 
 

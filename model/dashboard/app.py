@@ -67,10 +67,9 @@ def _initial_scenario() -> str:
     return wanted if wanted in files else (files[0] if files else wanted)
 
 
-def _day_text(view: View, side: int) -> str:
-    day = view.steps[side] * 365.0 / view.steps_per_year
+def _day_text(view: View) -> str:
     total = view.total_steps * 365.0 / view.steps_per_year
-    return f"Day {day:,.0f} of {total:,.0f}"
+    return f"Day {view.days:,.0f} of {total:,.0f}"
 
 
 @solara.component
@@ -99,7 +98,7 @@ def SideMap(view: View, side: int, png: bytes) -> None:
     names = ", ".join(view.programmes) if view.programmes else "none switched on"
     with solara.Card(margin=0, style={"flex": "1", "min-width": "22rem"}):
         solara.Text(SIDES[side], classes=["ss-side"], style={"color": SIDE_COLOURS[side]})
-        solara.Text(_day_text(view, side), classes=["ss-day", f"ss-day-{side}"])
+        solara.Text(_day_text(view), classes=["ss-day", f"ss-day-{side}"])
         solara.Text(f"Programmes: {names}" if side else "Programmes: none", classes=["ss-note"])
         solara.Image(png, width="100%", classes=[f"ss-map-{side}"])
 

@@ -51,7 +51,6 @@ class Builder:
         self._asked_at = 0.0
         self._building: int | None = None  # the ticket being built now
         self._closed = False
-        self.started: list[Settings] = []  # settings whose build began, in order (the page shows none of it)
         self._worker = threading.Thread(target=self._run, name="safestreets-builder", daemon=True)
         self._worker.start()
 
@@ -105,7 +104,6 @@ class Builder:
     def _run(self) -> None:
         while (wanted := self._next()) is not None:
             ticket, settings = wanted
-            self.started.append(settings)
             try:
                 result: object = self._make(settings, stop=lambda ticket=ticket: self._stale(ticket))
             except BuildCancelled:

@@ -16,7 +16,7 @@ draw except the programmes' own (common random numbers).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,7 @@ class Settings:
     size: str = "file"
     seed: int | None = None
     programmes: tuple[tuple[str, float], ...] | None = None
-    folder: str | None = field(default=None, compare=True)
+    folder: str | None = None
 
     @property
     def path(self) -> Path:

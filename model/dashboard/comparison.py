@@ -44,7 +44,6 @@ class BuildCancelled(Exception):  # noqa: N818 - a cancelled build, not an error
 class Readout:
     """What the programmes have done so far: totals on each side (without, with) and the difference."""
 
-    days: float
     homicides: tuple[float, float]
     crimes: tuple[float, float]
     cost_usd: float  # programme cost so far (the with side's minus the without side's, which is 0)
@@ -70,7 +69,6 @@ class View:
     step: int
     total_steps: int
     steps_per_year: int
-    steps: tuple[int, int]  # steps done by each side (equal: they move together)
     programmes: tuple[str, ...]  # labels of the programmes on the with side
     series: dict[str, np.ndarray]  # city outcome -> (2, step) values per step
     hood: dict[str, np.ndarray]  # map outcome -> (2, K) values per neighbourhood now
@@ -83,10 +81,6 @@ class View:
     @property
     def days(self) -> float:
         return self.step * 365.0 / self.steps_per_year
-
-    @property
-    def finished(self) -> bool:
-        return self.step >= self.total_steps
 
 
 def _hood_values(model: SecurityModel) -> np.ndarray:
@@ -181,16 +175,14 @@ class Comparison:
                       for name, col in _COLUMN.items()}
             hood = {name: self._hood[:, step, i].copy() for i, name in enumerate(MAP_OUTCOMES)}
             targeted = self._targeted[step].copy()
-            steps = (step, step) if step < done else (int(self.models[0].t), int(self.models[1].t))
         totals = {name: series[name].sum(axis=1) for name in ("homicides", "crimes", "cost_usd")}
         readout = Readout(
-            days=step * 365.0 / self.models[0].steps_per_year,
             homicides=(float(totals["homicides"][0]), float(totals["homicides"][1])),
             crimes=(float(totals["crimes"][0]), float(totals["crimes"][1])),
             cost_usd=float(totals["cost_usd"][1] - totals["cost_usd"][0]),
         )
         return View(
-            step=step, total_steps=self.total_steps, steps_per_year=self.models[0].steps_per_year, steps=steps,
+            step=step, total_steps=self.total_steps, steps_per_year=self.models[0].steps_per_year,
             programmes=self.programmes, series=series, hood=hood, targeted=targeted, position=self._position,
             edges=self._edges, residents=self._residents, readout=readout,
         )

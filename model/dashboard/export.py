@@ -27,17 +27,19 @@ from model.dashboard.figures import (
     TICK,
     TITLE,
     LiveFigure,
-    chart_series,
+    canvas_image,
     charts_figure,
     draw_chart,
     draw_map,
-    gap_label,
+    gap_annotation,
     legend_handles,
     map_label,
     map_norm,
     plain,
     readout_lines,
+    recolour_maps,
     ring_note,
+    show_chart,
 )
 
 __all__ = ["frame_steps", "gif_bytes", "save_charts_png", "save_gif", "save_maps_png"]
@@ -112,34 +114,17 @@ def save_gif(comparison: Comparison, path: str | Path, name: str = "homicide_rat
         text.remove()
     lines = chart_ax.get_lines()
     chart_ax.legend(handles=legend_handles(), fontsize=TICK, frameon=False, loc="upper left")
-    gap = chart_ax.annotate("", (0.0, 0.0), xytext=(6, 4), textcoords="offset points", fontsize=TICK,
-                            fontweight="bold")
+    gap = gap_annotation(chart_ax)
     headline = fig.text(0.5, 0.985, "", ha="center", va="top", fontsize=TITLE)
     live.move(*points, note, *lines, gap, headline)
 
     images = []
     for i, view in enumerate(views):
-        for side, dots in enumerate(points):
-            dots.set_array(view.hood[name][side])
-        points[1].set_edgecolors(np.where(view.targeted, "black", "none"))
-        note.set_visible(bool(view.targeted.any()))
-        months, values, _ = chart_series(view, chart)
-        for side, line in enumerate(lines):
-            line.set_data(months, values[side])
-        label = gap_label(values, chart)
-        gap.set_visible(label is not None)
-        if label is not None:
-            text, colour, below = label
-            gap.set_text(text)
-            gap.set_color(colour)
-            gap.set_verticalalignment("top" if below else "bottom")
-            gap.xy = (float(months[-1]), float(values[1, -1]))
-            gap.xyann = (6, -4 if below else 4)
+        recolour_maps(points, note, view, name)
+        show_chart(lines, gap, view, chart)
         headline.set_text(_headline(view))
-        live.png()  # draws the frame onto the canvas (the PNG itself is not needed)
-        width, height = live.canvas.get_width_height(physical=True)
-        images.append(Image.frombuffer("RGBA", (width, height), live.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-                      .convert("RGB"))
+        live.draw()
+        images.append(canvas_image(live.canvas))
         if progress is not None:
             progress(i + 1, total)
     # one palette for every frame, taken from the last (it has every colour the run reached): quick, and

@@ -39,9 +39,9 @@ from model.plots import SCENARIO_COLOURS
 
 __all__ = [
     "FINE_STEPS", "LIVE_DPI", "ROUND_STEPS", "SIDE_COLOURS", "LiveChart", "LiveCharts", "LiveFigure", "LiveMaps",
-    "chart_limits", "chart_series", "charts_figure", "draw_chart", "draw_map", "figure_png", "gap_label",
-    "legend_handles", "map_figure", "map_label", "map_norm", "money", "nice_ceiling", "plain", "readout_lines",
-    "ring_note", "side_titles",
+    "canvas_image", "chart_limits", "chart_series", "charts_figure", "draw_chart", "draw_map", "figure_png",
+    "gap_annotation", "gap_label", "legend_handles", "map_figure", "map_label", "map_norm", "money", "nice_ceiling",
+    "plain", "readout_lines", "recolour_maps", "ring_note", "show_chart",
 ]
 
 #: without, with: the report's colours for a baseline and a programme
@@ -83,12 +83,6 @@ def readout_lines(view: View) -> tuple[str, str]:
     return first, second
 
 
-def side_titles(view: View) -> tuple[str, str]:
-    """Headings of the two sides, naming the programmes on the with side."""
-    names = ", ".join(view.programmes) if view.programmes else "none switched on"
-    return SIDES[0], f"{SIDES[1]}: {names}"
-
-
 def map_label(name: str) -> str:
     """Colour-bar label of a map outcome, with its unit."""
     if name == "homicide_rate":
@@ -97,9 +91,14 @@ def map_label(name: str) -> str:
     return f"{o.label} ({o.unit})"
 
 
+def _is_share(name: str) -> bool:
+    """An outcome on a 0-1 scale (fear, trust, shares), as opposed to a count or a rate."""
+    return outcome(name).unit in ("0-1", "share")
+
+
 def map_norm(values: np.ndarray, name: str) -> Normalize:
     """One colour scale for both sides (and every frame of an animation): shares on 0-1, rates from 0."""
-    if outcome(name).unit in ("0-1", "share"):
+    if _is_share(name):
         return Normalize(0.0, 1.0)
     finite = values[np.isfinite(values)]
     top = float(np.percentile(finite, 95)) if finite.size else 1.0
@@ -143,16 +142,24 @@ def ring_note(ax: Axes) -> Artist:
 
 
 def map_figure(view: View, side: int, name: str = "homicide_rate", norm: Normalize | None = None,
-               figsize: tuple[float, float] = (7.0, 6.2)) -> Figure:
+               figsize: tuple[float, float] = (7.0, 6.2), dpi: float | None = None, note: bool = True) -> Figure:
     """The map of one side with its colour bar; pass the same ``norm`` for both sides."""
-    norm = norm or map_norm(np.concatenate([view.hood[name][0], view.hood[name][1]]), name)
-    fig = Figure(figsize=figsize)  # fixed margins: a constrained layout would double the drawing time
+    norm = norm or map_norm(np.concatenate(view.hood[name]), name)
+    fig = Figure(figsize=figsize, dpi=dpi)  # fixed margins: a constrained layout would double the drawing time
     ax = fig.add_axes((0.02, 0.2, 0.96, 0.78))
-    points = draw_map(ax, view, side, name, norm)
+    points = draw_map(ax, view, side, name, norm, note=note)
     bar = fig.colorbar(points, cax=fig.add_axes((0.1, 0.1, 0.8, 0.035)), orientation="horizontal")
     bar.set_label(map_label(name), fontsize=LABEL)
     bar.ax.tick_params(labelsize=TICK)
     return fig
+
+
+def recolour_maps(points: list, note: Artist, view: View, name: str) -> None:
+    """Both sides' dots (``points``, as :func:`draw_map` returned them) and the ring note, as in ``view``."""
+    for side, dots in enumerate(points):
+        dots.set_array(view.hood[name][side])
+    points[1].set_edgecolors(np.where(view.targeted, "black", "none"))
+    note.set_visible(bool(view.targeted.any()))
 
 
 def chart_series(view: View, name: str) -> tuple[np.ndarray, np.ndarray, str]:
@@ -168,6 +175,11 @@ def chart_series(view: View, name: str) -> tuple[np.ndarray, np.ndarray, str]:
     return months, values, o.unit
 
 
+def _side_line(side: int) -> dict:
+    """How each side's line is drawn: its colour, width and legend label."""
+    return {"color": SIDE_COLOURS[side], "lw": 2.4 if side else 2.0, "label": SIDES[side]}
+
+
 def gap_label(values: np.ndarray, name: str) -> tuple[str, str, bool] | None:
     """``(text, colour, below)`` of the with side's difference from the without side at the end of the
     lines (``None`` for levels, cost, or nothing yet on the without side)."""
@@ -181,36 +193,49 @@ def gap_label(values: np.ndarray, name: str) -> tuple[str, str, bool] | None:
         after < before
 
 
-def _gap(ax: Axes, months: np.ndarray, values: np.ndarray, name: str) -> None:
-    """The with side's difference from the without side, written at the end of its line."""
+def gap_annotation(ax: Axes) -> Artist:
+    """An empty label for the gap at the end of the lines; :func:`show_chart` writes and places it."""
+    return ax.annotate("", (0.0, 0.0), xytext=(6, 4), textcoords="offset points", fontsize=TICK, fontweight="bold")
+
+
+def show_chart(lines: list[Line2D], gap: Artist, view: View, name: str) -> np.ndarray:
+    """Both sides' ``lines`` and the ``gap`` label as they stand in ``view``; returns the values drawn."""
+    months, values, _ = chart_series(view, name)
+    for side, line in enumerate(lines):
+        line.set_data(months, values[side])
     label = gap_label(values, name)
-    if label is None:
-        return
-    text, colour, below = label
-    ax.annotate(text, (months[-1], float(values[1, -1])), xytext=(6, -4 if below else 4), textcoords="offset points",
-                fontsize=TICK, fontweight="bold", color=colour, va="top" if below else "bottom")
+    gap.set_visible(label is not None)
+    if label is not None:
+        text, colour, below = label
+        gap.set_text(text)
+        gap.set_color(colour)
+        gap.set_verticalalignment("top" if below else "bottom")
+        gap.xy = (float(months[-1]), float(values[1, -1]))
+        gap.xyann = (6, -4 if below else 4)
+    return values
+
+
+def _chart_frame(ax: Axes, view: View, name: str) -> None:
+    """The still parts of a chart: the x axis over the whole horizon, title, axis labels, grid."""
+    ax.set_xlim(0, view.total_steps * 365.0 / view.steps_per_year / MONTH_DAYS)
+    ax.set_title(outcome(name).label, fontsize=TITLE - 1, loc="left")
+    ax.set_ylabel(chart_series(view, name)[2], fontsize=LABEL)
+    ax.set_xlabel("months", fontsize=LABEL)
+    ax.tick_params(labelsize=TICK)
+    ax.grid(alpha=0.3)
 
 
 def draw_chart(ax: Axes, view: View, name: str, legend: bool = False) -> None:
     """One outcome, both sides, on one axis; the x axis spans the whole horizon."""
-    months, values, ylabel = chart_series(view, name)
-    for side in (0, 1):
-        ax.plot(months, values[side], color=SIDE_COLOURS[side], lw=2.4 if side else 2.0, label=SIDES[side])
-    ax.set_xlim(0, view.total_steps * 365.0 / view.steps_per_year / MONTH_DAYS)
+    lines = [ax.plot([], [], **_side_line(side))[0] for side in (0, 1)]
+    values = show_chart(lines, gap_annotation(ax), view, name)
     top = float(np.nanmax(values)) if values.size else 0.0
-    if outcome(name).unit in ("0-1", "share") and values.size:
+    if _is_share(name) and values.size:
         lo = float(np.nanmin(values))
         ax.set_ylim(max(0.0, lo - 0.05), min(1.0, top + 0.05))
     else:
         ax.set_ylim(0, top * 1.12 if top > 0 else 1.0)
-    if values.size:
-        _gap(ax, months, values, name)
-    title = "Programme cost" if name == "cost_usd" else outcome(name).label
-    ax.set_title(title, fontsize=TITLE - 1, loc="left")
-    ax.set_ylabel(ylabel, fontsize=LABEL)
-    ax.set_xlabel("months", fontsize=LABEL)
-    ax.tick_params(labelsize=TICK)
-    ax.grid(alpha=0.3)
+    _chart_frame(ax, view, name)
     if legend:
         ax.legend(fontsize=TICK, frameon=False, loc="upper left")
 
@@ -260,7 +285,7 @@ def chart_limits(values: np.ndarray, name: str) -> tuple[float, float]:
     """Y limits of a live chart in round steps: 0 up to 1, 2, 5, 10... above the top for counts; tenths,
     within 0-1, for levels. The lines hold every step so far, so the limits only ever widen."""
     finite = values[np.isfinite(values)] if values.size else values
-    if outcome(name).unit in ("0-1", "share"):
+    if _is_share(name):
         if not finite.size:
             return 0.0, 1.0
         lo = max(0.0, math.floor(round((float(finite.min()) - 0.05) * 10, 9)) / 10)
@@ -269,12 +294,16 @@ def chart_limits(values: np.ndarray, name: str) -> tuple[float, float]:
     return 0.0, nice_ceiling(float(finite.max()) * 1.12 if finite.size else 0.0)
 
 
+def canvas_image(canvas: FigureCanvasAgg) -> Image.Image:
+    """What ``canvas`` holds, as an RGB image."""
+    width, height = canvas.get_width_height(physical=True)
+    return Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+
+
 def _png(canvas: FigureCanvasAgg) -> bytes:
     """What ``canvas`` holds, as PNG bytes: fast compression (the page's images are small and local)."""
-    width, height = canvas.get_width_height(physical=True)
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
     buf = io.BytesIO()
-    image.save(buf, format="PNG", compress_level=1)
+    canvas_image(canvas).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 
@@ -300,7 +329,8 @@ class LiveFigure:
         """The still parts changed (a scale, a limit): draw the background again on the next frame."""
         self._background = None
 
-    def png(self) -> bytes:
+    def draw(self) -> None:
+        """Draw the frame onto the canvas: the background (drawn again only if invalidated), then what moved."""
         if self._background is None:
             self.canvas.draw()
             self._background = self.canvas.copy_from_bbox(self.figure.bbox)
@@ -311,6 +341,10 @@ class LiveFigure:
             if artist.get_visible():
                 self.figure.draw_artist(artist)
         self.frames += 1
+
+    def png(self) -> bytes:
+        """The frame, drawn, as PNG bytes."""
+        self.draw()
         return _png(self.canvas)
 
 
@@ -324,28 +358,22 @@ class LiveMaps:
     def __init__(self, view: View, name: str = "homicide_rate", dpi: int = LIVE_DPI,
                  figsize: tuple[float, float] = (7.0, 6.2)) -> None:
         self.name = name
-        self._shares = outcome(name).unit in ("0-1", "share")
+        self._shares = _is_share(name)
         self.norm = map_norm(np.concatenate(view.hood[name]), name)
         if not self._shares:
-            self.norm.vmax = nice_ceiling(max(self.norm.vmax, 1.0), FINE_STEPS)
+            self.norm.vmax = self._round_top(self.norm)
         self._lock = threading.Lock()
-        self.live: list[LiveFigure] = []
-        self._points = []
-        self._note = None
-        for side in (0, 1):
-            fig = Figure(figsize=figsize, dpi=dpi)
-            ax = fig.add_axes((0.02, 0.2, 0.96, 0.78))
-            points = draw_map(ax, view, side, name, self.norm, note=False)
-            bar = fig.colorbar(points, cax=fig.add_axes((0.1, 0.1, 0.8, 0.035)), orientation="horizontal")
-            bar.set_label(map_label(name), fontsize=LABEL)
-            bar.ax.tick_params(labelsize=TICK)
-            live = LiveFigure(fig)
+        self.live = [LiveFigure(map_figure(view, side, name, self.norm, figsize, dpi, note=False)) for side in (0, 1)]
+        self._points = [live.figure.axes[0].collections[-1] for live in self.live]  # the dots draw_map drew
+        self._note = ring_note(self.live[1].figure.axes[0])
+        for live, points in zip(self.live, self._points, strict=True):
             live.move(points)
-            if side == 1:
-                self._note = ring_note(ax)
-                live.move(self._note)
-            self.live.append(live)
-            self._points.append(points)
+        self.live[1].move(self._note)
+
+    @staticmethod
+    def _round_top(norm: Normalize) -> float:
+        """The top of the colour scale rounded up to 1, 1.5, 2, 3, 4..., so it moves in round steps."""
+        return nice_ceiling(norm.vmax, FINE_STEPS)
 
     @property
     def figures(self) -> tuple[Figure, Figure]:
@@ -355,17 +383,13 @@ class LiveMaps:
         """Both maps as they stand in ``view``, as PNG bytes (without, with)."""
         with self._lock:
             values = view.hood[self.name]
-            finite = values[np.isfinite(values)]
-            if not self._shares and finite.size:
-                top = nice_ceiling(max(float(np.percentile(finite, 95)), 1.0), FINE_STEPS)
+            if not self._shares and np.isfinite(values).any():
+                top = self._round_top(map_norm(values, self.name))
                 if top != self.norm.vmax:
                     self.norm.vmax = top  # both dots and both colour bars follow the shared scale
                     for live in self.live:
                         live.invalidate()
-            for side, points in enumerate(self._points):
-                points.set_array(values[side])
-            self._points[1].set_edgecolors(np.where(view.targeted, "black", "none"))
-            self._note.set_visible(bool(view.targeted.any()))
+            recolour_maps(self._points, self._note, view, self.name)
             return self.live[0].png(), self.live[1].png()
 
 
@@ -378,39 +402,20 @@ class LiveChart(LiveFigure):
         self.name = name
         self._lock = threading.Lock()
         ax = self.ax = self.figure.add_axes((0.2, 0.2, 0.76, 0.68))
-        self.lines = [ax.plot([], [], color=SIDE_COLOURS[side], lw=2.4 if side else 2.0, label=SIDES[side])[0]
-                      for side in (0, 1)]
-        self.gap = ax.annotate("", (0.0, 0.0), xytext=(6, 4), textcoords="offset points", fontsize=TICK,
-                               fontweight="bold")
+        self.lines = [ax.plot([], [], **_side_line(side))[0] for side in (0, 1)]
+        self.gap = gap_annotation(ax)
         self.move(*self.lines, self.gap)
-        _, _, ylabel = chart_series(view, name)
-        ax.set_xlim(0, view.total_steps * 365.0 / view.steps_per_year / MONTH_DAYS)
         ax.set_ylim(*chart_limits(np.zeros((2, 0)), name))
-        ax.set_title("Programme cost" if name == "cost_usd" else outcome(name).label, fontsize=TITLE - 1, loc="left")
-        ax.set_ylabel(ylabel, fontsize=LABEL)
-        ax.set_xlabel("months", fontsize=LABEL)
-        ax.tick_params(labelsize=TICK)
-        ax.grid(alpha=0.3)
+        _chart_frame(ax, view, name)
 
     def update(self, view: View) -> bytes:
         """The chart as it stands in ``view``, as PNG bytes."""
         with self._lock:
-            months, values, _ = chart_series(view, self.name)
-            for side, line in enumerate(self.lines):
-                line.set_data(months, values[side])
+            values = show_chart(self.lines, self.gap, view, self.name)
             limits = chart_limits(values, self.name)
             if limits != tuple(self.ax.get_ylim()):
                 self.ax.set_ylim(*limits)
                 self.invalidate()
-            label = gap_label(values, self.name)
-            self.gap.set_visible(label is not None)
-            if label is not None:
-                text, colour, below = label
-                self.gap.set_text(text)
-                self.gap.set_color(colour)
-                self.gap.set_verticalalignment("top" if below else "bottom")
-                self.gap.xy = (float(months[-1]), float(values[1, -1]))
-                self.gap.xyann = (6, -4 if below else 4)
             return self.png()
 
 
@@ -431,4 +436,4 @@ class LiveCharts:
 
 def legend_handles() -> list[Line2D]:
     """Lines for a legend of the two sides (proxies: the live lines are drawn outside the background)."""
-    return [Line2D([], [], color=SIDE_COLOURS[side], lw=2.4 if side else 2.0, label=SIDES[side]) for side in (0, 1)]
+    return [Line2D([], [], **_side_line(side)) for side in (0, 1)]
