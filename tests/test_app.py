@@ -423,6 +423,8 @@ def test_page_runs_both_cities_side_by_side(tmp_path: Path) -> None:
                 page.wait_for_function(DAY_AT_LEAST, arg=[1, 84])
                 page.get_by_role("button", name="Pause").click()
                 page.get_by_role("button", name="Play").wait_for()  # paused: the button says Play again
+                # a frame sent just before the pause can still be landing, one side's text at a time
+                page.wait_for_function(f"() => {{ const [l, r] = ({DAYS})(); return l === r; }}")
                 left, right = _days(page)
                 assert left == right >= 84
                 assert charts.get_attribute("src") != before  # the charts were redrawn
