@@ -743,7 +743,7 @@ def tables_from_runs(runs: Iterable[tuple[Any, ...]], baseline: str | None = Non
         summaries.append(s.assign(**ids))
         series.append(result.timeseries.drop(columns=["scenario", "seed", "day"], errors="ignore").assign(**ids))
         hoods.append(result.neighbourhoods.drop(columns=["scenario", "seed"]).assign(**ids))
-        meta.append({**ids, "status": "ok", "error": "", "seconds": math.nan})
+        meta.append({**ids, "status": "ok", "error": "", "seconds": math.nan, "same_as": ""})
         first_manifest = first_manifest or dict(result.manifest)
         scenarios.setdefault(name, {"name": name, "file": "", "scenario_hash": result.manifest.get("scenario_hash", ""),
                                     "overrides": [], "resolved": result.scenario.model_dump(mode="json")})

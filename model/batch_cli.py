@@ -130,7 +130,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _print_batch(report: Any) -> None:
-    print(f"{report.path}: {report.done} runs done, {report.failed} failed, {report.skipped} already stored "
+    shared = f" ({report.shared} of them copied from an identical run)" if report.shared else ""
+    print(f"{report.path}: {report.done} runs done{shared}, {report.failed} failed, {report.skipped} already stored "
           f"({report.total} in the experiment) in {report.seconds:.0f} s on {report.executor}")
 
 

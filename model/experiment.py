@@ -54,6 +54,7 @@ from model.scenario import Scenario, load_scenario, parse_scenario, read_yaml, s
 __all__ = [
     "Experiment", "ScenarioRef", "Parameter", "Sampler", "ResolvedExperiment", "RunSpec",
     "ScenarioEntry", "load_experiment", "parse_experiment", "resolve", "sample_points", "salib_problem", "run_id",
+    "simulation_key",
 ]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$"
@@ -458,6 +459,20 @@ def run_id(scenario_name: str, scenario: dict[str, Any], point: dict[str, Any], 
     text = json.dumps({"scenario": scenario_name, "resolved": scenario, "point": point, "seed": int(seed)},
                       sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def simulation_key(spec: RunSpec) -> str:
+    """Hash of what a run's simulation reads: its scenario (name and resolved data) and its seed.
+
+    The point's index and parameter values only label a run; two runs with the same key give the
+    same tables but for those labels. This happens where no swept parameter applies to a scenario
+    (the baseline of a programme sweep runs the same city at every point), or where an integer
+    parameter rounds two points to one value; such runs are simulated once (see
+    :func:`model.runner.execute`).
+    """
+    text = json.dumps({"scenario": spec.scenario_name, "resolved": spec.scenario, "seed": int(spec.seed)},
+                      sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _file_sha256(path: Path) -> str:

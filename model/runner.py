@@ -26,9 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from model.errors import InputError
 from model.executors import Executor, make_executor
-from model.experiment import Experiment, ResolvedExperiment, RunSpec, load_experiment, parse_experiment, resolve
+from model.experiment import (
+    Experiment,
+    ResolvedExperiment,
+    RunSpec,
+    load_experiment,
+    parse_experiment,
+    resolve,
+    simulation_key,
+)
 from model.store import RunRecord, Store, load_results
 
 __all__ = ["simulate", "execute", "sweep", "compare", "RunOutcome", "BatchReport", "comparison_experiment",
@@ -91,6 +101,7 @@ class BatchReport:
     failed: int
     seconds: float
     executor: str
+    shared: int = 0  # runs stored as copies of an identical run instead of simulated again
 
     @property
     def exit_code(self) -> int:
@@ -112,10 +123,21 @@ def execute(resolved: ResolvedExperiment, out: str | Path = "results", *, execut
 
     ``executor`` is ``serial``, ``processes`` (default, all cores) or ``dask`` (a LocalCluster, or
     the cluster at ``scheduler``), or an :class:`~model.executors.Executor` already made.
+
+    Runs that would simulate the same thing — the same scenario, resolved alike, at the same seed,
+    differing only in the point they are labelled with — are simulated once: the others are stored
+    as copies of its tables under their own ids and points (``same_as`` in ``run.json`` names the
+    run simulated). In a sweep of programme parameters the baseline, which none of them applies to,
+    thus runs once per replication instead of once per point and replication. Their tables are
+    identical to what simulating each would give (a run is a pure function of scenario and seed).
     """
     start = time.perf_counter()
     folder = results_folder(out, resolved.experiment.name)
-    ids = [spec.run_id for spec in resolved.runs()]
+    ids: list[str] = []
+    groups: dict[str, list[RunRecord]] = {}  # simulation key -> the runs with it, in run order
+    for spec in resolved.runs():
+        ids.append(spec.run_id)
+        groups.setdefault(simulation_key(spec), []).append(_record_of(spec))
     dup = len(ids) - len(set(ids))
     if dup:  # two scenarios resolving to the same data under the same name cannot happen; be sure
         raise InputError(resolved.source, "scenarios", "distinct runs", f"{dup} duplicate run ids")
@@ -134,43 +156,89 @@ def execute(resolved: ResolvedExperiment, out: str | Path = "results", *, execut
         done_ids = store.finished()
         skipped = sum(1 for i in ids if i in done_ids)
         del ids
-        todo = (spec for spec in resolved.runs() if spec.run_id not in done_ids)
+        shared = done = failed = 0
+        copies: dict[str, list[RunRecord]] = {}  # run to simulate -> runs stored as copies of it
+        from_store: list[tuple[str, list[RunRecord]]] = []  # a run stored earlier -> runs to copy from it
+        for members in groups.values():
+            waiting = [r for r in members if r.run_id not in done_ids]
+            if not waiting or len(members) == 1:
+                continue
+            stored = next((r.run_id for r in members if r.run_id in done_ids), None)
+            if stored is not None:
+                from_store.append((stored, waiting))
+            else:
+                copies[waiting[0].run_id] = waiting[1:]
+        del groups
+        copied = {twin.run_id for waiting in copies.values() for twin in waiting}
+        copied.update(twin.run_id for _, waiting in from_store for twin in waiting)
+        todo = (spec for spec in resolved.runs() if spec.run_id not in done_ids and spec.run_id not in copied)
         n_todo = resolved.n_runs - skipped
         ex = executor if isinstance(executor, Executor) else make_executor(executor, workers, scheduler)
-        done = failed = 0
         bar = None
         if progress:
             from tqdm import tqdm
 
+            sharing = f" ({len(copied)} of them copies of an identical run)" if copied else ""
             print(f"{resolved.experiment.name}: {resolved.n_runs} runs ({len(resolved.entries)} scenarios x "
                   f"{len(resolved.points)} points x {len(resolved.seeds)} replications), {skipped} already "
-                  f"stored, {n_todo} to run on {ex.describe()}", file=sys.stderr)
+                  f"stored, {n_todo} to run{sharing} on {ex.describe()}", file=sys.stderr)
             bar = tqdm(total=n_todo, desc=resolved.experiment.name, unit="run", file=sys.stderr,
                        dynamic_ncols=True, smoothing=0.1)
             bar.set_postfix(failed=0)
+
+        def store_one(outcome: RunOutcome) -> None:
+            nonlocal done, failed
+            store.write(outcome.record, outcome.tables)
+            if outcome.record.status == "ok":
+                done += 1
+            else:
+                failed += 1
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(failed=failed)
+
         try:
-            if n_todo:
+            for source, waiting in from_store:
+                tables = store.read_tables(source)
+                for twin in waiting:
+                    store_one(_copy_of(source, "ok", "", tables, twin))
+                    shared += 1
+            if n_todo > shared:
                 with ex:
                     for spec, outcome in ex.imap_unordered(run_fn, todo):
                         if isinstance(outcome, BaseException):
                             outcome = RunOutcome(RunRecord(spec.run_id, spec.scenario_name, spec.rep, spec.seed,
                                                            spec.point, dict(spec.values), "failed",
                                                            f"{type(outcome).__name__}: {outcome}"), None)
-                        store.write(outcome.record, outcome.tables)
-                        if outcome.record.status == "ok":
-                            done += 1
-                        else:
-                            failed += 1
-                        if bar is not None:
-                            bar.update(1)
-                            bar.set_postfix(failed=failed)
+                        store_one(outcome)
+                        for twin in copies.get(spec.run_id, ()):
+                            rec = outcome.record
+                            store_one(_copy_of(rec.run_id, rec.status, rec.error, outcome.tables, twin))
+                            shared += 1
         finally:
             if bar is not None:
                 bar.close()
     finally:
         store.close()
     return BatchReport(folder, resolved.n_runs, skipped, done, failed, time.perf_counter() - start,
-                       ex.describe() if n_todo else "none")
+                       ex.describe() if n_todo else "none", shared)
+
+
+def _record_of(spec: RunSpec) -> RunRecord:
+    """The record a run will be stored with (status filled in when it is done)."""
+    return RunRecord(spec.run_id, spec.scenario_name, spec.rep, spec.seed, spec.point, dict(spec.values), "ok")
+
+
+def _copy_of(source: str, status: str, error: str, tables: dict[str, Any] | None, twin: RunRecord) -> RunOutcome:
+    """The outcome of run ``source`` (which simulated the same scenario at the same seed) relabelled as ``twin``."""
+    record = RunRecord(twin.run_id, twin.scenario, twin.rep, twin.seed, twin.point, dict(twin.values), status, error,
+                       0.0, same_as=source)
+    if tables is None:
+        return RunOutcome(record, None)
+    return RunOutcome(record, {name: table.assign(run_id=twin.run_id, rep=np.int64(twin.rep),
+                                                  point=np.full(len(table), twin.point, dtype=np.int64))
+                               for name, table in tables.items()})
+
 
 
 def _experiment(experiment: str | Path | Experiment | dict,

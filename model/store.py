@@ -28,7 +28,10 @@ Table contract (what :func:`load_results` returns; ``model.analysis`` relies on 
     ``point`` (int, index of the parameter point, 0 when nothing is swept), then one column per
     swept parameter named by its dotted path (e.g. ``interventions.0.coverage``, float; NaN where
     the parameter does not apply to that scenario), ``status`` ("ok" | "failed"),
-    ``error`` (str, "" when ok), ``seconds`` (float, wall time of the run).
+    ``error`` (str, "" when ok), ``seconds`` (float, wall time of the run; 0 for a shared run),
+    ``same_as`` (str: the run_id whose simulation this run shares, "" when it was simulated itself —
+    runs with the same scenario, resolved data and seed at different points are simulated once,
+    see :func:`model.runner.execute`).
 
 ``.summary`` — tidy, one row per ok run per outcome:
     ``run_id``, ``scenario``, ``rep``, ``seed``, ``point``, ``outcome`` (str, a name from
@@ -102,11 +105,12 @@ class RunRecord:
     status: str  # "ok" | "failed"
     error: str = ""
     seconds: float = float("nan")
+    same_as: str = ""  # the run whose simulation this run shares (same scenario and seed), "" if it ran itself
 
     def to_json(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "scenario": self.scenario, "rep": self.rep, "seed": self.seed,
                 "point": self.point, "values": self.values, "status": self.status, "error": self.error,
-                "seconds": self.seconds}
+                "seconds": self.seconds, "same_as": self.same_as}
 
 
 def compact_tables(timeseries: pd.DataFrame, neighbourhoods: pd.DataFrame, summary: pd.DataFrame,
@@ -233,6 +237,11 @@ class Store:
                 done.add(entry.name)
         return done
 
+    def read_tables(self, run_id: str) -> dict[str, pd.DataFrame]:
+        """The tables of a run stored ok (as :func:`compact_tables` made them)."""
+        folder = self.runs_dir / run_id
+        return {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+
     def write(self, record: RunRecord, tables: dict[str, pd.DataFrame] | None) -> Path:
         """Store one finished run atomically: build a temporary folder, then rename it into place."""
         final = self.runs_dir / record.run_id
@@ -319,9 +328,10 @@ class Results:
             row = {k: rec[k] for k in ID_COLUMNS}
             for name in self.parameters:
                 row[name] = rec.get("values", {}).get(name, np.nan)
-            row.update(status=rec["status"], error=rec.get("error", ""), seconds=rec.get("seconds", np.nan))
+            row.update(status=rec["status"], error=rec.get("error", ""), seconds=rec.get("seconds", np.nan),
+                       same_as=rec.get("same_as", ""))
             rows.append(row)
-        columns = [*ID_COLUMNS, *self.parameters, "status", "error", "seconds"]
+        columns = [*ID_COLUMNS, *self.parameters, "status", "error", "seconds", "same_as"]
         df = pd.DataFrame(rows, columns=columns)
         df = df.astype({"rep": "int64", "seed": "int64", "point": "int64", "seconds": "float64",
                         **{p: "float64" for p in self.parameters}})

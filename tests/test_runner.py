@@ -260,7 +260,7 @@ def test_running_again_skips_everything_and_load_results_follows_the_contract(tm
     assert (first.done, second.done, second.skipped) == (8, 0, 8)
     res = load_results(first.path)
     assert list(res.runs.columns) == ["run_id", "scenario", "rep", "seed", "point", "interventions.0.coverage",
-                                      "status", "error", "seconds"]
+                                      "status", "error", "seconds", "same_as"]
     assert res.runs.query("scenario == 'baseline'")["interventions.0.coverage"].isna().all()
     assert list(res.summary.columns) == ["run_id", "scenario", "rep", "seed", "point", "outcome", "kind", "value",
                                          "total"]
@@ -278,6 +278,78 @@ def test_running_again_skips_everything_and_load_results_follows_the_contract(tm
     assert all(len(s["file_sha256"]) == 64 for s in m["scenarios"])
     with pytest.raises(KeyError, match="did you mean 'homicides'"):
         res.timeseries(outcomes=["homicide"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs that simulate the same city are simulated once
+
+
+def _counting(calls: list[str]):
+    def run_fn(spec):
+        calls.append(spec.run_id)
+        return simulate(spec)
+    return run_fn
+
+
+def _stored_tables(res, run_id: str) -> dict[str, pd.DataFrame]:
+    return {"summary": res.summary[res.summary["run_id"] == run_id].reset_index(drop=True),
+            "timeseries": res.timeseries().query("run_id == @run_id").reset_index(drop=True),
+            "neighbourhoods": res.neighbourhoods().query("run_id == @run_id").reset_index(drop=True)}
+
+
+def test_a_baseline_no_swept_parameter_applies_to_runs_once_per_replication(tmp_path):
+    exp = parse_experiment(_small_experiment("shared", reps=2, parameters={
+        "interventions.0.coverage": {"values": [0.2, 0.4, 0.6], "scenarios": ["youth_programs"]}}))
+    resolved = resolve(exp)
+    calls: list[str] = []
+    report = execute(resolved, tmp_path, executor="serial", progress=False, run_fn=_counting(calls))
+    # 3 points x 2 reps of the programme, but the baseline only once per replication
+    assert (len(calls), len(set(calls))) == (3 * 2 + 2, 8)
+    assert (report.done, report.shared, report.failed) == (12, 4, 0)
+    res = load_results(report.path)
+    assert len(res.runs) == 12 and not res.runs[["scenario", "point", "rep"]].duplicated().any()
+    base = res.runs[res.runs["scenario"] == "baseline"].set_index(["point", "rep"])
+    for rep in (0, 1):
+        simulated = base.loc[(0, rep), "run_id"]
+        assert simulated in calls and base.loc[(0, rep), "same_as"] == ""
+        for point in (1, 2):
+            assert base.loc[(point, rep), "same_as"] == simulated and base.loc[(point, rep), "run_id"] not in calls
+            assert base.loc[(point, rep), "seconds"] == 0.0
+    assert (res.runs.loc[res.runs["scenario"] == "youth_programs", "same_as"] == "").all()
+    # each copy holds exactly the tables simulating it would give, under its own id and point
+    specs = {spec.run_id: spec for spec in resolved.runs()}
+    copies = base[base["same_as"] != ""]["run_id"].tolist()
+    assert len(copies) == 4
+    for run_id in copies:
+        spec = specs[run_id]
+        fresh = simulate(spec).tables
+        stored = _stored_tables(res, run_id)
+        assert (stored["summary"]["point"] == spec.point).all() and len(stored["timeseries"]) > 0
+        keys = {"summary": ["outcome"], "timeseries": ["step"], "neighbourhoods": ["month", "neighbourhood"]}
+        for name, by in keys.items():
+            pd.testing.assert_frame_equal(stored[name].sort_values(by, ignore_index=True),
+                                          fresh[name].sort_values(by, ignore_index=True))
+    # pairing by point still finds a baseline at every point
+    wide = res.wide()
+    assert wide.groupby("point")["scenario"].nunique().eq(2).all()
+
+
+def test_copies_lost_from_the_store_are_restored_from_the_run_stored_without_simulating(tmp_path):
+    import shutil
+
+    exp = parse_experiment(_small_experiment("restore", reps=1, parameters={
+        "interventions.0.coverage": {"values": [0.2, 0.5], "scenarios": ["youth_programs"]}}))
+    first = execute(resolve(exp), tmp_path, executor="serial", progress=False)
+    res = load_results(first.path)
+    copy = res.runs.loc[res.runs["same_as"] != "", "run_id"].item()
+    before = _stored_tables(res, copy)
+    shutil.rmtree(first.path / "runs" / copy)
+    calls: list[str] = []
+    again = execute(resolve(exp), tmp_path, executor="serial", progress=False, run_fn=_counting(calls))
+    assert calls == [] and (again.skipped, again.done, again.shared) == (3, 1, 1)
+    after = _stored_tables(load_results(first.path), copy)
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name])
 
 
 def test_outcome_pairs_for_workers_are_plain_data():
