@@ -152,6 +152,9 @@ def analyse_folder(path: Path, baseline: str | None = None, write_report: bool =
               f"{results.failed.iloc[0]['scenario']} rep {results.failed.iloc[0]['rep']} seed "
               f"{results.failed.iloc[0]['seed']} point {results.failed.iloc[0]['point']}: "
               f"{results.failed.iloc[0]['error']}")
+    if len(results.code_versions) > 1:
+        print(f"note: the runs in {path} were made by {len(results.code_versions)} versions of the simulation code; "
+              f"run the experiment again to bring them all to this one")
     summary = results.summary
     if summary.empty:
         print("no finished runs to analyse")

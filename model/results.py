@@ -8,6 +8,8 @@ temporary folder and renamed into place, so a crash leaves no half-written run.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import shutil
@@ -78,6 +80,39 @@ def git_commit() -> str | None:
     dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
                            capture_output=True, text=True, timeout=5, check=False).stdout.strip()
     return out.stdout.strip() + ("-dirty" if dirty else "")
+
+
+# Modules of the package a run's numbers do not depend on (presentation, analysis, running many runs);
+# every other module, including any added later, counts as simulation code.
+NOT_SIMULATION = frozenset({"dashboard", "analysis.py", "report.py", "plots.py", "cli.py", "batch_cli.py",
+                            "__main__.py", "executors.py"})
+
+
+@functools.cache
+def code_version() -> str:
+    """Fingerprint of the code a run's numbers depend on (16 hex digits).
+
+    A sha256 over the source of the package's simulation modules and the versions of numpy (whose
+    generators and math the draws go through) and Mesa. A run stored by other code is not reused: the
+    same scenario and seed may give other numbers. Unlike the git commit it ignores edits to docs,
+    tests, analysis and the dashboard, and sees uncommitted edits.
+    """
+    from importlib import metadata
+
+    versions = {name: metadata.version(name) for name in ("numpy", "mesa")}
+    return source_fingerprint(Path(__file__).resolve().parent, versions)
+
+
+def source_fingerprint(root: Path, versions: dict[str, str]) -> str:
+    """sha256 over the ``.py`` files under ``root`` but those in :data:`NOT_SIMULATION`, and ``versions``."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if rel.parts[0] in NOT_SIMULATION:
+            continue
+        digest.update(rel.as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(json.dumps(versions, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
 
 
 def environment() -> dict[str, str]:

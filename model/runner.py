@@ -142,19 +142,21 @@ def execute(resolved: ResolvedExperiment, out: str | Path = "results", *, execut
     if dup:  # two scenarios resolving to the same data under the same name cannot happen; be sure
         raise InputError(resolved.source, "scenarios", "distinct runs", f"{dup} duplicate run ids")
     manifest = resolved.manifest()
-    from model.results import environment, git_commit
+    from model.results import code_version, environment, git_commit
 
     commit = git_commit()
-    manifest.update(run_ids=ids, versions=environment(), git_commit=commit)
+    manifest.update(run_ids=ids, versions=environment(), git_commit=commit, code=code_version())
     store = Store(folder)
     store.git_commit = commit
-    earlier = store.open(manifest)
-    if earlier and progress:
-        print(f"note: {folder} holds runs made by commit {earlier[:12]}; they are reused (a run's id covers "
-              f"its scenario, point and seed, not the code); use another --out for a fresh start", file=sys.stderr)
+    store.code = code_version()
+    store.open(manifest)
     try:
         done_ids = store.finished()
         skipped = sum(1 for i in ids if i in done_ids)
+        stale = sum(1 for i in ids if i in store.stale)
+        if stale and progress:
+            print(f"note: {stale} runs stored in {folder} were made by other code (the simulation's source, numpy "
+                  f"or Mesa have changed since); they are run again", file=sys.stderr)
         del ids
         shared = done = failed = 0
         copies: dict[str, list[RunRecord]] = {}  # run to simulate -> runs stored as copies of it

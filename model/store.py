@@ -11,7 +11,9 @@ Layout of ``results/<experiment>/``::
 A run folder is built under ``runs/.tmp-<run_id>-*`` and renamed into place with ``os.replace``,
 so after any crash (even SIGKILL) a run is either wholly there or absent; stray ``.tmp-*`` folders
 are ignored by readers and removed when the experiment runs again. A run whose ``run.json`` says
-``"status": "ok"`` is never run again; a failed run is tried again on the next start.
+``"status": "ok"`` is not run again unless the code has changed since (its ``"code"``, the
+simulation's source fingerprint, differs: see ``model.results.code_version``); a failed run is tried
+again on the next start.
 
 ``run_id`` = first 16 hex digits of sha256 over the JSON of (scenario name, the scenario as
 resolved — after ``--set`` overrides, ``years`` and the point's parameter values —, the point's
@@ -61,7 +63,8 @@ Table contract (what :func:`load_results` returns; ``model.analysis`` relies on 
     ({samples, seed, calc_second_order, levels}), ``problem`` (SALib problem dict:
     num_vars, names, bounds — for ``SALib.analyze``), ``points`` (list of {point, <name>: value};
     in sampler order, so ``points`` rows are the SALib sample matrix ``X`` in order),
-    ``versions``, ``git_commit``, ``created``.
+    ``versions``, ``git_commit``, ``code`` (``model.results.code_version()`` of the last start; each
+    ``run.json`` carries its own), ``created``.
 
 Keys: a run is identified by (scenario, point, rep); the same (point, rep) in two scenarios used
 the same seed, so differences are paired by joining on ``point`` and ``rep`` (or ``seed``).
@@ -169,14 +172,11 @@ class Store:
         self.runs_dir = self.root / "runs"
         self._lock: Any = None
         self.git_commit: str | None = None  # of the code that ran the runs, written into each run.json
+        self.code: str | None = None  # code_version() of the code that runs them; None: any stored run counts
+        self.stale: set[str] = set()  # after finished(): runs stored ok by other code (to run again)
 
-    def open(self, manifest: dict[str, Any]) -> str | None:
-        """Create the folder, take the writer's lock, drop leftovers of a crash, write the manifest.
-
-        Returns the git commit recorded by an earlier start of this experiment when it differs
-        from the new manifest's (stored runs are still reused: the run id covers the scenario,
-        the point and the seed, not the code), so the caller can warn.
-        """
+    def open(self, manifest: dict[str, Any]) -> None:
+        """Create the folder, take the writer's lock, drop leftovers of a crash, write the manifest."""
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self._take_lock()
         for stray in self.runs_dir.glob(TMP_PREFIX + "*"):
@@ -186,15 +186,11 @@ class Store:
                 stray.unlink()
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         path = self.root / "manifest.json"
-        created = old_commit = None
+        created = None
         if path.exists():
             with contextlib.suppress(OSError, ValueError, AttributeError):
-                old = json.loads(path.read_text(encoding="utf-8"))
-                created, old_commit = old.get("created"), old.get("git_commit")
+                created = json.loads(path.read_text(encoding="utf-8")).get("created")
         _write_json_atomic(path, {**manifest, "created": created or now, "updated": now})
-        if old_commit and old_commit != manifest.get("git_commit") and self.finished():
-            return str(old_commit)
-        return None
 
     def _take_lock(self) -> None:
         try:
@@ -225,8 +221,13 @@ class Store:
         self.close()
 
     def finished(self) -> set[str]:
-        """Run ids stored with status ok (these are never run again)."""
-        done = set()
+        """Run ids stored with status ok by this code (these are not run again).
+
+        With :attr:`code` set, a run stored ok by other code (another ``code`` in its ``run.json``, or
+        none: made before runs recorded it) is not finished: it goes into :attr:`stale` and is run again.
+        """
+        done: set[str] = set()
+        self.stale = set()
         if not self.runs_dir.exists():
             return done
         for entry in os.scandir(self.runs_dir):
@@ -234,7 +235,10 @@ class Store:
                 continue
             rec = _read_record(Path(entry.path))
             if rec is not None and rec.get("status") == "ok":
-                done.add(entry.name)
+                if self.code is None or rec.get("code") == self.code:
+                    done.add(entry.name)
+                else:
+                    self.stale.add(entry.name)
         return done
 
     def read_tables(self, run_id: str) -> dict[str, pd.DataFrame]:
@@ -250,7 +254,7 @@ class Store:
             for name in TABLES if tables else ():
                 tables[name].to_parquet(tmp / f"{name}.parquet", index=False)  # type: ignore[index]
             with open(tmp / "run.json", "w", encoding="utf-8") as fh:
-                json.dump({**record.to_json(), "git_commit": self.git_commit}, fh, indent=1)
+                json.dump({**record.to_json(), "git_commit": self.git_commit, "code": self.code}, fh, indent=1)
             if final.exists():  # a failed run tried again: move the old record aside first
                 old = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}old-{record.run_id}-", dir=self.runs_dir))
                 os.replace(final, old / "run")
@@ -287,6 +291,7 @@ class Results:
             raise InputError(str(self.path), "", "a results folder with manifest.json", "none")
         self.manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
         self.parameters: list[str] = [p["name"] for p in self.manifest.get("parameters", [])]
+        self.code_versions: set[str | None] = set()  # the code fingerprints of the ok runs (None: not recorded)
         self.runs = self._read_runs()
         self._summary: pd.DataFrame | None = None
         self.report: Any = None  # the BatchReport when returned by sweep() or compare()
@@ -330,6 +335,8 @@ class Results:
                 row[name] = rec.get("values", {}).get(name, np.nan)
             row.update(status=rec["status"], error=rec.get("error", ""), seconds=rec.get("seconds", np.nan),
                        same_as=rec.get("same_as", ""))
+            if rec["status"] == "ok":
+                self.code_versions.add(rec.get("code"))
             rows.append(row)
         columns = [*ID_COLUMNS, *self.parameters, "status", "error", "seconds", "same_as"]
         df = pd.DataFrame(rows, columns=columns)

@@ -352,6 +352,50 @@ def test_copies_lost_from_the_store_are_restored_from_the_run_stored_without_sim
         pd.testing.assert_frame_equal(before[name], after[name])
 
 
+# ---------------------------------------------------------------------------------------------
+# Stored runs made by other code are not reused
+
+
+def test_runs_stored_by_other_code_are_run_again_and_the_rest_reused(tmp_path, capsys):
+    from model.results import code_version
+
+    exp = parse_experiment(_small_experiment("recode", reps=2))
+    first = execute(resolve(exp), tmp_path, executor="serial", progress=False)
+    records = sorted((first.path / "runs").glob("*/run.json"))
+    assert len(records) == 4
+    assert {json.loads(r.read_text())["code"] for r in records} == {code_version()}
+    old = records[0]
+    data = json.loads(old.read_text())
+    old.write_text(json.dumps({**data, "code": "0123456789abcdef"}))  # as if made before a change to the model
+    calls: list[str] = []
+    again = execute(resolve(exp), tmp_path, executor="serial", progress=True, run_fn=_counting(calls))
+    assert calls == [data["run_id"]] and (again.skipped, again.done) == (3, 1)
+    assert "1 runs stored" in capsys.readouterr().err
+    assert json.loads(old.read_text())["code"] == code_version()
+    # a folder whose runs span two versions of the code says so when analysed
+    old.write_text(json.dumps({**json.loads(old.read_text()), "code": "0123456789abcdef"}))
+    assert len(load_results(first.path).code_versions) == 2
+
+
+def test_the_code_version_follows_the_simulation_source_only(tmp_path):
+    import shutil
+
+    from model.results import source_fingerprint
+
+    tree = tmp_path / "model"
+    shutil.copytree(ROOT / "model", tree, ignore=shutil.ignore_patterns("__pycache__"))
+    versions = {"numpy": "2.0", "mesa": "3.3"}
+    before = source_fingerprint(tree, versions)
+    assert len(before) == 16 and before == source_fingerprint(tree, dict(versions))
+    (tree / "report.py").write_text((tree / "report.py").read_text() + "\n# a presentation change\n")
+    (tree / "dashboard" / "app.py").write_text((tree / "dashboard" / "app.py").read_text() + "\n# too\n")
+    assert source_fingerprint(tree, versions) == before
+    assert source_fingerprint(tree, {**versions, "numpy": "2.1"}) != before
+    crime = tree / "processes" / "crime.py"
+    crime.write_text(crime.read_text().replace("MEMBER_WEIGHT = 3.0", "MEMBER_WEIGHT = 3.5"))
+    assert source_fingerprint(tree, versions) != before
+
+
 def test_outcome_pairs_for_workers_are_plain_data():
     """RunOutcome and RunSpec cross process boundaries: they must pickle without the model."""
     import pickle
