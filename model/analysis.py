@@ -81,6 +81,7 @@ __all__ = [
     "morris_indices",
     "neighbourhood_change",
     "paired_differences",
+    "per_replication",
     "point_means",
     "scenario_from_manifest",
     "sobol_indices",
@@ -287,6 +288,20 @@ def paired_differences(summary: pd.DataFrame, baseline: str | None = None,
     return merged[["scenario", "outcome", "point", "seed", "baseline", "scenario_value", "diff"]]
 
 
+def per_replication(pairs: pd.DataFrame) -> pd.DataFrame:
+    """:func:`paired_differences` averaged over the points of each replication (``point`` becomes -1).
+
+    Replication *r* uses the same seed at every point (common random numbers), so the pairs of one
+    replication at different points are not independent; replications are. An effect pooled over
+    the points of a sweep is therefore the mean over replications of each replication's mean over
+    points, and its interval comes from the spread between replications (n = replications), not
+    from treating every point as another replication. With one point this changes nothing.
+    """
+    means = pairs.groupby(["scenario", "outcome", "seed"], as_index=False, sort=False)[
+        ["baseline", "scenario_value", "diff"]].mean()
+    return means.assign(point=-1)[["scenario", "outcome", "point", "seed", "baseline", "scenario_value", "diff"]]
+
+
 # ---- effects ---------------------------------------------------------------------------------------
 
 def effects(summary: pd.DataFrame, baseline: str | None = None, outcomes: Iterable[str] | None = None,
@@ -298,6 +313,8 @@ def effects(summary: pd.DataFrame, baseline: str | None = None, outcomes: Iterab
     ``scenario_mean``, ``diff`` (paired mean difference) with ``diff_lo``/``diff_hi`` (t interval),
     ``pct_change`` with ``pct_lo``/``pct_hi`` (delta method), ``lower_is_better``, ``significant`` (the
     difference interval excludes 0) and ``verdict`` ("better", "worse" or "no clear change").
+    Without ``by_point``, a sweep's points are pooled per replication (:func:`per_replication`): ``n``
+    counts replications.
 
     >>> import pandas as pd
     >>> s = pd.DataFrame({"scenario": ["baseline"] * 3 + ["same"] * 3, "seed": [1, 2, 3] * 2,
@@ -306,6 +323,8 @@ def effects(summary: pd.DataFrame, baseline: str | None = None, outcomes: Iterab
     [{'diff': 0.0, 'diff_lo': 0.0, 'diff_hi': 0.0, 'pct_change': 0.0}]
     """
     pairs = paired_differences(summary, baseline, outcomes)
+    if not by_point:
+        pairs = per_replication(pairs)
     keys = ["scenario", "point", "outcome"] if by_point else ["scenario", "outcome"]
     order = list(dict.fromkeys(outcomes)) if outcomes is not None else list(dict.fromkeys(pairs["outcome"]))
     rows = []
@@ -345,7 +364,8 @@ def cost_effectiveness(summary: pd.DataFrame, baseline: str | None = None, level
     measure (``homicides``, ``crimes``): ``extra_cost``, ``averted`` with ``averted_lo``/``averted_hi``
     (t interval), ``cost_per_averted`` with ``lo``/``hi``, and ``status``: ``ok``; ``not averted``
     (the scenario does not reduce it on average; no ratio is given); ``no extra cost`` (the scenario
-    costs no more than the baseline).
+    costs no more than the baseline). Without ``by_point``, a sweep's points are pooled per
+    replication (:func:`per_replication`): ``n`` counts replications.
 
     >>> import pandas as pd
     >>> rows = [("baseline", 1, "homicides", 10.0), ("baseline", 2, "homicides", 12.0),
@@ -360,6 +380,8 @@ def cost_effectiveness(summary: pd.DataFrame, baseline: str | None = None, level
     s = _with_crimes(summary)
     base = baseline_of(s, baseline)
     pairs = paired_differences(s, base, ["cost_usd", "homicides", "crimes"])
+    if not by_point:  # a sweep's points pooled per replication, as in effects()
+        pairs = per_replication(pairs)
     keys = ["scenario", "point"] if by_point else ["scenario"]
     rows = []
     for key, g in pairs.groupby(keys, sort=False):

@@ -171,7 +171,7 @@ def analyse_folder(path: Path, baseline: str | None = None, write_report: bool =
         if by_point:  # the pooled view over every point as well
             tables["effects_pooled"] = analysis.effects(summary, baseline=base)
             tables["cost_effectiveness_pooled"] = analysis.cost_effectiveness(summary, baseline=base)
-            print(f"pooled over {len(results.manifest.get('points', []))} parameter points "
+            print(f"pooled over {len(results.manifest.get('points', []))} parameter points, per replication "
                   f"(effects.csv and cost_effectiveness.csv give each point)")
         print(format_effects(tables["effects_pooled" if by_point else "effects"],
                              tables["cost_effectiveness_pooled" if by_point else "cost_effectiveness"], base,

@@ -123,6 +123,37 @@ def test_by_point_keeps_points_apart():
     assert e.loc[0, "diff"] == -2.0 and e.loc[1, "diff"] == -5.0
 
 
+def test_pooling_over_points_counts_replications_not_points():
+    """The points of a sweep share each replication's seed: pooled, n is the replications.
+
+    With the same pairs at five points (as when nothing swept matters), pooling must give the
+    one-point answer, not an interval narrowed as if there were five times the replications.
+    """
+    rng = np.random.default_rng(3)
+    base = rng.normal(100.0, 10.0, 4)
+    scen = base - 2.0 + rng.normal(0.0, 3.0, 4)
+    cost = [1000.0] * 4
+    one = tidy({"baseline": {"homicides": base, "cost_usd": [0.0] * 4}, "p": {"homicides": scen, "cost_usd": cost}})
+    five = pd.concat([one.assign(point=k) for k in range(5)], ignore_index=True)
+    single, pooled = effects(one).set_index("outcome"), effects(five).set_index("outcome")
+    assert pooled.loc["homicides", "n"] == 4
+    for col in ("diff", "diff_lo", "diff_hi", "pct_change", "pct_lo", "pct_hi"):
+        assert pooled.loc["homicides", col] == pytest.approx(single.loc["homicides", col], rel=1e-12)
+    ce_single = cost_effectiveness(one).set_index("measure").loc["homicides"]
+    ce_pooled = cost_effectiveness(five).set_index("measure").loc["homicides"]
+    assert ce_pooled["n"] == 4
+    for col in ("averted_lo", "averted_hi", "lo", "hi"):
+        assert ce_pooled[col] == pytest.approx(ce_single[col], rel=1e-12)
+    # points that differ pool to the mean over points of each replication
+    a = tidy({"baseline": {"homicides": [10, 12, 11]}, "p": {"homicides": [8, 9, 9]}}, point=0)
+    b = tidy({"baseline": {"homicides": [10, 12, 11]}, "p": {"homicides": [6, 7, 9]}}, point=1)
+    e = effects(pd.concat([a, b]), outcomes=["homicides"]).iloc[0]
+    assert e["n"] == 3
+    assert e["diff"] == pytest.approx(np.mean([(-2 - 4) / 2, (-3 - 5) / 2, (-2 - 2) / 2]))
+    expected = t_interval([-3.0, -4.0, -2.0])
+    assert (e["diff_lo"], e["diff_hi"]) == pytest.approx((expected.lo, expected.hi))
+
+
 # ---- ratios ------------------------------------------------------------------------------------
 
 def test_fieller_matches_the_closed_form():
