@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["Calibration", "calibrate"]
 
 CUSTODY_FILLS = 2  # fill, then refill from the arrests of the city with its custody filled
+MEMBER_PASSES = 1  # placements of free members at the steady state of their flows, per custody fill
 
 
 @dataclass
@@ -86,12 +87,20 @@ def calibrate(model: SecurityModel, rng: np.random.Generator) -> None:
         if fill:  # refill from the arrests of the city with its custody filled (a fixed point)
             _empty_custody(model)
         _fill_custody(model, rng, arrests)
-        model.refresh_census()
-        model.settle_territory()
-        model.set_references()
-        expected, homicides = _calibrate_rates(model)
+        expected, homicides = _resettle(model)
+        for _ in range(MEMBER_PASSES):  # free members where their own flows balance
+            _place_members(model, rng, expected, homicides)
+            expected, homicides = _resettle(model)
         arrests = _annual_arrests(model, expected, homicides)
     recalibrate(model)
+
+
+def _resettle(model: SecurityModel) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """After people were moved: recount, settle territory, reset the references, calibrate the rates."""
+    model.refresh_census()
+    model.settle_territory()
+    model.set_references()
+    return _calibrate_rates(model)
 
 
 def _youth_pathways(model: SecurityModel, rng: np.random.Generator) -> None:
@@ -361,9 +370,18 @@ def _fill_custody(model: SecurityModel, rng: np.random.Generator, arrests: dict[
     adults = np.flatnonzero((age >= 18) & (age <= 50) & (people.gang < 0))
     weights = people.risk[adults].astype(float)
     weights /= weights.sum() if weights.sum() else 1.0
-    rng.shuffle(member_pool)
-    used_members = 0
     p_prison = sc.prosecution_probability * sc.conviction_probability
+    # members are taken where their arrests happen: a weighted random order (Efraimidis-Spirakis keys)
+    # with each member's weight the expected custody stock per member of their neighbourhood
+    stock = sum(arrests[name + "_members"] * ((sc.case_days / 365.0 if sc.detain_pending else 0.0)
+                                               + p_prison * model.cal.sentence_years[c])
+                for c, name in enumerate(CRIME_TYPES))
+    count = np.bincount(people.home[member_pool], minlength=stock.size)
+    per_member = np.divide(stock, count, out=np.zeros(stock.size), where=count > 0)[people.home[member_pool]]
+    with np.errstate(divide="ignore"):
+        key = np.where(per_member > 0, np.log(rng.random(member_pool.size)) / per_member, -np.inf)
+    member_pool = member_pool[np.argsort(-key, kind="stable")]
+    used_members = 0
     persons, kinds, hoods, pending, release = [], [], [], [], []
     for c, name in enumerate(CRIME_TYPES):
         for members_part in (True, False):
@@ -444,3 +462,141 @@ def _calibrate_recruitment(model: SecurityModel, expected: dict[int, np.ndarray]
     personal = recruitment.person_hazard(model, everyone)
     per_unit = float((personal * area[people.home]).sum())
     model.cal.recruitment_per_year = _ratio(losses, per_unit)
+
+
+def _member_losses(model: SecurityModel, expected: dict[int, np.ndarray], homicides: np.ndarray) -> np.ndarray:
+    """Expected losses a year per free member of each gang in each neighbourhood, at the current state.
+
+    Exits (twice as fast over 30), the rivalry killings that hit a member of that gang (a victim
+    drawn among the neighbourhood's members, spared if of the attacker's gang) and arrested members
+    who quit on release. Where a gang has no member the city's mean per member stands in.
+    """
+    from model.processes.justice import QUIT_ON_RELEASE
+    from model.processes.recruitment import AGE_OUT_FACTOR
+    from model.processes.rivalry import MEMBER_VICTIM_SHARE
+
+    people = model.people
+    k = model.world.n_neighbourhoods
+    members = model.gang_members.astype(float)
+    by_hood = members.sum(axis=0)
+    ids = np.flatnonzero((people.gang >= 0) & people.free(np.arange(people.size)))
+    older = np.bincount(people.home[ids], people.age(ids, model.day) > 30, minlength=k)
+    older_share = np.divide(older, by_hood, out=np.full(k, older.sum() / max(by_hood.sum(), 1.0)), where=by_hood > 0)
+    exits = model.scenario.gangs.exit_per_year * (1.0 + (AGE_OUT_FACTOR - 1.0) * older_share)
+    arrests = _annual_arrests(model, expected, homicides)
+    member_arrests = sum(arrests[c + "_members"] for c in CRIME_TYPES)
+    quits = QUIT_ON_RELEASE * np.divide(member_arrests, by_hood, out=np.full(k, member_arrests.sum() / max(
+        by_hood.sum(), 1.0)), where=by_hood > 0)
+    attacker = model.control / np.maximum(model.control.sum(axis=0), 1e-12)
+    kills = model.cal.rivalry_kills * model.steps_per_year * MEMBER_VICTIM_SHARE
+    deaths = np.divide(kills * (1.0 - attacker), by_hood, out=np.zeros_like(attacker), where=by_hood > 0)
+    return exits + quits + deaths
+
+
+MEMBER_YEARS = 25  # years of neighbourhood-level member flows run to reach their stationary spread
+MEMBER_STEPS_PER_YEAR = 12
+
+
+def _member_stationary(model: SecurityModel, rng: np.random.Generator, losses: np.ndarray) -> np.ndarray:
+    """Free members per gang and neighbourhood drawn from the stationary spread of their own flows.
+
+    The flows of ``recruitment.step`` and the losses, per neighbourhood: recruits ~ Poisson(base Y_k
+    p_k dt), Y_k the joining hazard summed over k's young people, p_k presence at the territorial
+    equilibrium with the members (``territory_target``, resistance scaled so gangs hold half the
+    city, as ``settle_territory``); losses ~ Binomial(M_k, losses_k dt). The base rate balances
+    expected recruits and losses with a pull back to today's total (membership is calibrated
+    separately). Run monthly for MEMBER_YEARS (the flows turn members over in about five years),
+    from today's counts. Stochastic on purpose: a few members per neighbourhood die out and regrow,
+    and a deterministic balance spreads them too evenly (measured: presence then falls). Each
+    neighbourhood keeps its gangs' shares of its members (of control where it has none): recruits
+    join gangs by control, so the split between gangs drifts neutrally rather than settling.
+    """
+    from model.processes import economy, recruitment
+
+    people = model.people
+    k = model.world.n_neighbourhoods
+    youth = np.bincount(people.home, recruitment.person_hazard(model, np.arange(people.size)), minlength=k)
+    members = model.gang_members.astype(float)
+    total = members.sum()
+    if youth.sum() <= 0:  # nobody can join: members stay where they are
+        return members
+    held = model.control.sum(axis=0)
+    mix = np.divide(model.control, held, out=np.full_like(model.control, 1.0 / members.shape[0]), where=held > 0)
+    mix = np.divide(members, members.sum(axis=0), out=mix, where=members.sum(axis=0) > 0)
+    loss = (mix * losses).sum(axis=0)
+    n = model.world.residents.astype(float)
+    arms = economy.arms(model)[:, None]
+    unit = economy.resistance(model) / model.hood.resistance_scale
+    hood = members.sum(axis=0).astype(np.int64)
+    dt = 1.0 / MEMBER_STEPS_PER_YEAR
+    scale = model.hood.resistance_scale
+    p_loss = np.minimum(loss * dt, 1.0)
+    for _ in range(MEMBER_YEARS * MEMBER_STEPS_PER_YEAR):
+        m = hood * mix
+        s = (m + 0.5 * np.stack([model.world.spread(row) for row in m])) * arms  # economy.strength
+        lo, hi = scale / 4.0, scale * 4.0
+        for _ in range(30):  # bisection, as settle_territory
+            scale = np.sqrt(lo * hi)
+            presence = (s / (s.sum(axis=0) + scale * unit)).sum(axis=0)
+            if (presence * n).sum() / n.sum() > 0.5:
+                lo = scale
+            else:
+                hi = scale
+        pull = youth * presence
+        if pull.sum() <= 0:
+            break
+        base = (loss * hood).sum() * total / max(hood.sum(), 1.0) / pull.sum()
+        hood = hood + rng.poisson(base * pull * dt) - rng.binomial(hood, p_loss)
+    return hood * mix
+
+
+def _place_members(model: SecurityModel, rng: np.random.Generator, expected: dict[int, np.ndarray],
+                   homicides: np.ndarray) -> None:
+    """Move free members so each gang's count in each neighbourhood is at the steady state of its flows.
+
+    The builder spreads members around their gang's home turf; recruitment, exits, arrests and
+    killings then move them, over years, to where recruits balance losses (more where many young
+    people live under gang presence), and territory and control follow. Starting them there keeps
+    the baseline from trending. Surplus members leave their gang; missing ones are drawn among the
+    neighbourhood's free people aged 14-35 not in a gang, in proportion to risk (as the builder).
+    """
+    people = model.people
+    if not model.gang_list or model.gang_members.sum() == 0 or model.hood.resistance_scale <= 0:
+        return
+    target = _member_stationary(model, rng, _member_losses(model, expected, homicides))
+    current = model.gang_members
+    want = _round_preserving_total(target, int(current.sum()))
+    everyone = np.arange(people.size)
+    for g in range(current.shape[0]):
+        surplus = np.maximum(current[g] - want[g], 0)
+        if surplus.any():
+            ids = np.flatnonzero((people.gang == g) & people.free(everyone))
+            order = ids[np.lexsort((rng.random(ids.size), people.home[ids]))]  # by home, shuffled within
+            rank = np.arange(order.size) - np.searchsorted(people.home[order], people.home[order])
+            people.gang[order[rank < surplus[people.home[order]]]] = -1
+        missing = np.maximum(want[g] - current[g], 0)
+        for _ in range(5):
+            if not missing.any():
+                break
+            hoods = np.repeat(np.arange(missing.size), missing)
+
+            def eligible(ids: np.ndarray) -> np.ndarray:
+                age = people.age(ids, model.day)
+                ok = (age >= 14) & (age <= 35) & (people.gang[ids] < 0) & people.free(ids)
+                return ok * people.risk[ids] / people.RISK_CAP
+
+            ids = sample_in_blocks(rng, people.block_start, hoods, eligible)
+            ids = np.unique(ids[ids >= 0])
+            people.gang[ids] = g
+            missing = np.maximum(missing - np.bincount(people.home[ids], minlength=missing.size), 0)
+    model.refresh_census()
+
+
+def _round_preserving_total(values: np.ndarray, total: int) -> np.ndarray:
+    """Non-negative integers close to ``values`` that sum to ``total`` (largest remainders)."""
+    flat = values.ravel() * (total / max(values.sum(), 1e-12))
+    out = np.floor(flat).astype(np.int64)
+    extra = total - int(out.sum())
+    if extra > 0:
+        out[np.argsort(out - flat)[:extra]] += 1
+    return out.reshape(values.shape)

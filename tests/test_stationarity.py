@@ -4,8 +4,11 @@ Calibration puts the city at the model's own steady state (ODD.md §5): each coh
 age carries the youth activity mix, and the custody stocks are filled from the arrests the
 processes actually make. Before these fixes the baseline's robberies and assaults fell by 5-6%
 over three recorded years (every cohort entering the youth ages was in school) and the prisons
-drained while membership crept up. The test runs the baseline city, smaller (50,000 residents),
-over paired seeds with the default spin-up, and compares each recorded year with the first.
+drained while membership crept up; and resident-weighted gang control crept up ~1% a year because
+the builder's members sat off the spread their own flows keep (too few where many young people
+live), so recruitment moved them over years and territory followed. The test runs the baseline
+city, smaller (50,000 residents), over paired seeds with the default spin-up, and compares each
+recorded year with the first.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ TOLERANCE = {
     "trust": 0.02,
     "fear": 0.03,
     "gang_members": 0.04,
+    "gang_control": 0.015,  # was +1.6% in year 2 and +2.2% in year 3 (members started off their stationary spread)
 }
 
 

@@ -18,10 +18,14 @@ if TYPE_CHECKING:
     from model.model import SecurityModel
 
 
+def arms(model: SecurityModel) -> np.ndarray:
+    """Each gang's strength per member from its firearms: 1 at the default weapons per member, at least 0.5."""
+    return 0.5 + 0.5 * weapons_per_member(model) / max(model.scenario.gangs.weapons_per_member, 1e-9)
+
+
 def strength(model: SecurityModel) -> np.ndarray:
     """Armed presence of each gang in each neighbourhood, with support from adjacent ones."""
-    arms = 0.5 + 0.5 * weapons_per_member(model) / max(model.scenario.gangs.weapons_per_member, 1e-9)
-    return member_views(model).gang_near * arms[:, None]
+    return member_views(model).gang_near * arms(model)[:, None]
 
 
 def resistance(model: SecurityModel) -> np.ndarray:
