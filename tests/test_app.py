@@ -5,6 +5,7 @@ command, and the page itself in a real browser (Debian's chromium driven by Play
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -330,6 +332,36 @@ def test_a_build_overtaken_between_its_cities_stops() -> None:
     c.release()
 
 
+# ---- the switches ------------------------------------------------------------------------------------
+
+
+def test_a_switch_keeps_its_widgets_through_clicks() -> None:
+    """The switch and its slider are the same widgets on and off: a click or slider move the browser
+    sends to a widget the page has replaced is lost (how a quick double click lost its second click)."""
+    import ipyvuetify as v
+    import solara
+
+    from model.dashboard.app import ProgrammeSwitch
+
+    switches = solara.reactive({"rule_of_law": 1.0})
+    _, rc = solara.render(ProgrammeSwitch("youth_programs", switches), handle_error=False)
+    try:
+        switch, slider = rc.find(v.Switch).widget, rc.find(v.Slider).widget
+        switch.v_model = True
+        assert switches.value == {"rule_of_law": 1.0, "youth_programs": 1.0}
+        slider.v_model = 1.5
+        assert switches.value["youth_programs"] == 1.5
+        switch.v_model = False
+        assert switches.value == {"rule_of_law": 1.0}
+        slider.v_model = 2.0  # a move that lands after the switch went off: kept, but does not switch it on
+        assert switches.value == {"rule_of_law": 1.0}
+        switch.v_model = True  # back on, at the slider's newest intensity
+        assert switches.value == {"rule_of_law": 1.0, "youth_programs": 2.0}
+        assert (rc.find(v.Switch).widget, rc.find(v.Slider).widget) == (switch, slider)
+    finally:
+        rc.close()
+
+
 # ---- the command -----------------------------------------------------------------------------------
 
 
@@ -344,6 +376,12 @@ def test_dashboard_command_rejects_bad_input(capsys: pytest.CaptureFixture[str],
 
 
 # ---- the page in a browser -------------------------------------------------------------------------
+
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+    reason="needs Debian's chromium (apt-get install chromium); CI installs it and never skips")
 
 
 def _free_port() -> int:
@@ -365,6 +403,47 @@ def _wait_for_server(port: int, server: subprocess.Popen, timeout: float = 40.0)
     raise AssertionError("the dashboard did not start listening")
 
 
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, str]]:
+    """A dashboard server (town size) and a headless chromium, shared by the browser tests: each test
+    opens its own page, and so its own session with its own cities."""
+    from playwright.sync_api import sync_playwright
+    folder = tmp_path_factory.mktemp("dashboard")
+    port = _free_port()
+    log = (folder / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "model", "dashboard", "--port", str(port), "--size", "small",
+         "--scenarios", str(SCENARIOS)],
+        cwd=folder, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    try:
+        _wait_for_server(port, server)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+            try:
+                yield browser, f"http://127.0.0.1:{port}/"
+            finally:
+                browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # the server and nothing else: its own session
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def _open(dashboard: tuple[object, str]):  # noqa: ANN202 - a Playwright page
+    browser, url = dashboard
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    page.locator(".ss-day-1").wait_for()
+    return page
+
+
 DAY_AT_LEAST = """([side, day]) => {
     const m = (document.querySelector('.ss-day-' + side)?.innerText || '').match(/Day ([\\d,]+)/);
     return m !== null && parseInt(m[1].replace(/,/g, '')) >= day;
@@ -382,90 +461,166 @@ def _days(page) -> tuple[int, int]:  # noqa: ANN001 - a Playwright page
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-                    reason="needs Debian's chromium (apt-get install chromium); CI installs it and never skips")
-def test_page_runs_both_cities_side_by_side(tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-    port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "model", "dashboard", "--port", str(port), "--size", "small",
-         "--scenarios", str(SCENARIOS)],
-        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-    )
+@needs_chromium
+def test_page_runs_both_cities_side_by_side(dashboard: tuple[object, str], tmp_path: Path) -> None:
+    page = _open(dashboard)
     try:
-        _wait_for_server(port, server)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-            try:
-                page = browser.new_page(viewport={"width": 1600, "height": 1000})
-                page.set_default_timeout(30_000)
-                page.goto(f"http://127.0.0.1:{port}/")
-                page.locator(".ss-day-1").wait_for()
-                assert page.locator(".ss-day-0").inner_text().startswith("Day 0 of 1,095")
-                assert "Programmes: none switched on" in page.inner_text("body")
+        assert page.locator(".ss-day-0").inner_text().startswith("Day 0 of 1,095")
+        assert "Programmes: none switched on" in page.inner_text("body")
 
-                page.get_by_text("Youth programs", exact=True).click()  # switch a programme on: rebuilt
-                page.get_by_text("Programmes: Youth programs").wait_for()
-                charts = page.locator(".ss-charts img, img.ss-charts").first
-                before = charts.get_attribute("src")
+        page.get_by_text("Youth programs", exact=True).click()  # switch a programme on: rebuilt
+        page.get_by_text("Programmes: Youth programs").wait_for()
+        charts = page.locator(".ss-charts img, img.ss-charts").first
+        before = charts.get_attribute("src")
 
-                page.get_by_role("button", name="Step +2 weeks").click()
-                page.wait_for_function(DAY_AT_LEAST, arg=[1, 14])
-                page.get_by_role("button", name="Step +2 weeks").click()
-                page.wait_for_function(DAY_AT_LEAST, arg=[1, 28])
-                assert _days(page) == (28, 28)
+        page.get_by_role("button", name="Step +2 weeks").click()
+        page.wait_for_function(DAY_AT_LEAST, arg=[1, 14])
+        page.get_by_role("button", name="Step +2 weeks").click()
+        page.wait_for_function(DAY_AT_LEAST, arg=[1, 28])
+        assert _days(page) == (28, 28)
 
-                page.get_by_role("button", name="Play").click()
-                page.wait_for_function(DAY_AT_LEAST, arg=[1, 84])
-                page.get_by_role("button", name="Pause").click()
-                page.get_by_role("button", name="Play").wait_for()  # paused: the button says Play again
-                # a frame sent just before the pause can still be landing, one side's text at a time
-                page.wait_for_function(f"() => {{ const [l, r] = ({DAYS})(); return l === r; }}")
-                left, right = _days(page)
-                assert left == right >= 84
-                assert charts.get_attribute("src") != before  # the charts were redrawn
-                body = page.inner_text("body")
-                assert "Without programmes" in body and "With programmes" in body
-                assert "homicides averted so far" in body and "programme cost so far" in body
-                assert page.locator(".ss-charts img").count() == len(CHART_OUTCOMES)
-                page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+        page.get_by_role("button", name="Play").click()
+        page.wait_for_function(DAY_AT_LEAST, arg=[1, 84])
+        page.get_by_role("button", name="Pause").click()
+        page.get_by_role("button", name="Play").wait_for()  # paused: the button says Play again
+        # a frame sent just before the pause can still be landing, one side's text at a time
+        page.wait_for_function(f"() => {{ const [l, r] = ({DAYS})(); return l === r; }}")
+        left, right = _days(page)
+        assert left == right >= 84
+        assert charts.get_attribute("src") != before  # the charts were redrawn
+        body = page.inner_text("body")
+        assert "Without programmes" in body and "With programmes" in body
+        assert "homicides averted so far" in body and "programme cost so far" in body
+        assert page.locator(".ss-charts img").count() == len(CHART_OUTCOMES)
+        page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
 
-                # the GIF: drawn in the background, then offered for download
-                page.get_by_role("button", name="Make an animation (GIF)").click()
-                save = page.get_by_role("button", name="Save the GIF")
-                save.wait_for()
-                with page.expect_download() as download:
-                    save.click()
-                download.value.save_as(tmp_path / "page.gif")
-                with Image.open(tmp_path / "page.gif") as gif:
-                    assert gif.format == "GIF" and gif.n_frames > 1
+        # the GIF: drawn in the background, then offered for download
+        page.get_by_role("button", name="Make an animation (GIF)").click()
+        save = page.get_by_role("button", name="Save the GIF")
+        save.wait_for()
+        with page.expect_download() as download:
+            save.click()
+        download.value.save_as(tmp_path / "page.gif")
+        with Image.open(tmp_path / "page.gif") as gif:
+            assert gif.format == "GIF" and gif.n_frames > 1
 
-                # a burst of switches: the old cities stay, greyed, until the last settings are built
-                for name in ("Rule of law", "Hotspot patrol", "Community policing"):
-                    page.get_by_text(name, exact=True).click()
-                page.locator(".ss-building").wait_for()
-                page.locator(".ss-stale .ss-day-1").wait_for()  # the old cities, greyed
-                everything = "Programmes: Community policing, Hotspot patrol, Rule of law, Youth programs"
-                page.get_by_text(everything).wait_for()
-                page.locator(".ss-building").wait_for(state="detached")
-                assert _days(page) == (0, 0) and page.locator(".ss-stale").count() == 0
-                assert page.get_by_role("button", name="Play").is_enabled()
-                body = page.inner_text("body").lower()  # buttons are written in capitals
-                assert "make an animation (gif)" in body and "save the gif" not in body and "could not" not in body
-            finally:
-                browser.close()
-        with Image.open(tmp_path / "dashboard.png") as shot:
-            assert shot.format == "PNG" and shot.size[0] >= 1600
+        # a burst of switches: the old cities stay, greyed, until the last settings are built
+        for name in ("Rule of law", "Hotspot patrol", "Community policing"):
+            page.get_by_text(name, exact=True).click()
+        page.locator(".ss-building").wait_for()
+        page.locator(".ss-stale .ss-day-1").wait_for()  # the old cities, greyed
+        everything = "Programmes: Community policing, Hotspot patrol, Rule of law, Youth programs"
+        page.get_by_text(everything).wait_for()
+        page.locator(".ss-building").wait_for(state="detached")
+        assert _days(page) == (0, 0) and page.locator(".ss-stale").count() == 0
+        assert page.get_by_role("button", name="Play").is_enabled()
+        body = page.inner_text("body").lower()  # buttons are written in capitals
+        assert "make an animation (gif)" in body and "save the gif" not in body and "could not" not in body
     finally:
-        os.killpg(server.pid, signal.SIGTERM)  # the server and nothing else: its own session
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
+        page.close()
+    with Image.open(tmp_path / "dashboard.png") as shot:
+        assert shot.format == "PNG" and shot.size[0] >= 1600
 
+
+# What the page shows, read in one go: each switch as the browser shows it, and the programmes the
+# with side's cities were built with (its "Programmes:" note), whether a build is under way, the days.
+PAGE_STATE = r"""() => {
+    const switches = {};
+    for (const box of document.querySelectorAll('.v-input--switch')) {
+        switches[box.querySelector('label').innerText.trim()] =
+            box.querySelector('input').getAttribute('aria-checked') === 'true';
+    }
+    const notes = [...document.querySelectorAll('.ss-note')].map(e => e.innerText.trim())
+        .filter(t => t.startsWith('Programmes:'));
+    const days = [0, 1].map(side => (document.querySelector('.ss-day-' + side)?.innerText || '')
+        .match(/Day ([\d,]+)/)?.[1]);
+    const sliders = {};  // the intensity the page holds for each switch that is on (a slider only shows then)
+    for (const box of document.querySelectorAll('.ss-programme')) {
+        const slider = box.querySelector('.v-slider');
+        if (slider !== null && slider.offsetParent !== null) {  // shown
+            const name = [...box.classList].find(c => c.startsWith('ss-programme-')).slice(13);
+            sliders[name] = slider.closest('.v-input').querySelector('label').innerText.trim();
+        }
+    }
+    return {switches, sliders, built: notes[notes.length - 1] ?? null, days,
+            building: document.querySelector('.ss-building') !== null,
+            stale: document.querySelector('.ss-stale') !== null};
+}"""
+
+
+def _built_note(on: dict[str, float]) -> str:
+    """The with side's note for cities built with the programmes ``on`` (label -> intensity)."""
+    if not on:
+        return "Programmes: none switched on"
+    return "Programmes: " + ", ".join(label if intensity == 1.0 else f"{label} (intensity {intensity:g})"
+                                      for label, intensity in sorted(on.items(), key=lambda kv: kv[0].lower()))
+
+
+def _settled(page, on: dict[str, float], timeout: float = 120.0) -> dict:  # noqa: ANN001 - a Playwright page
+    """Wait until the page is still and shows exactly ``on`` (label -> intensity) switched on: the switches,
+    the cities' note and a finished new build (day 0, nothing greyed). Fails with what the page shows."""
+    want = {"built": _built_note(on), "on": sorted(on)}
+    check = f"""() => {{
+        const s = ({PAGE_STATE})();
+        const on = Object.keys(s.switches).filter(k => s.switches[k]).sort();
+        const want = {json.dumps(want)};
+        return !s.building && !s.stale && s.days[0] === '0' && s.days[1] === '0' && s.built === want.built
+            && JSON.stringify(on) === JSON.stringify(want.on.slice().sort());
+    }}"""
+    try:
+        page.wait_for_function(check, timeout=timeout * 1000, polling=100)
+    except Exception as err:  # noqa: BLE001 - a Playwright timeout: say what the page shows instead
+        raise AssertionError(f"the page never showed {want}; it shows {page.evaluate(PAGE_STATE)}") from err
+    return page.evaluate(PAGE_STATE)
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_bursts_of_clicks_leave_switches_and_cities_agreeing(dashboard: tuple[object, str]) -> None:
+    """Quick double clicks on one switch and bursts over several: once the page is still, the switches,
+    the settings the cities were built with and the programmes on the with side all agree, and they are
+    the last clicks' settings (no click is lost)."""
+    page = _open(dashboard)
+    try:
+        switch = {label: page.get_by_text(label, exact=True) for label in (
+            "Youth programs", "Rule of law", "Hotspot patrol", "Community policing")}
+        step = page.get_by_role("button", name="Step +2 weeks")
+        step.click()
+        page.wait_for_function(DAY_AT_LEAST, arg=[1, 14])  # a rebuild shows as day 0 again
+
+        # the same switch twice in quick succession (on, off), and another once
+        switch["Youth programs"].click()
+        switch["Youth programs"].click()
+        switch["Rule of law"].click()
+        _settled(page, {"Rule of law": 1.0})
+
+        step.click()
+        page.wait_for_function(DAY_AT_LEAST, arg=[1, 14])
+        # a double click (on, off) and three quick clicks (on, off, on) on another
+        switch["Youth programs"].dblclick()
+        for _ in range(3):
+            switch["Hotspot patrol"].click()
+        _settled(page, {"Rule of law": 1.0, "Hotspot patrol": 1.0})
+
+        step.click()
+        page.wait_for_function(DAY_AT_LEAST, arg=[1, 14])
+        # several different switches quickly, two of them twice
+        for label in ("Community policing", "Rule of law", "Youth programs", "Hotspot patrol", "Rule of law",
+                      "Youth programs"):
+            switch[label].click()
+        _settled(page, {"Community policing": 1.0, "Rule of law": 1.0})
+
+        step.click()
+        page.wait_for_function(DAY_AT_LEAST, arg=[1, 14])
+        # sliders moved key by key, then a switch clicked off and on again: it comes back at its intensity
+        slider = {name: page.locator(f".ss-programme-{name} [role=slider]") for name in (
+            "community_policing", "rule_of_law")}
+        for _ in range(3):
+            slider["community_policing"].press("ArrowRight")
+        for _ in range(2):
+            slider["rule_of_law"].press("ArrowLeft")
+        switch["Rule of law"].dblclick()
+        state = _settled(page, {"Community policing": 1.3, "Rule of law": 0.8})
+        assert state["sliders"] == {"community_policing": "intensity 1.3", "rule_of_law": "intensity 0.8"}
+    finally:
+        page.close()

@@ -7,6 +7,8 @@ worker threads, a few days at a time, so the page answers clicks while the citie
 - Changes of settings go to a :class:`~model.dashboard.builder.Builder`: a burst of clicks builds
   once, for the last settings; meanwhile the old cities stay on the page, greyed, under a
   "building" note.
+- Every switch and slider keeps its widget for the life of the page (see :func:`ProgrammeSwitch`),
+  so no click or slider move the browser still holds is lost.
 - While playing, only the board redraws, and it redraws only what moved: the maps and charts are
   :class:`~model.dashboard.figures.LiveMaps` and :class:`~model.dashboard.figures.LiveCharts`,
   kept from frame to frame.
@@ -113,23 +115,40 @@ def Choice(label: str, options: dict, value: solara.Reactive, disabled: bool = F
 
 @solara.component
 def ProgrammeSwitch(name: str, switches: solara.Reactive[dict[str, float]]) -> None:
+    """One programme's switch and its intensity slider, shown while the switch is on.
+
+    Both widgets live as long as the page: the switch is always the first child of one column and the
+    slider, hidden while the switch is off, the second. A widget the page replaces loses what the
+    browser still held for it, and the browser sends a widget's next change only once the server has
+    answered its last: so when the switch was the component's only element and became a column's child
+    once its slider appeared, a second click that reached the old switch was lost, and so was a slider
+    move still held when the switch went off and took its slider with it. Both handlers read the
+    switches as they are when the change arrives, never as they were drawn.
+    """
     on = name in switches.value
-    intensity = switches.value.get(name, 1.0)
+    last = solara.use_ref(1.0)  # the slider's newest intensity, kept while the switch is off
+    if on:
+        last.current = switches.value[name]
+    intensity = last.current
 
     def toggle(value: bool) -> None:
         chosen = dict(switches.value)
         if value:
-            chosen[name] = intensity
+            chosen.setdefault(name, last.current)
         else:
             chosen.pop(name, None)
         switches.set(chosen)
 
     def dose(value: float) -> None:
-        switches.set({**switches.value, name: float(value)})
+        last.current = float(value)
+        if name in switches.value:  # a move that lands after the switch went off is kept for when it is back on
+            switches.set({**switches.value, name: float(value)})
 
-    solara.Switch(label=programme_label(name), value=on, on_value=toggle)
-    if on:
-        solara.SliderFloat(f"intensity {intensity:.1f}", value=intensity, min=0.0, max=3.0, step=0.1, on_value=dose)
+    with solara.Column(gap="0px", classes=["ss-programme", f"ss-programme-{name}"]):
+        solara.Switch(label=programme_label(name), value=on, on_value=toggle)
+        with solara.Div(style={} if on else {"display": "none"}):
+            solara.SliderFloat(f"intensity {intensity:.1f}", value=intensity, min=0.0, max=3.0, step=0.1,
+                               on_value=dose)
 
 
 def _legend_html() -> str:
@@ -300,13 +319,17 @@ def Page() -> None:
                           on_click=step_once, disabled=idle or playing.value or finished)
             solara.Button("Reset", icon_name="mdi-restart", classes=["ss-control"],
                           on_click=lambda: generation.set(generation.value + 1))
-        if building:
-            with solara.Column(gap="2px", classes=["ss-building"]):
-                solara.Info("Building the two cities for these settings (each first lives through a year of "
-                            "spin-up)...")
-                solara.ProgressLinear(True)
-        elif isinstance(result, Exception):
-            solara.Error(str(result) if isinstance(result, InputError) else f"The cities could not be built: {result}")
+        # one slot for the note, there or not: the board after it keeps its place among the column's
+        # children, so its widgets (and figures) are kept rather than made anew when a build starts or ends
+        with solara.Column(gap="2px"):
+            if building:
+                with solara.Column(gap="2px", classes=["ss-building"]):
+                    solara.Info("Building the two cities for these settings (each first lives through a year of "
+                                "spin-up)...")
+                    solara.ProgressLinear(True)
+            elif isinstance(result, Exception):
+                solara.Error(str(result) if isinstance(result, InputError)
+                             else f"The cities could not be built: {result}")
         if comparison is not None:
             with solara.Column(gap="14px", classes=["ss-stale"] if building else []):
                 Board(comparison, tick, colour_by.value)

@@ -69,7 +69,7 @@ class View:
     step: int
     total_steps: int
     steps_per_year: int
-    programmes: tuple[str, ...]  # labels of the programmes on the with side
+    programmes: tuple[str, ...]  # the programmes on the with side: labels, with the intensity unless 1
     series: dict[str, np.ndarray]  # city outcome -> (2, step) values per step
     hood: dict[str, np.ndarray]  # map outcome -> (2, K) values per neighbourhood now
     targeted: np.ndarray  # (K,) neighbourhoods where a with-side programme is delivered now
@@ -103,6 +103,12 @@ def _targeted(model: SecurityModel) -> np.ndarray:
     return out
 
 
+def _programme_text(name: str, intensity: float) -> str:
+    """A programme as the page and the GIF name it: its label, and its intensity unless that is 1."""
+    label = programme_label(name)
+    return label if intensity == 1.0 else f"{label} (intensity {round(float(intensity), 2):g})"
+
+
 def _release(models: tuple[SecurityModel, ...]) -> None:
     for model in models:
         model.release()
@@ -127,7 +133,8 @@ class Comparison:
         # a new pair replaces this one on every reset or change of settings: free its cities with it
         self._finalizer = weakref.finalize(self, _release, self.models)
         self.total_steps = self.scenarios[0].steps
-        self.programmes = tuple(dict.fromkeys(programme_label(p.type) for p in self.scenarios[1].interventions))
+        self.programmes = tuple(dict.fromkeys(_programme_text(p.type, p.intensity)
+                                              for p in self.scenarios[1].interventions))
         world = self.models[0].world
         k = world.n_neighbourhoods
         self._lock = threading.Lock()
