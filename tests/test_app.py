@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import mesa
 import numpy as np
 import pytest
 from PIL import Image
@@ -257,7 +258,7 @@ class _Recorder:
             self.release.set()
         self.first_started = threading.Event()
 
-    def __call__(self, settings: Settings, stop) -> tuple[str, int | None]:  # noqa: ANN001 - Builder's stop
+    def __call__(self, settings: Settings, stop, progress) -> tuple[str, int | None]:  # noqa: ANN001 - Builder's
         self.started.append(settings.seed)
         if len(self.started) == 1:
             self.first_started.set()
@@ -317,19 +318,85 @@ def test_bad_settings_reach_the_page_as_errors() -> None:
         builder.close()
 
 
-def test_a_build_overtaken_between_its_cities_stops() -> None:
-    asked = []
+def test_a_build_is_asked_before_each_city_and_each_spin_up_step() -> None:
+    asked, done = [], []
 
     def stop() -> bool:
         asked.append(True)
-        return len(asked) > 1  # still wanted before the first city, not before the second
+        return False
 
-    with pytest.raises(BuildCancelled):
-        Comparison(small(()), stop=stop)
-    assert len(asked) == 2
-    c = Comparison(small(()), stop=lambda: False)
+    c = Comparison(small(()), stop=stop, progress=lambda steps, total: done.append((steps, total)))
+    spin_up = _spin_up_steps()
+    assert done == [(steps, 2 * spin_up) for steps in range(1, 2 * spin_up + 1)]
+    assert len(asked) == 2 + 2 * spin_up  # before each city, and before each of their spin-up steps
     assert c.step(2) == 2
     c.release()
+
+
+@pytest.fixture()
+def released(monkeypatch: pytest.MonkeyPatch) -> list[SecurityModel]:
+    """The models released from now on (SecurityModel.release still does its work)."""
+    out: list[SecurityModel] = []
+    original = SecurityModel.release
+
+    def release(self: SecurityModel) -> None:
+        out.append(self)
+        original(self)
+
+    monkeypatch.setattr(SecurityModel, "release", release)
+    return out
+
+
+def _spin_up_steps() -> int:
+    """How many spin-up steps each town of :func:`small` lives through before day 0."""
+    town = build_pair(small(()))[0]
+    return int(round(town.spin_up_years * town.steps_per_year))
+
+
+@pytest.mark.parametrize("city", [1, 2])
+def test_a_build_overtaken_during_spin_up_stops_within_a_step(city: int, released: list[SecurityModel]) -> None:
+    """The settings move on while a city lives through its spin-up: the build stops before the next
+    step (not at the end of the city's year), and every city it had begun is released."""
+    spin_up = _spin_up_steps()
+    assert spin_up > 100
+    overtaken_after = (city - 1) * spin_up + 10  # ten steps into the first or the second city's spin-up
+    done: list[int] = []
+
+    def stop() -> bool:
+        return len(done) >= overtaken_after  # overtaken once this many spin-up steps are done
+
+    with pytest.raises(BuildCancelled):
+        Comparison(small(()), stop=stop, progress=lambda steps, total: done.append(steps))
+    assert done == list(range(1, overtaken_after + 1))  # not one step more
+    assert len(released) == city  # the half-built one, and the whole first one if there was one
+    assert not any(model in mesa.Agent._ids for model in released)
+
+
+def test_the_builder_stops_an_overtaken_build_and_builds_the_newest(released: list[SecurityModel]) -> None:
+    """A real build overtaken in its spin-up: it stops at once (counted in steps), is released, never
+    delivered; the newest settings are built and delivered."""
+    steps: dict[int, list[int]] = {}
+    builder: Builder | None = None
+    tickets: list[int] = []
+
+    def progress(ticket: int, done: int, total: int) -> None:
+        steps.setdefault(ticket, []).append(done)
+        if ticket == tickets[0] and done == 5:  # five steps into the first city's year, the settings change
+            tickets.append(builder.request(small((("youth_programs", 1.0),), seed=2)))
+
+    builder, delivered, arrived = _collect({"delay": 0.0, "progress": progress})
+    try:
+        tickets.append(builder.request(small((), seed=1)))
+        assert arrived.wait(120)
+        [(ticket, seed, pair)] = delivered
+        assert (ticket, seed) == (tickets[1], 2) and pair.programmes == ("Youth programs",)
+        assert steps[tickets[0]] == [1, 2, 3, 4, 5]  # the overtaken build ran no step after the change
+        assert steps[tickets[1]][-1] == 2 * _spin_up_steps()  # the newest ran to the end
+        assert len(released) == 1 and released[0] not in pair.models  # the overtaken half-built city
+        assert not builder.busy
+    finally:
+        builder.close()
+    pair.release()
 
 
 # ---- the switches ------------------------------------------------------------------------------------

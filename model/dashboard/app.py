@@ -5,8 +5,8 @@ presents: :class:`~model.dashboard.comparison.Comparison` builds and steps the t
 worker threads, a few days at a time, so the page answers clicks while the cities run.
 
 - Changes of settings go to a :class:`~model.dashboard.builder.Builder`: a burst of clicks builds
-  once, for the last settings; meanwhile the old cities stay on the page, greyed, under a
-  "building" note.
+  once, for the last settings, and a build they overtake stops; meanwhile the old cities stay on the
+  page, greyed, under a "building" note with the build's progress.
 - Every switch and slider keeps its widget for the life of the page (see :func:`ProgrammeSwitch`),
   so no click or slider move the browser still holds is lost.
 - While playing, only the board redraws, and it redraws only what moved: the maps and charts are
@@ -202,6 +202,17 @@ def GifExport(comparison: Comparison, colour_by: str, step: int) -> None:
 
 
 @solara.component
+def BuildNote(ticket: int, progress: solara.Reactive[tuple[int, float]]) -> None:
+    """The note shown while the pair for ``ticket`` is built, with how far the two cities' spin-up has come.
+
+    Only this component reads ``progress``: the builder's reports redraw the bar, nothing else."""
+    reported, share = progress.value
+    with solara.Column(gap="2px", classes=["ss-building"]):
+        solara.Info("Building the two cities for these settings (each first lives through a year of spin-up)...")
+        solara.ProgressLinear(100.0 * share if reported == ticket else True)
+
+
+@solara.component
 def Board(comparison: Comparison, tick: solara.Reactive[int], colour_by: str) -> None:
     """The two cities, the readout, the charts and the exports, as they stand now.
 
@@ -258,7 +269,19 @@ def Page() -> None:
         playing.set(False)
         built.set((ticket, result))
 
-    builder = solara.use_memo(lambda: Builder(deliver), dependencies=[])
+    def make_builder() -> Builder:
+        shown = [0, 0.0]  # the ticket and the time of the last progress shown
+
+        def report(ticket: int, done: int, total: int) -> None:  # in the builder's thread
+            now = time.monotonic()
+            if ticket != shown[0] or done == total or now - shown[1] >= PROGRESS_SECONDS:
+                shown[:] = [ticket, now]
+                build_progress.set((ticket, done / total if total else 1.0))
+
+        return Builder(deliver, progress=report)
+
+    build_progress = solara.use_reactive((0, 0.0))  # (ticket, share of its spin-up done): read by BuildNote only
+    builder = solara.use_memo(make_builder, dependencies=[])
     solara.use_effect(lambda: builder.close, dependencies=[])  # the page closed: stop the worker
     # every change of settings (and Reset) asks for a pair; the builder waits for the clicks to settle
     wanted = solara.use_memo(lambda: builder.request(settings), dependencies=[settings, generation.value])
@@ -323,10 +346,7 @@ def Page() -> None:
         # children, so its widgets (and figures) are kept rather than made anew when a build starts or ends
         with solara.Column(gap="2px"):
             if building:
-                with solara.Column(gap="2px", classes=["ss-building"]):
-                    solara.Info("Building the two cities for these settings (each first lives through a year of "
-                                "spin-up)...")
-                    solara.ProgressLinear(True)
+                BuildNote(wanted, build_progress)
             elif isinstance(result, Exception):
                 solara.Error(str(result) if isinstance(result, InputError)
                              else f"The cities could not be built: {result}")

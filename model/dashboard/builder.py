@@ -4,8 +4,10 @@ A trainer flicks switches and drags sliders faster than two cities can be built 
 a year of spin-up first). :class:`Builder` takes every change with :meth:`Builder.request` and
 answers at once; its worker waits until the settings have been still for ``delay`` seconds
 (debouncing), builds the pair for the newest settings only, and hands it to ``deliver``. Settings
-overtaken while they wait are never built; a build overtaken while it runs is stopped between its two
-cities (:class:`~model.dashboard.comparison.BuildCancelled`) or, if already done, dropped unseen.
+overtaken while they wait are never built. A build overtaken while it runs is told so at once (its
+:class:`threading.Event` is set): it stops before its next spin-up step
+(:class:`~model.dashboard.comparison.BuildCancelled`) and its half-built cities are released; one
+already done is released and dropped unseen.
 
 >>> from model.dashboard.choices import Settings
 >>> import threading
@@ -37,19 +39,24 @@ class Builder:
 
     ``deliver(ticket, settings, result)`` receives the pair, or the exception that stopped it (a bad
     input), for the newest request only: ``ticket`` is the number :meth:`request` returned for it.
-    ``make`` builds a pair from ``(settings, stop=...)``; tests pass a stand-in.
+    ``progress(ticket, done, total)``, if given, is told how far the build for ``ticket`` has come
+    (spin-up steps over both cities). ``make`` builds a pair from ``(settings, stop=..., progress=...)``:
+    ``stop()`` says yes once the build is overtaken; tests pass a stand-in.
     """
 
     def __init__(self, deliver: Callable[[int, Settings, object], None], delay: float = DEBOUNCE_SECONDS,
-                 make: Callable[..., object] = Comparison) -> None:
+                 make: Callable[..., object] = Comparison,
+                 progress: Callable[[int, int, int], None] | None = None) -> None:
         self._deliver = deliver
         self.delay = float(delay)
         self._make = make
+        self._progress = progress
         self._wake = threading.Condition()
         self._ticket = 0  # the newest request
         self._wanted: tuple[int, Settings] | None = None  # the newest request, until the worker takes it
         self._asked_at = 0.0
         self._building: int | None = None  # the ticket being built now
+        self._cancel: threading.Event | None = None  # set once the build under way is overtaken
         self._closed = False
         self._worker = threading.Thread(target=self._run, name="safestreets-builder", daemon=True)
         self._worker.start()
@@ -66,26 +73,29 @@ class Builder:
             return self._wanted is not None or self._building is not None
 
     def request(self, settings: Settings) -> int:
-        """Ask for a pair with ``settings`` (replacing any earlier request); returns its ticket at once."""
+        """Ask for a pair with ``settings`` (replacing any earlier request, and stopping its build if one
+        is under way); returns its ticket at once."""
         with self._wake:
             self._ticket += 1
             self._wanted = (self._ticket, settings)
             self._asked_at = time.monotonic()
+            if self._cancel is not None:
+                self._cancel.set()
             self._wake.notify_all()
             return self._ticket
 
     def close(self) -> None:
-        """Stop the worker (a build under way is stopped between its cities and not delivered)."""
+        """Stop the worker (a build under way stops before its next spin-up step and is not delivered)."""
         with self._wake:
             self._closed = True
             self._wanted = None
+            if self._cancel is not None:
+                self._cancel.set()
             self._wake.notify_all()
 
-    def _stale(self, ticket: int) -> bool:
-        return self._closed or ticket != self._ticket
-
-    def _next(self) -> tuple[int, Settings] | None:
-        """The newest request once it has been still for ``delay`` seconds (``None``: closed)."""
+    def _next(self) -> tuple[int, Settings, threading.Event] | None:
+        """The newest request once it has been still for ``delay`` seconds, with the event that will say
+        it was overtaken (``None``: closed)."""
         with self._wake:
             while True:
                 if self._closed:
@@ -97,22 +107,26 @@ class Builder:
                 if left > 0:
                     self._wake.wait(left)
                     continue
-                wanted, self._wanted = self._wanted, None
-                self._building = wanted[0]
-                return wanted
+                (ticket, settings), self._wanted = self._wanted, None
+                self._building = ticket
+                self._cancel = threading.Event()
+                return ticket, settings, self._cancel
 
     def _run(self) -> None:
         while (wanted := self._next()) is not None:
-            ticket, settings = wanted
+            ticket, settings, cancel = wanted
+            report = None if self._progress is None else (
+                lambda done, total, ticket=ticket: self._progress(ticket, done, total))
             try:
-                result: object = self._make(settings, stop=lambda ticket=ticket: self._stale(ticket))
+                result: object = self._make(settings, stop=cancel.is_set, progress=report)
             except BuildCancelled:
                 result = None
             except Exception as err:  # noqa: BLE001 - a bad input (or a bug) is shown on the page, not lost
                 result = err
             with self._wake:
                 self._building = None
-                stale = result is None or self._stale(ticket)
+                self._cancel = None
+                stale = result is None or cancel.is_set()
             if stale:
                 release = getattr(result, "release", None)
                 if callable(release):
