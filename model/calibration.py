@@ -189,6 +189,24 @@ def _calibrate_rates(model: SecurityModel) -> tuple[dict[int, np.ndarray], np.nd
         cal.street_scale[c] = rate * n_city * per_step / total if total > 0 else 0.0
     expected = crime.expected_street_crime(model)
 
+    # drug retail: sales at the stated rate with half-full stocks; stock lasts about a month. First, because
+    # it restarts the supply memories: rivalry below reads the scarcity they give (calibrated before the
+    # restart, it saw the spun-up scarcity and started ~2% below its share)
+    gangs = model.gang_list
+    if gangs:
+        sales_per_step = sc.crime.drug_sale_rate * n_city * per_step
+        territory = model.control @ model.world.residents.astype(float)
+        cal.drug_scale = sales_per_step / (0.5 * territory.sum() * per_step) if territory.sum() else 0.0
+        spill_per_step = sc.trafficking.local_spill_kg_per_100k * n_city * per_step
+        model.traffic.kg_per_sale = spill_per_step / max(sales_per_step, 1e-12)
+        share = territory / max(territory.sum(), 1e-12)
+        cal.stock_reference_kg = 30.0 / model.step_days * spill_per_step * share
+        for g in gangs:
+            g.drug_stock_kg = float(cal.stock_reference_kg[g.gang_id])
+            g.supply_reference_kg = float(spill_per_step * share[g.gang_id])
+            g.supply_memory_kg = g.supply_reference_kg
+        _calibrate_spill(model, spill_per_step)
+
     # homicides from each source
     homicides = sc.crime.homicide_rate * n_city * per_step
     lethality = model.lethality()
@@ -200,12 +218,15 @@ def _calibrate_rates(model: SecurityModel) -> tuple[dict[int, np.ndarray], np.nd
     if model.control.shape[0] >= 2:
         # Hawkes steady state per neighbourhood: each killing brings `retaliation` attacks, each
         # lethal with ATTACK_LETHALITY * lethality, so killings branch with ratio b and total
-        # killings are structural / (1 - b). Scale the structural rate to hit the target.
+        # killings are structural / (1 - b). Scale the structural rate to hit the target. The memory
+        # is decayed at the start of a step (begin_step) before rivalry reads it, so a killing's
+        # attacks are `retaliation` x f in expectation (f the day's decay) and b carries that f.
         cal.rivalry_scale = 1.0
         model.hood.retaliation_memory = np.zeros(model.world.n_neighbourhoods)
         attacks = rivalry.attack_rate(model)  # structural only: the memory is empty here
         kill_p = rivalry.ATTACK_LETHALITY * lethality
-        branching = np.clip(sc.gangs.retaliation * kill_p, 0.0, 0.95)
+        decay = model.memory_decay["retaliation"]
+        branching = np.clip(sc.gangs.retaliation * decay * kill_p, 0.0, 0.95)
         per_unit = attacks * kill_p / (1.0 - branching)
         cal.rivalry_scale = _ratio(sc.crime.rivalry_share * homicides, per_unit.sum())
         rivalry_kills = per_unit * cal.rivalry_scale
@@ -225,21 +246,6 @@ def _calibrate_rates(model: SecurityModel) -> tuple[dict[int, np.ndarray], np.nd
     recent["assaults"] = expected[ASSAULT] * model.memory_steps["recent"]
     recent["crimes_reported"] = reported * model.memory_steps["recent"]
 
-    # drug retail: sales at the stated rate with half-full stocks; stock lasts about a month
-    gangs = model.gang_list
-    if gangs:
-        sales_per_step = sc.crime.drug_sale_rate * n_city * per_step
-        territory = model.control @ model.world.residents.astype(float)
-        cal.drug_scale = sales_per_step / (0.5 * territory.sum() * per_step) if territory.sum() else 0.0
-        spill_per_step = sc.trafficking.local_spill_kg_per_100k * n_city * per_step
-        model.traffic.kg_per_sale = spill_per_step / max(sales_per_step, 1e-12)
-        share = territory / max(territory.sum(), 1e-12)
-        cal.stock_reference_kg = 30.0 / model.step_days * spill_per_step * share
-        for g in gangs:
-            g.drug_stock_kg = float(cal.stock_reference_kg[g.gang_id])
-            g.supply_reference_kg = float(spill_per_step * share[g.gang_id])
-            g.supply_memory_kg = g.supply_reference_kg
-        _calibrate_spill(model, spill_per_step)
     return expected, hood_homicides
 
 
