@@ -601,10 +601,11 @@ PAGE_STATE = r"""() => {
         .filter(t => t.startsWith('Programmes:'));
     const days = [0, 1].map(side => (document.querySelector('.ss-day-' + side)?.innerText || '')
         .match(/Day ([\d,]+)/)?.[1]);
-    const sliders = {};  // the intensity the page holds for each switch that is on (a slider only shows then)
+    const sliders = {};  // the intensity the page holds for each switch that is on (its slider greyed when off)
     for (const box of document.querySelectorAll('.ss-programme')) {
         const slider = box.querySelector('.v-slider');
-        if (slider !== null && slider.offsetParent !== null) {  // shown
+        if (slider !== null && slider.offsetParent !== null  // shown, and not greyed
+                && !slider.closest('.v-input').classList.contains('v-input--is-disabled')) {
             const name = [...box.classList].find(c => c.startsWith('ss-programme-')).slice(13);
             sliders[name] = slider.closest('.v-input').querySelector('label').innerText.trim();
         }
@@ -689,5 +690,55 @@ def test_bursts_of_clicks_leave_switches_and_cities_agreeing(dashboard: tuple[ob
         switch["Rule of law"].dblclick()
         state = _settled(page, {"Community policing": 1.3, "Rule of law": 0.8})
         assert state["sliders"] == {"community_policing": "intensity 1.3", "rule_of_law": "intensity 0.8"}
+    finally:
+        page.close()
+
+
+# Each switch's box as the browser lays it out (label -> [x, y, width, height], rounded to the pixel;
+# x and y in the scrolled content, so a click that scrolls the sidebar moves nothing), and, for the one
+# asked about, whether it is on and whether its slider can be moved.
+SWITCH_BOXES = r"""(name) => {
+    const boxes = {};
+    let on = null, slider = null;
+    for (const box of document.querySelectorAll('.ss-programme')) {
+        const input = box.querySelector('.v-input--switch');
+        const r = input.getBoundingClientRect();
+        let x = r.x + window.scrollX, y = r.y + window.scrollY;
+        for (let e = input.parentElement; e !== null; e = e.parentElement) {
+            x += e.scrollLeft;
+            y += e.scrollTop;
+        }
+        boxes[input.querySelector('label').innerText.trim()] = [x, y, r.width, r.height].map(Math.round);
+        if (box.classList.contains('ss-programme-' + name)) {
+            on = input.querySelector('input').getAttribute('aria-checked') === 'true';
+            const s = box.querySelector('.v-slider');
+            slider = s !== null && s.offsetParent !== null
+                && !s.closest('.v-input').classList.contains('v-input--is-disabled');
+        }
+    }
+    return {boxes, on, slider};
+}"""
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_turning_a_switch_on_or_off_moves_no_other_switch(dashboard: tuple[object, str]) -> None:
+    """A trainer clicking quickly down the list must hit the switch they aimed at: turning one on (its
+    slider comes to life) or off moves no other switch, to the pixel."""
+    page = _open(dashboard)
+    try:
+        page.wait_for_function(f"() => Object.keys(({SWITCH_BOXES})('').boxes).length >= 4")
+        before = page.evaluate(SWITCH_BOXES, "")["boxes"]
+        assert len(before) >= 4 and all(w > 0 and h > 0 for _, _, w, h in before.values())
+        for name, label in (("youth_programs", "Youth programs"), ("hotspot_patrol", "Hotspot patrol")):
+            for on in (True, False):
+                page.get_by_text(label, exact=True).click()
+                # the switch shows its new state, and its slider can be moved exactly while it is on
+                page.wait_for_function(f"""(name) => {{ const s = ({SWITCH_BOXES})(name);
+                    return s.on === {json.dumps(on)} && s.slider === {json.dumps(on)}; }}""", arg=name)
+                after = page.evaluate(SWITCH_BOXES, name)["boxes"]
+                moved = {other: (before[other], after[other]) for other in before
+                         if other != label and after[other] != before[other]}
+                assert not moved, f"turning {label} {'on' if on else 'off'} moved {moved}"
     finally:
         page.close()

@@ -8,7 +8,8 @@ worker threads, a few days at a time, so the page answers clicks while the citie
   once, for the last settings, and a build they overtake stops; meanwhile the old cities stay on the
   page, greyed, under a "building" note with the build's progress.
 - Every switch and slider keeps its widget for the life of the page (see :func:`ProgrammeSwitch`),
-  so no click or slider move the browser still holds is lost.
+  so no click or slider move the browser still holds is lost; a slider is there (greyed) even while
+  its switch is off, so turning a switch on or off moves no other switch.
 - While playing, only the board redraws, and it redraws only what moved: the maps and charts are
   :class:`~model.dashboard.figures.LiveMaps` and :class:`~model.dashboard.figures.LiveCharts`,
   kept from frame to frame.
@@ -115,15 +116,21 @@ def Choice(label: str, options: dict, value: solara.Reactive, disabled: bool = F
 
 @solara.component
 def ProgrammeSwitch(name: str, switches: solara.Reactive[dict[str, float]]) -> None:
-    """One programme's switch and its intensity slider, shown while the switch is on.
+    """One programme's switch and, under it, its intensity slider: always there, greyed while the switch
+    is off and showing the intensity the programme comes back at.
+
+    The slider keeps its place on and off, so turning a switch on or off moves no other switch (a
+    slider that appeared under its switch pushed every switch below it down, and a trainer clicking
+    quickly down the list hit the wrong one).
 
     Both widgets live as long as the page: the switch is always the first child of one column and the
-    slider, hidden while the switch is off, the second. A widget the page replaces loses what the
-    browser still held for it, and the browser sends a widget's next change only once the server has
-    answered its last: so when the switch was the component's only element and became a column's child
-    once its slider appeared, a second click that reached the old switch was lost, and so was a slider
-    move still held when the switch went off and took its slider with it. Both handlers read the
-    switches as they are when the change arrives, never as they were drawn.
+    slider the second. A widget the page replaces loses what the browser still held for it, and the
+    browser sends a widget's next change only once the server has answered its last: so when the switch
+    was the component's only element and became a column's child once its slider appeared, a second
+    click that reached the old switch was lost, and so was a slider move still held when the switch went
+    off and took its slider with it. Both handlers read the switches as they are when the change
+    arrives, never as they were drawn: a slider move that lands after the switch went off is kept for
+    when it is back on, and does not turn it on.
     """
     on = name in switches.value
     last = solara.use_ref(1.0)  # the slider's newest intensity, kept while the switch is off
@@ -146,9 +153,8 @@ def ProgrammeSwitch(name: str, switches: solara.Reactive[dict[str, float]]) -> N
 
     with solara.Column(gap="0px", classes=["ss-programme", f"ss-programme-{name}"]):
         solara.Switch(label=programme_label(name), value=on, on_value=toggle)
-        with solara.Div(style={} if on else {"display": "none"}):
-            solara.SliderFloat(f"intensity {intensity:.1f}", value=intensity, min=0.0, max=3.0, step=0.1,
-                               on_value=dose)
+        solara.SliderFloat(f"intensity {intensity:.1f}", value=intensity, min=0.0, max=3.0, step=0.1, on_value=dose,
+                           disabled=not on)
 
 
 def _legend_html() -> str:
