@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 __all__ = ["Calibration", "calibrate"]
 
 CUSTODY_FILLS = 2  # fill, then refill from the arrests of the city with its custody filled
-MEMBER_PASSES = 1  # placements of free members at the steady state of their flows, per custody fill
 
 
 @dataclass
@@ -88,9 +87,8 @@ def calibrate(model: SecurityModel, rng: np.random.Generator) -> None:
             _empty_custody(model)
         _fill_custody(model, rng, arrests)
         expected, homicides = _resettle(model)
-        for _ in range(MEMBER_PASSES):  # free members where their own flows balance
-            _place_members(model, rng, expected, homicides)
-            expected, homicides = _resettle(model)
+        _place_members(model, rng, expected, homicides)  # free members where their own flows balance
+        expected, homicides = _resettle(model)
         arrests = _annual_arrests(model, expected, homicides)
     recalibrate(model)
 
@@ -518,6 +516,7 @@ def _member_stationary(model: SecurityModel, rng: np.random.Generator, losses: n
     join gangs by control, so the split between gangs drifts neutrally rather than settling.
     """
     from model.processes import economy, recruitment
+    from model.processes.common import gang_near
 
     people = model.people
     k = model.world.n_neighbourhoods
@@ -539,15 +538,9 @@ def _member_stationary(model: SecurityModel, rng: np.random.Generator, losses: n
     p_loss = np.minimum(loss * dt, 1.0)
     for _ in range(MEMBER_YEARS * MEMBER_STEPS_PER_YEAR):
         m = hood * mix
-        s = (m + 0.5 * np.stack([model.world.spread(row) for row in m])) * arms  # economy.strength
-        lo, hi = scale / 4.0, scale * 4.0
-        for _ in range(30):  # bisection, as settle_territory
-            scale = np.sqrt(lo * hi)
-            presence = (s / (s.sum(axis=0) + scale * unit)).sum(axis=0)
-            if (presence * n).sum() / n.sum() > 0.5:
-                lo = scale
-            else:
-                hi = scale
+        s = gang_near(m, model.world.spread) * arms  # economy.strength of these members
+        scale = economy.resistance_scale(s, unit, n, 0.5, scale / 4.0, scale * 4.0, 30)  # as settle_territory
+        presence = (s / (s.sum(axis=0) + scale * unit)).sum(axis=0)
         pull = youth * presence
         if pull.sum() <= 0:
             break
@@ -573,6 +566,12 @@ def _place_members(model: SecurityModel, rng: np.random.Generator, expected: dic
     current = model.gang_members
     want = _round_preserving_total(target, int(current.sum()))
     everyone = np.arange(people.size)
+
+    def eligible(ids: np.ndarray) -> np.ndarray:
+        age = people.age(ids, model.day)
+        ok = (age >= 14) & (age <= 35) & (people.gang[ids] < 0) & people.free(ids)
+        return ok * people.risk[ids] / people.RISK_CAP
+
     for g in range(current.shape[0]):
         surplus = np.maximum(current[g] - want[g], 0)
         if surplus.any():
@@ -585,12 +584,6 @@ def _place_members(model: SecurityModel, rng: np.random.Generator, expected: dic
             if not missing.any():
                 break
             hoods = np.repeat(np.arange(missing.size), missing)
-
-            def eligible(ids: np.ndarray) -> np.ndarray:
-                age = people.age(ids, model.day)
-                ok = (age >= 14) & (age <= 35) & (people.gang[ids] < 0) & people.free(ids)
-                return ok * people.risk[ids] / people.RISK_CAP
-
             ids = sample_in_blocks(rng, people.block_start, hoods, eligible)
             ids = np.unique(ids[ids >= 0])
             people.gang[ids] = g

@@ -471,15 +471,7 @@ class SecurityModel(mesa.Model):
         n = self.world.residents.astype(float)
         self.hood.resistance_scale = 1.0
         unit = economy.resistance(self)  # resistance per unit of scale
-        lo, hi = 1e-6, 1e6
-        for _ in range(60):  # bisection on the scale: presence falls as resistance grows
-            mid = np.sqrt(lo * hi)
-            control = strength / (strength.sum(axis=0) + mid * unit)
-            if (control.sum(axis=0) * n).sum() / n.sum() > held:
-                lo = mid
-            else:
-                hi = mid
-        self.hood.resistance_scale = float(np.sqrt(lo * hi))
+        self.hood.resistance_scale = economy.resistance_scale(strength, unit, n, held, 1e-6, 1e6, 60)
         self.control = economy.territory_target(self)
 
     def set_references(self) -> None:

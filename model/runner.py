@@ -17,6 +17,7 @@ experiment killed at any moment resumes where it stopped with no run lost or dup
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 import time
@@ -59,8 +60,7 @@ def simulate(spec: RunSpec) -> RunOutcome:
     A module-level pure function, so every executor can ship it to a worker.
     """
     start = time.perf_counter()
-    record = RunRecord(spec.run_id, spec.scenario_name, spec.rep, spec.seed, spec.point, dict(spec.values),
-                       status="ok")
+    record = _record_of(spec)
     try:
         tables = _run_tables(spec)
     except Exception as exc:  # recorded with its seed and point; the batch goes on
@@ -209,9 +209,8 @@ def execute(resolved: ResolvedExperiment, out: str | Path = "results", *, execut
                 with ex:
                     for spec, outcome in ex.imap_unordered(run_fn, todo):
                         if isinstance(outcome, BaseException):
-                            outcome = RunOutcome(RunRecord(spec.run_id, spec.scenario_name, spec.rep, spec.seed,
-                                                           spec.point, dict(spec.values), "failed",
-                                                           f"{type(outcome).__name__}: {outcome}"), None)
+                            outcome = RunOutcome(_record_of(spec, "failed", f"{type(outcome).__name__}: {outcome}"),
+                                                 None)
                         store_one(outcome)
                         for twin in copies.get(spec.run_id, ()):
                             rec = outcome.record
@@ -226,15 +225,16 @@ def execute(resolved: ResolvedExperiment, out: str | Path = "results", *, execut
                        ex.describe() if n_todo else "none", shared)
 
 
-def _record_of(spec: RunSpec) -> RunRecord:
-    """The record a run will be stored with (status filled in when it is done)."""
-    return RunRecord(spec.run_id, spec.scenario_name, spec.rep, spec.seed, spec.point, dict(spec.values), "ok")
+def _record_of(spec: RunSpec, status: str = "ok", error: str = "") -> RunRecord:
+    """The record run ``spec`` is stored with."""
+    return RunRecord(spec.run_id, spec.scenario_name, spec.rep, spec.seed, spec.point, dict(spec.values), status,
+                     error)
 
 
 def _copy_of(source: str, status: str, error: str, tables: dict[str, Any] | None, twin: RunRecord) -> RunOutcome:
     """The outcome of run ``source`` (which simulated the same scenario at the same seed) relabelled as ``twin``."""
-    record = RunRecord(twin.run_id, twin.scenario, twin.rep, twin.seed, twin.point, dict(twin.values), status, error,
-                       0.0, same_as=source)
+    record = dataclasses.replace(twin, values=dict(twin.values), status=status, error=error, seconds=0.0,
+                                 same_as=source)
     if tables is None:
         return RunOutcome(record, None)
     return RunOutcome(record, {name: table.assign(run_id=twin.run_id, rep=np.int64(twin.rep),

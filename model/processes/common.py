@@ -54,14 +54,18 @@ class MemberViews:
     @functools.cached_property
     def gang_near(self) -> np.ndarray:
         """The same per gang, as floats (gangs x neighbourhoods)."""
-        counts = self._members.astype(float)
-        spread_by_gang = np.stack([self._spread(m) for m in counts]) if counts.size else counts
-        return _frozen(counts + 0.5 * spread_by_gang)
+        return _frozen(gang_near(self._members.astype(float), self._spread))
 
     @functools.cached_property
     def counts(self) -> np.ndarray:
         """Free members of each gang across the city."""
         return _frozen(self._members.sum(axis=1))
+
+
+def gang_near(counts: np.ndarray, spread: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Members of each gang (rows, float) per neighbourhood plus half of those in adjacent ones."""
+    spread_by_gang = np.stack([spread(m) for m in counts]) if counts.size else counts
+    return counts + 0.5 * spread_by_gang
 
 
 _member_views: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -34,6 +34,23 @@ def resistance(model: SecurityModel) -> np.ndarray:
     return model.hood.resistance_scale * model.world.residents / 1000.0 * guard / model.guard_reference
 
 
+def resistance_scale(strength: np.ndarray, unit: np.ndarray, residents: np.ndarray, held: float, lo: float,
+                     hi: float, iterations: int) -> float:
+    """The scale of resistance ``unit`` at which gangs of ``strength`` hold ``held`` of the residents.
+
+    Bisection between ``lo`` and ``hi`` (presence falls as resistance grows) on the resident-weighted
+    presence at the territorial equilibrium (:func:`territory_target`).
+    """
+    for _ in range(iterations):
+        mid = np.sqrt(lo * hi)
+        control = strength / (strength.sum(axis=0) + mid * unit)
+        if (control.sum(axis=0) * residents).sum() / residents.sum() > held:
+            lo = mid
+        else:
+            hi = mid
+    return float(np.sqrt(lo * hi))
+
+
 def territory_target(model: SecurityModel) -> np.ndarray:
     s = strength(model)
     return s / (np.add.reduce(s, axis=0) + resistance(model) + 1e-12)
