@@ -74,7 +74,8 @@ def offenders(model: SecurityModel) -> dict[int, np.ndarray]:
 
 
 def _guardianship(model: SecurityModel, with_levers: bool = True) -> np.ndarray:
-    """Guardianship as rows per street type, or one row for all types without levers."""
+    """Capable guardians (1 = none beyond the baseline constant): rows per street type, or one row for all
+    types without levers."""
     police = model.police.per_1000
     lv = model.levers
     if not with_levers:
@@ -85,14 +86,6 @@ def _guardianship(model: SecurityModel, with_levers: bool = True) -> np.ndarray:
     general = base * lv.guardianship
     prop = general * lv.property_guardianship
     return np.array([prop, prop, general])
-
-
-def guardianship(model: SecurityModel, with_levers: bool = True) -> dict[int, np.ndarray]:
-    """Capable guardians per crime type (1 = none beyond the baseline constant)."""
-    rows = _guardianship(model, with_levers)
-    if not with_levers:
-        return dict.fromkeys(STREET_TYPES, rows)
-    return dict(zip(STREET_TYPES, rows, strict=True))
 
 
 def _pressure(model: SecurityModel, off: dict[int, np.ndarray]) -> np.ndarray:
