@@ -11,6 +11,9 @@ version in one go instead: the "before" run imports HEAD's text of those modules
 run the working tree's, and everything else is the same tree:
 
     python benchmarks/fingerprint.py --vs-head model/processes/census.py
+
+``--all`` fingerprints every scenario in ``scenarios/`` (each programme on its own, every target kind)
+instead of the baseline and the full package only.
 """
 
 from __future__ import annotations
@@ -96,13 +99,16 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--check", type=Path, help="compare with fingerprints saved earlier")
     group.add_argument("--vs-head", nargs="+", metavar="PATH",
                        help="compare the tree with these files at their committed (HEAD) version")
+    parser.add_argument("--all", action="store_true", help="every scenario in scenarios/, not only the two main ones")
     args = parser.parse_args(argv)
+    scenarios = sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml")) if args.all else SCENARIOS
     if args.vs_head:
         env = {**os.environ, "SAFESTREETS_FINGERPRINT_OVERLAY": json.dumps(_head_sources(args.vs_head))}
-        before = subprocess.run([sys.executable, __file__], capture_output=True, text=True, env=env, check=True)
+        before = subprocess.run([sys.executable, __file__, *(["--all"] if args.all else [])], capture_output=True,
+                                text=True, env=env, check=True)
         golden = dict(line.split() for line in before.stdout.splitlines())
         args.check = Path(os.devnull)
-    current = fingerprints()
+    current = fingerprints(scenarios)
     if args.vs_head:
         bad = [k for k in golden if golden[k] != current.get(k)]
         print(f"HEAD version of {', '.join(args.vs_head)} vs the working tree:")

@@ -80,6 +80,8 @@ class SecurityModel(mesa.Model):
         self.residents = self.world.residents.astype(float)  # per neighbourhood (fixed), for rates
         self._certainty_ratio: tuple | None = None
         self._types_of_mix: tuple | None = None
+        self._control_seen: tuple | None = None
+        self._cost_seen: tuple | None = None
         self.space = Network(self.world.graph, random=self.random)
         by_id = {cell.coordinate: cell for cell in self.space.all_cells}
         self.cells = [by_id[i] for i in range(self.world.n_neighbourhoods)]
@@ -188,12 +190,32 @@ class SecurityModel(mesa.Model):
             gang.supply_memory_kg *= recent
 
     def deliver_programmes(self) -> None:
-        """Each active programme turns its levers and enrols its people; costs are tallied."""
-        for programme in self.programmes:
-            cost = programme.step(self)
-            if cost:
-                weights, total = programme.cost_weights(self)  # residents where the cost falls
-                self.tally.hood["cost_usd"] += cost * weights / total
+        """Each active programme turns its levers and enrols its people; costs are tallied.
+
+        A programme's cost is spread over the residents where it falls (``cost * weights / total``);
+        the programmes' shares are added up in programme order as the rows of one block.
+        """
+        programmes = self.programmes
+        if not programmes:
+            return
+        costs = [programme.step(self) for programme in programmes]
+        if any(costs):
+            weights, totals = self._cost_blocks()
+            shares = np.array(costs)[:, None] * weights / totals
+            # a reduction down axis 0 adds the rows one after another, as adding each programme's share in turn
+            # (a programme without cost adds an exact +0.0: weights are finite and at least 0)
+            self.tally.hood["cost_usd"] += np.add.reduce(shares, axis=0)
+
+    def _cost_blocks(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every programme's cost weights as rows and their totals as a column; rebuilt when any changes."""
+        parts = [programme.cost_weights(self) for programme in self.programmes]
+        cached = self._cost_seen
+        if cached is None or len(cached[0]) != len(parts) or any(
+                a[0] is not b[0] or a[1] != b[1] for a, b in zip(cached[0], parts, strict=True)):
+            weights = np.array([w for w, _ in parts], dtype=float)
+            totals = np.array([t for _, t in parts], dtype=float)[:, None]
+            cached = self._cost_seen = (parts, weights, totals)
+        return cached[1], cached[2]
 
     def remember(self) -> None:
         """Fold today's events into the memories processes read tomorrow."""
@@ -252,10 +274,32 @@ class SecurityModel(mesa.Model):
         return _unit(self.hood.trust_level[hoods] + shock)
 
     def presence(self) -> np.ndarray:
-        """Total gang control per neighbourhood (0-1)."""
-        if not self.control.size:
-            return np.zeros(self.world.n_neighbourhoods)
-        return _unit(np.add.reduce(self.control, axis=0))
+        """Total gang control per neighbourhood (0-1). Read-only: shared by every caller."""
+        return self._control_views()[1]
+
+    def control_held(self) -> np.ndarray:
+        """Gang control per neighbourhood summed over gangs, unclipped. Read-only: shared by every caller."""
+        return self._control_views()[0]
+
+    def _control_views(self) -> tuple[np.ndarray, np.ndarray]:
+        """(control summed over gangs, the same clipped to [0, 1]), kept until the control changes.
+
+        Control moves once a step (in ``economy``, in place) and at calibration (replaced), while
+        processes ask for presence about eight times a step; the views are recomputed when the
+        control's contents differ from those they were computed from (a comparison of its bytes).
+        """
+        control = self.control
+        key = control.tobytes()
+        cached = self._control_seen
+        if cached is None or cached[0] != key or cached[1] != control.shape:
+            if control.size:
+                held = np.add.reduce(control, axis=0)
+                presence = _unit(held.copy())
+            else:
+                held = presence = np.zeros(self.world.n_neighbourhoods)
+            held.flags.writeable = presence.flags.writeable = False
+            cached = self._control_seen = (key, control.shape, held, presence)
+        return cached[2], cached[3]
 
     def activity(self) -> np.ndarray:
         """Economic activity per neighbourhood: 1 with no fear; falls as fear rises."""
@@ -343,7 +387,7 @@ class SecurityModel(mesa.Model):
         reference = self.cal.income_reference
         ratio = np.divide(per_member, reference, out=np.ones_like(per_member), where=reference > 0)
         pull = np.sqrt(np.minimum(np.maximum(ratio, 0.25), 4.0))
-        weight = np.add.reduce(self.control, axis=0)
+        weight = self.control_held()
         return np.divide(pull @ self.control, weight, out=np.ones_like(weight), where=weight > 0)
 
     def fear_target(self) -> np.ndarray:

@@ -79,7 +79,7 @@ def test_victim_weight_tables_do_not_pile_up_over_many_parameter_values() -> Non
         crime._victim_weights.update(saved)
 
 
-@pytest.mark.parametrize("method", ["deterrence", "certainty_ratio"])
+@pytest.mark.parametrize("method", ["deterrence", "certainty_ratio", "presence", "control_held"])
 def test_an_array_a_model_method_returned_is_not_its_cache(method: str) -> None:
     """Before the cache each call returned a new array; changing one must not change the model."""
     m = SecurityModel(_scenario(), seed=2)
@@ -116,6 +116,18 @@ def test_member_views_follow_counts_changed_in_place() -> None:
     assert member_views(m) is not first
     assert member_views(m).by_hood[0] == by_hood[0] + 7
     assert first.by_hood[0] == by_hood[0]  # views already handed out keep describing the old counts
+
+
+def test_presence_follows_control_changed_in_place_or_replaced() -> None:
+    """Presence is kept until the control's contents change: in place (economy) or replaced (calibration)."""
+    m = SecurityModel(_scenario(gangs={"count": 2}), seed=3)
+    m.run(2)
+    before = m.presence().copy()
+    m.control[:, 0] = 0.7  # two gangs at 0.7: 1.4 held, clipped to 1
+    assert m.control_held()[0] == pytest.approx(1.4) and m.presence()[0] == 1.0
+    np.testing.assert_array_equal(m.presence()[1:], before[1:])
+    m.control = np.zeros_like(m.control)
+    assert not m.presence().any() and not m.control_held().any()
 
 
 def test_models_run_one_after_another_are_freed() -> None:
