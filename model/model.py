@@ -82,6 +82,7 @@ class SecurityModel(mesa.Model):
         self._types_of_mix: tuple | None = None
         self._control_seen: tuple | None = None
         self._cost_seen: tuple | None = None
+        self._moods_seen: tuple | None = None
         self.space = Network(self.world.graph, random=self.random)
         by_id = {cell.coordinate: cell for cell in self.space.all_cells}
         self.cells = [by_id[i] for i in range(self.world.n_neighbourhoods)]
@@ -262,12 +263,32 @@ class SecurityModel(mesa.Model):
         return self._units
 
     def fear(self) -> np.ndarray:
-        """Mean fear per neighbourhood (0-1)."""
-        return _unit(self.hood.fear_level + self.hood.fear_shock_sum / self.residents)
+        """Mean fear per neighbourhood (0-1). Read-only: shared by every caller."""
+        return self._mood_views()[1]
 
     def trust(self) -> np.ndarray:
-        """Mean trust in police per neighbourhood (0-1)."""
-        return _unit(self.hood.trust_level + self.hood.trust_shock_sum / self.residents)
+        """Mean trust in police per neighbourhood (0-1). Read-only: shared by every caller."""
+        return self._mood_views()[2]
+
+    def _mood_views(self) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
+        """(key, fear, trust, economic activity), kept until the moods they are made of change.
+
+        Levels and shock sums change once a step (``perception``, in place), when someone's shocks leave
+        (in place) and at the census (replaced), while fear, trust and activity are asked for about seven
+        times a step; the views are recomputed when the four arrays' contents differ from those they were
+        computed from (a comparison of their bytes).
+        """
+        hood = self.hood
+        key = b"".join((hood.fear_level.tobytes(), hood.fear_shock_sum.tobytes(), hood.trust_level.tobytes(),
+                        hood.trust_shock_sum.tobytes()))
+        cached = self._moods_seen
+        if cached is None or cached[0] != key:
+            fear = _unit(hood.fear_level + hood.fear_shock_sum / self.residents)
+            trust = _unit(hood.trust_level + hood.trust_shock_sum / self.residents)
+            activity = 1.0 - self.scenario.perception.activity_fear_elasticity * fear
+            fear.flags.writeable = trust.flags.writeable = activity.flags.writeable = False
+            cached = self._moods_seen = (key, fear, trust, activity)
+        return cached
 
     def personal_trust(self, ids: np.ndarray, hoods: np.ndarray) -> np.ndarray:
         shock = self.people.decayed(self.people.trust_shock, self.people.trust_time, ids, self.t, self.trust_decay)
@@ -302,8 +323,8 @@ class SecurityModel(mesa.Model):
         return cached[2], cached[3]
 
     def activity(self) -> np.ndarray:
-        """Economic activity per neighbourhood: 1 with no fear; falls as fear rises."""
-        return 1.0 - self.scenario.perception.activity_fear_elasticity * self.fear()
+        """Economic activity per neighbourhood: 1 with no fear; falls as fear rises. Read-only: shared."""
+        return self._mood_views()[3]
 
     def gun_factor(self) -> np.ndarray:
         """Guns in gang hands here relative to the city's start (1 = as at the start)."""
@@ -409,7 +430,7 @@ class SecurityModel(mesa.Model):
         if by == "gang_members":
             return self.gang_members.sum(axis=0).astype(float)
         if by == "fear":
-            return self.fear()
+            return self.fear().copy()
         return self.hood.recent[by].copy()
 
     # ------------------------------------------------------------------------------ flows

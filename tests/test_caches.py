@@ -79,7 +79,8 @@ def test_victim_weight_tables_do_not_pile_up_over_many_parameter_values() -> Non
         crime._victim_weights.update(saved)
 
 
-@pytest.mark.parametrize("method", ["deterrence", "certainty_ratio", "presence", "control_held"])
+@pytest.mark.parametrize("method", ["deterrence", "certainty_ratio", "presence", "control_held", "fear", "trust",
+                                    "activity"])
 def test_an_array_a_model_method_returned_is_not_its_cache(method: str) -> None:
     """Before the cache each call returned a new array; changing one must not change the model."""
     m = SecurityModel(_scenario(), seed=2)
@@ -128,6 +129,20 @@ def test_presence_follows_control_changed_in_place_or_replaced() -> None:
     np.testing.assert_array_equal(m.presence()[1:], before[1:])
     m.control = np.zeros_like(m.control)
     assert not m.presence().any() and not m.control_held().any()
+
+
+def test_moods_follow_levels_and_shocks_changed_in_place_or_replaced() -> None:
+    """Fear, trust and activity are kept until a level or shock sum changes: in place or replaced (census)."""
+    m = SecurityModel(_scenario(), seed=3)
+    m.run(2)
+    fear, trust = m.fear().copy(), m.trust().copy()
+    m.hood.fear_level[0] = 0.9
+    m.hood.trust_shock_sum = m.hood.trust_shock_sum - 1e9  # replaced: trust falls to 0 everywhere
+    assert m.fear()[0] == pytest.approx(min(0.9 + m.hood.fear_shock_sum[0] / m.residents[0], 1.0))
+    np.testing.assert_array_equal(m.fear()[1:], fear[1:])
+    assert not m.trust().any() and trust.any()
+    elasticity = m.scenario.perception.activity_fear_elasticity
+    np.testing.assert_array_equal(m.activity(), 1.0 - elasticity * m.fear())
 
 
 def test_models_run_one_after_another_are_freed() -> None:
