@@ -37,19 +37,24 @@ TALLY_NAMES = ("robberies", "extortions", "assaults")  # in STREET_TYPES order
 # of the numpy calls (what a step costs at 60 neighbourhoods is mostly the number of calls).
 
 
-_world_seen: list = [None, None, None]  # the last world asked about, its background offenders, its commerce x residents
+_world_seen: list = [None, None]  # the last world asked about, and its terms (see _fixed)
 
 
-def _fixed(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
-    """Background offenders and residents x commerce per neighbourhood: they read only the world's census.
+def _fixed(model: SecurityModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Terms that read only the world's census: background offenders per neighbourhood, targets per unit of
+    activity per type (rows: residents, residents x commerce, residents), and the neighbourhood ids.
 
-    The world never changes once built, so both are kept for the last world instead of redone each step.
+    The world never changes once built, so they are kept for the last world instead of redone each step.
     """
     world = model.world
     if world is not _world_seen[0]:
+        n = model.residents
         background = BACKGROUND_OFFENDING * world.residents * world.disadvantage
-        _world_seen[:] = [world, background, model.residents * world.commerce]
-    return _world_seen[1], _world_seen[2]
+        per_activity = np.array([n, n * world.commerce, n])
+        for term in (background, per_activity):
+            term.flags.writeable = False
+        _world_seen[:] = [world, (background, per_activity, np.arange(world.n_neighbourhoods))]
+    return _world_seen[1]
 
 
 def _members(model: SecurityModel) -> np.ndarray:
@@ -73,14 +78,47 @@ def offenders(model: SecurityModel) -> dict[int, np.ndarray]:
     return {ROBBERY: street, ASSAULT: street, EXTORTION: extortion}
 
 
-def _guardianship(model: SecurityModel, with_levers: bool = True) -> np.ndarray:
+def _per_resident(model: SecurityModel, off: dict[int, np.ndarray]) -> np.ndarray:
+    """scale_c * offenders_c / residents, per type (rows)."""
+    scale = np.array([model.cal.street_scale[c] for c in STREET_TYPES])[:, None]
+    return scale * np.array([off[c] for c in STREET_TYPES]) / model.residents
+
+
+_offending_seen: list = [None, None, None, None]  # world, residents, key of the inputs last seen; their terms
+
+
+def _offending(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_per_resident` of :func:`offenders`, and the gang share of street (robbery, assault) offenders.
+
+    Offenders read the gang-member counts, the census's youth offending, the enrolled-offending lever
+    and the world; the street scales are set by the calibration. They change on few steps (the counts
+    when someone joins, leaves, is arrested, released or killed; the youth terms at the census), so the
+    terms are kept until an input's contents differ (compared as bytes: a change in place is seen too).
+    """
+    hood, members, scale = model.hood, model.gang_members, model.cal.street_scale
+    key = (members.shape, members.dtype.str, members.tobytes(), hood.youth_offending.tobytes(),
+           hood.enrolled_offending.tobytes(), model.levers.enrolled_offending,
+           scale[ROBBERY], scale[EXTORTION], scale[ASSAULT])
+    seen = _offending_seen
+    if seen[0] is not model.world or seen[1] is not model.residents or seen[2] != key:
+        weighted, street, extortion = _offenders(model, _members(model))
+        factor = _per_resident(model, {ROBBERY: street, ASSAULT: street, EXTORTION: extortion})
+        share = np.divide(weighted, street, out=np.zeros_like(street), where=street > 0)
+        factor.flags.writeable = share.flags.writeable = False
+        seen[:] = [model.world, model.residents, key, (factor, share)]
+    return seen[3]
+
+
+def _guardianship(model: SecurityModel, with_levers: bool = True, efficacy: np.ndarray | None = None) -> np.ndarray:
     """Capable guardians (1 = none beyond the baseline constant): rows per street type, or one row for all
-    types without levers."""
+    types without levers. ``efficacy``: the efficacy term, if the caller has it this step."""
     police = model.police.per_1000
     lv = model.levers
     if not with_levers:
         police = police - lv.patrol_officers / model.residents * 1000.0
-    base = 1.0 + model.scenario.police.deterrence * police + EFFICACY_GUARDIANSHIP * model.hood.efficacy
+    if efficacy is None:
+        efficacy = EFFICACY_GUARDIANSHIP * model.hood.efficacy
+    base = 1.0 + model.scenario.police.deterrence * police + efficacy
     if not with_levers:
         return base
     general = base * lv.guardianship
@@ -88,19 +126,21 @@ def _guardianship(model: SecurityModel, with_levers: bool = True) -> np.ndarray:
     return np.array([prop, prop, general])
 
 
-def _pressure(model: SecurityModel, off: dict[int, np.ndarray]) -> np.ndarray:
-    """scale_c * offenders_c / residents * targets_c, per type: the part of the expected count levers leave."""
-    n = model.residents
-    active = model.activity()
-    out_and_about = n * active
-    scale = np.array([model.cal.street_scale[c] for c in STREET_TYPES])[:, None]
-    targets = np.array([out_and_about, _fixed(model)[1] * active, out_and_about])
-    return scale * np.array([off[c] for c in STREET_TYPES]) / n * targets
+def _pressure(model: SecurityModel, per_resident: np.ndarray) -> np.ndarray:
+    """scale_c * offenders_c / residents * targets_c, per type: the part of the expected count levers leave.
+
+    ``per_resident`` is :func:`_per_resident`; targets are people out and about (businesses for extortion).
+    """
+    return per_resident * (_fixed(model)[1] * model.activity())
 
 
 def _rates(model: SecurityModel, pressure: np.ndarray, guard: np.ndarray) -> np.ndarray:
     """Expected counts this step, per type (rows) and neighbourhood."""
     return pressure / guard * model.deterrence() * model.dt_years
+
+
+def _per_resident_of(model: SecurityModel, off: dict[int, np.ndarray] | None) -> np.ndarray:
+    return _offending(model)[0] if off is None else _per_resident(model, off)
 
 
 def expected_street_crime(model: SecurityModel, with_levers: bool = True,
@@ -109,8 +149,7 @@ def expected_street_crime(model: SecurityModel, with_levers: bool = True,
 
     ``off`` is :func:`offenders` if the caller has already computed it this step.
     """
-    off = offenders(model) if off is None else off
-    rows = _rates(model, _pressure(model, off), _guardianship(model, with_levers))
+    rows = _rates(model, _pressure(model, _per_resident_of(model, off)), _guardianship(model, with_levers))
     return dict(zip(STREET_TYPES, rows, strict=True))
 
 
@@ -127,8 +166,8 @@ def displaced(model: SecurityModel, rates: dict[int, np.ndarray],
     """Move the share of deterred crime the displacement lever says to adjacent neighbourhoods."""
     if not model.levers.displacement.any():
         return rates
-    off = offenders(model) if off is None else off
-    free = _rates(model, _pressure(model, off), _guardianship(model, with_levers=False))
+    pressure = _pressure(model, _per_resident_of(model, off))
+    free = _rates(model, pressure, _guardianship(model, with_levers=False))
     rows = _displace(model, np.array([rates[c] for c in STREET_TYPES]), free)
     return dict(zip(STREET_TYPES, rows, strict=True))
 
@@ -209,17 +248,16 @@ def _gang_by_control(model: SecurityModel, rng: np.random.Generator, hoods: np.n
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Draw today's street crimes, their victims, and which turn lethal; and retail drug sales."""
     # once a step: nothing these read changes before the draws
-    members = _members(model)
-    weighted, street, extortion = _offenders(model, members)
-    off = {ROBBERY: street, ASSAULT: street, EXTORTION: extortion}
-    pressure = _pressure(model, off)
-    rates = _rates(model, pressure, _guardianship(model))
+    per_resident, street_share = _offending(model)
+    pressure = _pressure(model, per_resident)
+    efficacy = EFFICACY_GUARDIANSHIP * model.hood.efficacy  # shared by both guardianships
+    rates = _rates(model, pressure, _guardianship(model, efficacy=efficacy))
     if np.count_nonzero(model.levers.displacement):  # (count_nonzero: a fifth of the call overhead of .any())
-        rates = _displace(model, rates, _rates(model, pressure, _guardianship(model, with_levers=False)))
+        free = _rates(model, pressure, _guardianship(model, with_levers=False, efficacy=efficacy))
+        rates = _displace(model, rates, free)
     lethality = None  # asked for on the first crime of the day (most days have some; nothing it reads changes)
     with_gangs = model.control.shape[0] > 0
-    hood_ids = np.arange(rates.shape[1])
-    street_share = None  # gang share of robbery and assault offenders (the same offenders): made once if needed
+    hood_ids = _fixed(model)[2]
     for row, c in enumerate(STREET_TYPES):
         counts = rng.poisson(rates[row])
         hoods = hood_ids.repeat(counts)
@@ -236,9 +274,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
             share = None  # every extortion is a gang's
             p_kill = model.cal.extortion_killing * lethality[hoods]
         else:
-            if street_share is None:
-                street_share = np.divide(weighted, street, out=np.zeros_like(members), where=street > 0)
-            share = street_share
+            share = street_share  # gang share of robbery and assault offenders (the same offenders)
             p_kill = model.cal.escalation * lethality[hoods]
         gang = offender_gang(model, rng, hoods, share) if with_gangs else np.full(hoods.size, -1, np.int8)
         lethal = rng.random(hoods.size) < p_kill
@@ -263,17 +299,20 @@ def drug_sales(model: SecurityModel, rng: np.random.Generator) -> None:
     cal = model.cal
     # every gang's expected sales at once (rows: gang_list is in gang id order, as the rows of control);
     # each gang's availability reads only its own stock, which only its own sales below change
-    availability = np.array([g.drug_stock_kg / (g.drug_stock_kg + cal.stock_reference_kg[g.gang_id] + 1e-12)
+    availability = np.array([[g.drug_stock_kg / (g.drug_stock_kg + cal.stock_reference_kg[g.gang_id] + 1e-12)]
                              for g in gangs])
-    lam = cal.drug_scale * model.control * availability[:, None] * model.residents * model.dt_years
+    lam = cal.drug_scale * model.control * availability * model.residents * model.dt_years
     lam = lam * model.deterrence()
+    # One Poisson call for all gangs: it draws element by element in C order, row after row, so the
+    # draws are those of one call per gang (nothing else draws in between), without the array call's
+    # fixed cost (its argument checks) once per gang.
+    sales = rng.poisson(lam)
+    totals = np.add.reduce(sales, axis=1).tolist()
     tally = model.tally.hood["drug_sales"]
-    for gang, expected in zip(gangs, lam, strict=True):
-        sales = rng.poisson(expected)
-        total = int(np.add.reduce(sales))
+    for gang, total, sold in zip(gangs, totals, sales, strict=True):
         if total == 0:
             continue
         used = min(total * model.traffic.kg_per_sale, gang.drug_stock_kg)
         gang.drug_stock_kg -= used
         gang.revenue_today += total * model.scenario.gangs.drug_margin_usd
-        tally += sales
+        tally += sold
