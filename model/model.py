@@ -83,6 +83,7 @@ class SecurityModel(mesa.Model):
         self._control_seen: tuple | None = None
         self._cost_seen: tuple | None = None
         self._moods_seen: tuple | None = None
+        self._courts_seen: tuple | None = None
         self.space = Network(self.world.graph, random=self.random)
         by_id = {cell.coordinate: cell for cell in self.space.all_cells}
         self.cells = [by_id[i] for i in range(self.world.n_neighbourhoods)]
@@ -347,30 +348,44 @@ class SecurityModel(mesa.Model):
         corruption) and prosecution and conviction (courts), averaged over crime types with
         the scenario's baseline mix. Offenders perceive it with a lag (:meth:`certainty`).
         """
-        sc = self.scenario
         trust = self.trust()
         clear_base = enforcement.police_factor(self) * enforcement.tip_factor(self)
         corrupt = self.police.corrupt_share * self.presence()
-        courts = (_unit(sc.justice.prosecution_probability * self.levers.prosecution)
-                  * _unit(sc.justice.conviction_probability * self.levers.conviction))
         # every crime type at once, as rows (broadcast: elementwise the same arithmetic as one type at a time)
-        types, kinds, hoods, mix = self._crime_types()
+        kinds, hoods, mix, clearance = self._crime_types()
         report = reporting.report_probability(self, kinds, hoods, trust)
-        clear = _unit(self.cal.clearance[types][:, None] * clear_base * (1.0 - corrupt))
+        clear = _unit(clearance * clear_base * (1.0 - corrupt))
         # the mix-weighted sum over types, added type by type (a reduction down axis 0 is sequential)
-        return np.add.reduce(mix * report * clear, axis=0) * courts
+        return np.add.reduce(mix * report * clear, axis=0) * self._courts()
+
+    def _courts(self) -> np.ndarray:
+        """Chance a cleared case is prosecuted and convicted per neighbourhood, from the court levers.
+
+        Levers are reset and turned again every step but mostly to the same values; the product is
+        kept until their contents change (a comparison of their bytes). Read-only: shared.
+        """
+        lv, j = self.levers, self.scenario.justice
+        key = (lv.prosecution.tobytes() + lv.conviction.tobytes(), j.prosecution_probability, j.conviction_probability)
+        cached = self._courts_seen
+        if cached is None or cached[0] != key:
+            courts = _unit(j.prosecution_probability * lv.prosecution) * _unit(j.conviction_probability * lv.conviction)
+            courts.flags.writeable = False
+            cached = self._courts_seen = (key, courts)
+        return cached[1]
 
     def _crime_types(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Crime types in the calibrated mix; the same as a column and every neighbourhood as a row
-        (a grid by broadcasting); the mix weights as a column. Kept until calibration replaces the mix.
+        """Crime types in the calibrated mix as a column and every neighbourhood as a row (a grid by
+        broadcasting); the mix weights and the types' clearance as columns. Kept until calibration
+        replaces the mix or the clearance.
         """
-        mix = self.cal.crime_mix
+        mix, clearance = self.cal.crime_mix, self.cal.clearance
         cached = self._types_of_mix
-        if cached is None or cached[0] is not mix:
+        if cached is None or cached[0] is not mix or cached[1] is not clearance:
             types = np.flatnonzero(np.asarray(mix) != 0)
             hoods = np.arange(self.world.n_neighbourhoods)
-            cached = self._types_of_mix = (mix, types, types[:, None], hoods, np.asarray(mix)[types][:, None])
-        return cached[1:]
+            cached = self._types_of_mix = (mix, clearance, types[:, None], hoods, np.asarray(mix)[types][:, None],
+                                           np.asarray(clearance)[types][:, None])
+        return cached[2:]
 
     def certainty(self) -> np.ndarray:
         """Perceived certainty of conviction: a one-year memory of :meth:`instant_certainty`."""

@@ -145,6 +145,16 @@ def test_moods_follow_levels_and_shocks_changed_in_place_or_replaced() -> None:
     np.testing.assert_array_equal(m.activity(), 1.0 - elasticity * m.fear())
 
 
+def test_court_chances_follow_the_court_levers_changed_in_place() -> None:
+    m = SecurityModel(_scenario(interventions=[{"type": "rule_of_law"}]), seed=3)
+    m.run(2)
+    before = m.instant_certainty()
+    m.levers.conviction[1] = 0.0  # no conviction in neighbourhood 1
+    after = m.instant_certainty()
+    assert after[1] == 0.0 < before[1]
+    np.testing.assert_array_equal(np.delete(after, 1), np.delete(before, 1))
+
+
 def test_models_run_one_after_another_are_freed() -> None:
     """A worker that runs model after model must not keep them all (Mesa 3.3 holds every model it
     has seen in Agent._ids unless the model is released: the API and the runner release theirs)."""
