@@ -8,6 +8,7 @@ returns as replacements are hired); without vetting, corruption drifts back to i
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -66,6 +67,37 @@ def beat(model: SecurityModel, at_post: np.ndarray) -> np.ndarray:
     return (1.0 - BEAT_SPILL) * at_post + BEAT_SPILL * model.world.spread(at_post)
 
 
+class _OfficerTime:
+    """Officer time by neighbourhood (on the beat) and where it is positive, for given posts and strengths.
+
+    Units move only at redeployment and their strength only while vetted-out officers are being
+    replaced, so this is usually the same from one step to the next; it is kept, with the posts and
+    strengths (as bytes) it was computed from, and recomputed when either differs.
+    """
+
+    def __init__(self, model: SecurityModel, key: tuple[bytes, bytes]) -> None:
+        force = model.police
+        self.key = key
+        self.world = model.world
+        at_post = np.bincount(force.unit_hood, force.unit_officers, minlength=model.world.n_neighbourhoods)
+        self.officers = beat(model, at_post)
+        self.officers.flags.writeable = False  # shared between steps
+        self.staffed = self.officers > 0
+
+
+_OFFICER_TIME: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # by model
+
+
+def _officer_time(model: SecurityModel) -> _OfficerTime:
+    """The :class:`_OfficerTime` of the units as they stand now."""
+    force = model.police
+    key = (force.unit_hood.tobytes(), force.unit_officers.tobytes())
+    held = _OFFICER_TIME.get(model)
+    if held is None or held.key != key or held.world is not model.world:
+        held = _OFFICER_TIME[model] = _OfficerTime(model, key)
+    return held
+
+
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Deploy, vet, and compute honest officer presence per neighbourhood."""
     del rng  # deployment is deterministic given the state
@@ -85,18 +117,18 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         kept = force.unit_corrupt * (1.0 - vet) / np.maximum(1.0 - force.unit_corrupt * vet, 1e-12)
         force.unit_corrupt = np.minimum(np.maximum(kept, 0.0), 1.0)
         vetted = vet > 0
-    gap = force.unit_nominal - force.unit_officers
-    force.unit_officers += gap * min(REHIRE_PER_YEAR * dt, 1.0)
+    # Units at full strength (the usual case) have no one to rehire: the update would add zeros.
+    if force.unit_officers.tobytes() != force.unit_nominal.tobytes():
+        gap = force.unit_nominal - force.unit_officers
+        force.unit_officers += gap * min(REHIRE_PER_YEAR * dt, 1.0)
     drift = np.maximum((police.corrupt_share - force.unit_corrupt) * RECORRUPTION_PER_YEAR * dt, 0.0)
     force.unit_corrupt += drift if vetted is None else np.where(vetted, 0.0, drift)
 
+    # all officer time is kept while posts and strengths stay; the corrupt share of it moves every step
+    time = _officer_time(model)
+    officers = time.officers
     k = model.world.n_neighbourhoods
-    # honest and corrupt officer time together: one spread of a (neighbourhoods, 2) table
-    at_post = np.empty((k, 2))
-    at_post[:, 0] = np.bincount(force.unit_hood, force.unit_officers, minlength=k)
-    at_post[:, 1] = np.bincount(force.unit_hood, force.unit_officers * force.unit_corrupt, minlength=k)
-    time = beat(model, at_post)
-    officers, corrupt = time[:, 0], time[:, 1]
-    force.corrupt_share = np.divide(corrupt, officers, out=np.zeros(k), where=officers > 0)
+    corrupt = beat(model, np.bincount(force.unit_hood, force.unit_officers * force.unit_corrupt, minlength=k))
+    force.corrupt_share = np.divide(corrupt, officers, out=np.zeros(k), where=time.staffed)
     force.effective = officers - corrupt + model.levers.patrol_officers
     force.per_1000 = force.effective / model.world.residents * 1000.0
