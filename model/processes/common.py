@@ -36,10 +36,16 @@ class MemberViews:
     a process pays only for the views it reads.
     """
 
-    def __init__(self, model: SecurityModel, key: tuple) -> None:
-        self.key = key
-        self._members = model.gang_members.copy()  # the counts the key describes, even if changed later
+    def __init__(self, model: SecurityModel) -> None:
+        members = model.gang_members
+        self._members = members.copy()  # the counts the views describe, even if changed later
+        self._bytes, self._shape, self._dtype = members.tobytes(), members.shape, members.dtype
         self._spread = model.world.spread
+        self._weapons: tuple[list, np.ndarray] | None = None
+
+    def describe(self, members: np.ndarray) -> bool:
+        """Whether these views describe ``members`` as it stands (the same contents, shape and type)."""
+        return members.tobytes() == self._bytes and members.shape == self._shape and members.dtype == self._dtype
 
     @functools.cached_property
     def by_hood(self) -> np.ndarray:
@@ -61,6 +67,11 @@ class MemberViews:
         """Free members of each gang across the city."""
         return _frozen(self._members.sum(axis=1))
 
+    @functools.cached_property
+    def counts_or_one(self) -> np.ndarray:
+        """The same, at least 1 (a divisor for per-member amounts)."""
+        return _frozen(np.maximum(self.counts, 1))
+
 
 def gang_near(counts: np.ndarray, spread: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Members of each gang (rows, float) per neighbourhood plus half of those in adjacent ones."""
@@ -78,18 +89,25 @@ def member_views(model: SecurityModel) -> MemberViews:
     (in place or by replacement), far less often than every step; the views are recomputed when the
     counts' contents differ from those they were computed from.
     """
-    members = model.gang_members
-    key = (members.shape, members.dtype.str, members.tobytes())
     views = _member_views.get(model)
-    if views is None or views.key != key:
-        views = _member_views[model] = MemberViews(model, key)
+    if views is None or not views.describe(model.gang_members):
+        views = _member_views[model] = MemberViews(model)
     return views
 
 
 def weapons_per_member(model: SecurityModel) -> np.ndarray:
-    """Each gang's firearms per free member (``Gang.weapons_per_member``, all gangs from the shared counts)."""
-    weapons = np.array([g.weapons for g in model.gang_list])
-    return weapons / np.maximum(member_views(model).counts, 1)
+    """Each gang's firearms per free member (``Gang.weapons_per_member``, all gangs from the shared counts).
+
+    Read-only, shared: kept with the member views until a gang's weapons change (asked for about three
+    times a step, while weapons move about once).
+    """
+    views = member_views(model)
+    weapons = [g.weapons for g in model.gang_list]
+    held = views._weapons
+    # equal values give the same quotients, except a zero's sign: with a zero, always divide again
+    if held is None or held[0] != weapons or 0.0 in weapons:
+        held = views._weapons = (weapons, _frozen(np.array(weapons) / views.counts_or_one))
+    return held[1]
 
 
 def _frozen(values: np.ndarray) -> np.ndarray:
@@ -112,9 +130,63 @@ def binomial_counts(rng: np.random.Generator, counts: np.ndarray,
     if nonzero.size == 0:
         return 0
     out = np.zeros(counts.size, np.int64)
-    p = probability().tolist()
-    for h, n in zip(nonzero.tolist(), counts[nonzero].tolist(), strict=True):
-        out[h] = rng.binomial(int(n), min(max(p[h], 0.0), 1.0))  # Python floats: the same clip
+    for h, k in _few_binomials(rng, counts, nonzero, probability):
+        out[h] = k
+    return out
+
+
+def add_binomial_counts(rng: np.random.Generator, counts: np.ndarray, probability: Callable[[], np.ndarray],
+                        out: np.ndarray) -> None:
+    """Add :func:`binomial_counts` (the same draws) to ``out``, a per-neighbourhood row of counts.
+
+    With few neighbourhoods to draw for, only those that pass any are added to (adding 0 to a count
+    changes nothing).
+    """
+    nonzero = counts.nonzero()[0]
+    if nonzero.size > FEW:
+        out += rng.binomial(counts.astype(np.int64), np.minimum(np.maximum(probability(), 0.0), 1.0))
+    elif nonzero.size:
+        for h, k in _few_binomials(rng, counts, nonzero, probability):
+            out[h] += k
+
+
+def _few_binomials(rng: np.random.Generator, counts: np.ndarray, nonzero: np.ndarray,
+                   probability: Callable[[], np.ndarray]) -> list[tuple[int, int]]:
+    """(neighbourhood, passed) where any pass, of one scalar binomial draw per nonzero count, in order.
+
+    A draw with probability 0 consumes nothing and gives 0 (as in the array call), so it is not made.
+    """
+    binomial = rng.binomial
+    passed = []
+    n = counts[nonzero].astype(np.int64).tolist()
+    for h, n_h, p in zip(nonzero.tolist(), n, probability()[nonzero].tolist(), strict=True):
+        if not 0.0 < p <= 1.0:  # (rare) clip as the array call does, with Python floats
+            p = min(max(p, 0.0), 1.0)
+            if not p:  # (a NaN is drawn with, and raises as in the array call)
+                continue
+        k = binomial(n_h, p)
+        if k:
+            passed.append((h, k))
+    return passed
+
+
+def poisson_counts(rng: np.random.Generator, rates: np.ndarray) -> np.ndarray | int:
+    """``rng.poisson(rates)`` for a per-neighbourhood array of nonnegative expected counts (the same draws).
+
+    A zero rate draws nothing, so when few neighbourhoods have one, one scalar draw each, in order, is
+    the same stream without the array call's overhead. With none drawn above 0, 0 is returned.
+    """
+    nonzero = rates.nonzero()[0]
+    if nonzero.size > FEW:
+        return rng.poisson(rates)
+    poisson = rng.poisson
+    out: np.ndarray | int = 0
+    for h, rate in zip(nonzero.tolist(), rates[nonzero].tolist(), strict=True):
+        k = poisson(rate)  # (a NaN or negative rate raises as in the array call)
+        if k:
+            if isinstance(out, int):
+                out = np.zeros(rates.size, np.int64)
+            out[h] = k
     return out
 
 

@@ -10,12 +10,13 @@ Arrested people are held (``DETAINED``) and a case opens; a member held is off t
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model.population import Status, sample_in_blocks
-from model.processes.common import binomial_counts, draw_members
+from model.processes.common import FEW, binomial_counts, draw_members, member_views, poisson_counts
 from model.state import DRUG_SALE
 
 if TYPE_CHECKING:
@@ -25,8 +26,22 @@ OFFENDER_AGE = (15, 45)
 
 
 def police_factor(model: SecurityModel) -> np.ndarray:
-    """Relative capacity to clear crimes per neighbourhood (1 at the city's starting presence)."""
-    return np.sqrt(np.maximum(model.police.per_1000, 0.0) / model.police.reference_per_1000)
+    """Relative capacity to clear crimes per neighbourhood (1 at the city's starting presence).
+
+    Read-only, shared: kept until police presence changes (once a step, in ``policing``), while it is
+    asked for twice a step (here and for the day's certainty of conviction).
+    """
+    police = model.police
+    key = (police.per_1000.tobytes(), police.reference_per_1000)
+    held = _capacity.get(model)
+    if held is None or held[0] != key:
+        capacity = np.sqrt(np.maximum(police.per_1000, 0.0) / police.reference_per_1000)
+        capacity.flags.writeable = False
+        held = _capacity[model] = (key, capacity)
+    return held[1]
+
+
+_capacity: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def tip_factor(model: SecurityModel) -> np.ndarray:
@@ -67,18 +82,13 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     sc = model.scenario
     inc = model.incidents
     clearance = model.cal.clearance
-    capacity = police_factor(model)
     tips = tip_factor(model)
     corrupt = model.police.corrupt_share
     # Steps below are skipped when they have nothing to work on: they would draw no random
     # numbers (draws of size 0, or with zero counts, consume nothing) and change nothing.
     rep = inc.reported.nonzero()[0]
     if rep.size:
-        hood = inc.hood[rep]
-        gang_crime = inc.gang[rep] >= 0
-        p = (clearance[inc.kind[rep]] * capacity[hood] * tips[hood]
-             * np.where(gang_crime, 1.0 - corrupt[hood], 1.0))
-        caught = rep[rng.random(rep.size) < np.minimum(np.maximum(p, 0.0), 1.0)]
+        caught = _cleared(model, rng, rep, tips)
         if caught.size:
             gang_caught = caught[inc.gang[caught] >= 0]
             other_caught = caught[inc.gang[caught] < 0]
@@ -98,13 +108,35 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     # detected drug sales and proactive work lead to gang members
     honest = 1.0 - corrupt
     detected = model.tally.hood["drug_sales_detected"]
-    drug_arrests = binomial_counts(rng, detected, lambda: clearance[DRUG_SALE] * capacity * tips * honest)
-    members = np.add.reduce(model.gang_members, axis=0)
+    drug_arrests = binomial_counts(rng, detected, lambda: clearance[DRUG_SALE] * police_factor(model) * tips * honest)
+    members = member_views(model).by_hood  # (after today's arrests above)
     proactive = (sc.police.proactive_arrests_per_officer_year * model.police.effective
                  * tips * honest * model.levers.group_enforcement
                  * members / (members + 10.0) * model.dt_years)
-    n = rng.poisson(np.maximum(proactive, 0.0)) + drug_arrests
+    n = poisson_counts(rng, np.maximum(proactive, 0.0)) + drug_arrests
     if np.count_nonzero(n):
         hoods = np.repeat(np.arange(n.size), n)
         ids = draw_members(model, rng, hoods)
         arrest(model, rng, ids, np.full(hoods.size, DRUG_SALE, np.int8), hoods)
+
+
+def _cleared(model: SecurityModel, rng: np.random.Generator, rep: np.ndarray, tips: np.ndarray) -> np.ndarray:
+    """The reported incidents ``rep`` that police clear: by the type's clearance, capacity and tips here,
+    less the corrupt share for gang crimes."""
+    inc = model.incidents
+    clearance, capacity, corrupt = model.cal.clearance, police_factor(model), model.police.corrupt_share
+    if rep.size > FEW:
+        hood = inc.hood[rep]
+        gang_crime = inc.gang[rep] >= 0
+        p = (clearance[inc.kind[rep]] * capacity[hood] * tips[hood]
+             * np.where(gang_crime, 1.0 - corrupt[hood], 1.0))
+        return rep[rng.random(rep.size) < np.minimum(np.maximum(p, 0.0), 1.0)]
+    # a few a day: one by one in Python floats (the same operations in the same order, and the same draws)
+    caught = []
+    for i, u in zip(rep.tolist(), rng.random(rep.size).tolist(), strict=True):
+        h = inc.hood.item(i)
+        p = (clearance.item(inc.kind.item(i)) * capacity.item(h) * tips.item(h)
+             * (1.0 - corrupt.item(h) if inc.gang.item(i) >= 0 else 1.0))
+        if u < min(max(p, 0.0), 1.0):
+            caught.append(i)
+    return np.array(caught, rep.dtype)

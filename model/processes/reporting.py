@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.processes.common import FEW, binomial_counts
+from model.processes.common import FEW, add_binomial_counts
 from model.state import DRUG_SALE
 
 if TYPE_CHECKING:
@@ -40,21 +40,44 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Decide which of today's incidents are reported, and how many drug sales police detect."""
     inc = model.incidents
     tally = model.tally.hood
-    if len(inc):
+    n = inc.kind.size
+    if n:
         trust = model.personal_trust(inc.victim, inc.hood)
-        inc.reported = rng.random(len(inc)) < report_probability(model, inc.kind, inc.hood, trust)
-        if len(inc) <= FEW:  # a handful a day in a city: one at a time, adding ones as tally.count does
-            homicides = tally["homicides"]
-            for kind, hood, reported in zip(inc.kind.tolist(), inc.hood.tolist(), inc.reported.tolist(), strict=True):
-                if kind == 0:
-                    homicides[hood] += 1.0
-                if reported and kind in REPORTED_NAMES:
-                    tally[REPORTED_NAMES[kind]][hood] += 1.0
+        if n <= FEW:  # a handful a day in a city: one at a time (Python floats, the same operations)
+            _report_few(model, rng, trust)
         else:
+            inc.reported = rng.random(n) < report_probability(model, inc.kind, inc.hood, trust)
             for c, name in REPORTED_NAMES.items():
                 model.tally.count(name, inc.hood[inc.reported & (inc.kind == c)])
             model.tally.count("homicides", inc.hood[inc.kind == 0])
-    # police detect drug sales in proportion to their presence
+    # police detect drug sales in proportion to their presence (a row of the tally, added to in place)
     base, police = model.cal.report_base[DRUG_SALE], model.police
-    detected = tally["drug_sales_detected"]  # a row of the tally: added to in place
-    detected += binomial_counts(rng, tally["drug_sales"], lambda: base * police.per_1000 / police.reference_per_1000)
+    add_binomial_counts(rng, tally["drug_sales"], lambda: base * police.per_1000 / police.reference_per_1000,
+                        tally["drug_sales_detected"])
+
+
+def _report_few(model: SecurityModel, rng: np.random.Generator, trust: np.ndarray) -> None:
+    """Today's few incidents reported or not, and tallied, one by one.
+
+    The probability is :func:`report_probability`'s, incident by incident in Python floats (the same
+    operations in the same order), but for its exponential, which numpy computes for all at once as
+    there (numpy's ``exp`` can differ from the C library's in the last bit). Tallies add ones as
+    ``tally.count`` does.
+    """
+    sc = model.scenario
+    inc = model.incidents
+    tally = model.tally.hood
+    base, sens = model.cal.report_base.tolist(), model.cal.report_sensitivity.tolist()
+    intimidation, presence = sc.gangs.intimidation, model.presence()
+    trusting = np.exp(sc.reporting.trust_elasticity * (trust - sc.perception.initial_trust)).tolist()
+    draws = rng.random(len(trusting)).tolist()
+    reported = []
+    homicides = tally["homicides"]
+    for kind, hood, e, u in zip(inc.kind.tolist(), inc.hood.tolist(), trusting, draws, strict=True):
+        p = base[kind] * e * (1.0 - intimidation * sens[kind] * presence.item(hood))
+        reported.append(u < min(max(p, 0.0), 0.99))
+        if kind == 0:
+            homicides[hood] += 1.0
+        if reported[-1] and kind in REPORTED_NAMES:
+            tally[REPORTED_NAMES[kind]][hood] += 1.0
+    inc.reported = np.array(reported, bool)
