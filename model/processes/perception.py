@@ -6,22 +6,30 @@ corruption and with impunity (offences that end in no conviction) and rises with
 programme builds. People add personal shocks that fade with ``memory_days``: victims grow afraid;
 victims who report gain trust if an arrest follows and lose it if not; positive contacts with
 community police raise trust. Neighbourhood means are exact (see :mod:`model.population`).
+
+A city's day brings a handful of victims and contacts: up to ``FEW`` of them are handled one at a time
+with Python numbers (the same IEEE operations in the same order as the array code, which takes over
+on busier days), because a numpy call on a few values costs more than the arithmetic.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model.population import sample_in_blocks
+from model.processes.common import FEW
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
+    from model.scenario import Perception
 
 CONTACT_TRUST = 0.05  # trust from one positive, procedurally fair contact
 BYSTANDER_FEAR = 0.05  # fear each homicide adds to a handful of neighbours who saw or heard it
 WITNESSES = 5
+MAX_VICTIMISATIONS = 60000  # the counter is 16-bit
 
 
 def _distinct(ids: np.ndarray) -> tuple[np.ndarray, list[int] | np.ndarray | None]:
@@ -42,6 +50,14 @@ def _distinct(ids: np.ndarray) -> tuple[np.ndarray, list[int] | np.ndarray | Non
     return np.array(distinct, dtype=ids.dtype), [first[person] for person in distinct]
 
 
+def _shock_arrays(model: SecurityModel, which: str) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """Personal shocks, their times, the decay per step and the neighbourhood sums of fear or trust."""
+    people = model.people
+    if which == "fear":
+        return people.fear_shock, people.fear_time, model.fear_decay, model.hood.fear_shock_sum
+    return people.trust_shock, people.trust_time, model.trust_decay, model.hood.trust_shock_sum
+
+
 def add_shock(model: SecurityModel, which: str, ids: np.ndarray, amount: np.ndarray | float,
               low: float, high: float) -> None:
     """Add personal shocks (clipped to [low, high]) and keep the neighbourhood sums exact.
@@ -50,16 +66,19 @@ def add_shock(model: SecurityModel, which: str, ids: np.ndarray, amount: np.ndar
     """
     if ids.size == 0:
         return
+    if isinstance(amount, np.ndarray) and amount.ndim:
+        if ids.size <= FEW:
+            _add_few(model, which, ids.tolist(), amount.astype(float, copy=False).tolist(), low, high)
+            return
+        amount = amount.astype(float, copy=False)
+    elif ids.size <= FEW:
+        _add_few(model, which, ids.tolist(), float(amount), low, high)
+        return
     people = model.people
     ids, first = _distinct(ids)
-    if isinstance(amount, np.ndarray) and amount.ndim:
-        amount = amount.astype(float, copy=False)
-        if first is not None:
-            amount = amount[first]
-    if which == "fear":
-        shock, time, decay, total = people.fear_shock, people.fear_time, model.fear_decay, model.hood.fear_shock_sum
-    else:
-        shock, time, decay, total = people.trust_shock, people.trust_time, model.trust_decay, model.hood.trust_shock_sum
+    if first is not None and isinstance(amount, np.ndarray) and amount.ndim:
+        amount = amount[first]
+    shock, time, decay, total = _shock_arrays(model, which)
     t = model.t
     now = people.decayed(shock, time, ids, t, decay)
     new = np.minimum(np.maximum(now + amount, low), high)  # np.clip, with less call overhead
@@ -68,34 +87,167 @@ def add_shock(model: SecurityModel, which: str, ids: np.ndarray, amount: np.ndar
     time[ids] = t
 
 
+def _add_few(model: SecurityModel, which: str, ids: list[int], amount: list[float] | float,
+             low: float, high: float) -> None:
+    """:func:`add_shock` for a handful of people (``ids`` and any amounts as lists), one at a time.
+
+    The same double operations in the same order: a float32 shock times the decay factor, clipped, and the
+    change added to the neighbourhood's sum in id order (as ``np.add.at`` does). The decay factors come
+    from :func:`_decay_powers` (numpy's power, which is not the C library's pow in the last bit).
+    """
+    if isinstance(amount, list):
+        first: dict[int, int] = {}
+        for i, person in enumerate(ids):
+            first.setdefault(person, i)
+        ids = sorted(first)
+        amounts = [amount[first[person]] for person in ids]
+    else:
+        ids = sorted(set(ids))
+        amounts = [amount] * len(ids)
+    home = model.people.home
+    shock, time, decay, total = _shock_arrays(model, which)
+    t = model.t
+    powers = _decay_powers(decay)
+    for person, change in zip(ids, amounts, strict=True):
+        steps = t - int(time[person])
+        factor = powers.get(steps)
+        if factor is None:
+            factor = _more_powers(powers, decay, steps)
+        before = float(shock[person]) * factor
+        after = min(max(before + change, low), high)  # np.clip of one number (no NaN here)
+        total[home[person]] += after - before
+        shock[person] = after  # rounded to float32, as the array assignment does
+        time[person] = t
+
+
+POWER_BLOCK = 256  # decay factors are worked out this many steps at a time
+
+
+@functools.lru_cache(maxsize=16)
+def _decay_powers(decay: float) -> dict[int, float]:
+    """``decay ** k`` by whole steps ``k`` (filled by :func:`_more_powers`), one table per decay factor.
+
+    ``Population.decayed`` computes these with ``np.power`` on an array of ``k``; numpy's power gives
+    each element the same bits whatever the array's length or an element's place in it (checked on
+    this machine's AVX-512 build for every ``k`` from -4,000 to 40,000), so a table computed the same
+    way holds the same numbers. Bounded: one entry per step of the run, for up to 16 factors.
+    """
+    return {}
+
+
+def _more_powers(powers: dict[int, float], decay: float, steps: int) -> float:
+    """Add the block of ``POWER_BLOCK`` steps holding ``steps`` to the table; return ``decay ** steps``."""
+    start = steps - steps % POWER_BLOCK
+    with np.errstate(over="ignore"):  # decay ** (very negative k) may not be asked for at all
+        values = np.power(decay, np.arange(start, start + POWER_BLOCK).astype(np.float64))
+    powers.update(zip(range(start, start + POWER_BLOCK), values.tolist(), strict=True))
+    return powers[steps]
+
+
+def _victims(model: SecurityModel, rng: np.random.Generator, p: Perception) -> None:
+    """Victims grow afraid and, if they reported, gain or lose trust; homicides frighten witnesses."""
+    inc = model.incidents
+    alive = inc.kind != 0
+    victims = inc.victim[alive]
+    add_shock(model, "fear", victims, p.victim_fear_shock, 0.0, 1.0)
+    model.people.victimisations[victims] = np.minimum(model.people.victimisations[victims] + 1,
+                                                      MAX_VICTIMISATIONS)
+    model.tally.count("victims", inc.hood[alive])
+    told = alive & inc.reported
+    if told.any():
+        change = np.where(inc.arrested[told], p.response_trust, -p.neglect_distrust)
+        add_shock(model, "trust", inc.victim[told], change, -1.0, 1.0)
+    if not alive.all():
+        _witnesses(model, rng, np.flatnonzero(~alive))
+
+
+def _few_victims(model: SecurityModel, rng: np.random.Generator, p: Perception) -> None:
+    """:func:`_victims` for a handful of incidents, one at a time (the same updates in the same order)."""
+    inc = model.incidents
+    kinds = inc.kind.tolist()
+    alive = [i for i, kind in enumerate(kinds) if kind != 0]
+    if alive:
+        victim = inc.victim.tolist()
+        victims = [victim[i] for i in alive]
+        _add_few(model, "fear", victims, p.victim_fear_shock, 0.0, 1.0)
+        count = model.people.victimisations
+        for person in set(victims):  # once each, however often named
+            count[person] = min(int(count[person]) + 1, MAX_VICTIMISATIONS)
+        tally = model.tally.hood["victims"]  # a row of the tally: added to in place, as tally.count does
+        hood = inc.hood.tolist()
+        for i in alive:
+            tally[hood[i]] += 1.0
+        reported = inc.reported.tolist()
+        told = [i for i in alive if reported[i]]
+        if told:
+            arrested = inc.arrested.tolist()
+            change = [p.response_trust if arrested[i] else -p.neglect_distrust for i in told]
+            _add_few(model, "trust", [victim[i] for i in told], change, -1.0, 1.0)
+    if len(alive) < len(kinds):
+        _witnesses(model, rng, np.array([i for i, kind in enumerate(kinds) if kind == 0], np.int64))
+
+
+def _witnesses(model: SecurityModel, rng: np.random.Generator, killed: np.ndarray) -> None:
+    """A homicide: neighbours saw or heard it."""
+    hoods = np.repeat(model.incidents.hood[killed], WITNESSES)
+    add_shock(model, "fear", sample_in_blocks(rng, model.people.block_start, hoods), BYSTANDER_FEAR, 0.0, 1.0)
+
+
+def _contacts(model: SecurityModel, rng: np.random.Generator) -> None:
+    """Positive contacts with community police raise the trust of the residents met."""
+    contacts = rng.poisson(model.world.residents * model.levers.contact_rate * model.dt_years)
+    where = contacts.nonzero()[0]
+    if where.size == 0:
+        return
+    counts = contacts[where].tolist()
+    if sum(counts) > FEW:
+        hoods = np.repeat(where, counts)
+        ids = sample_in_blocks(rng, model.people.block_start, hoods)
+        add_shock(model, "trust", ids, CONTACT_TRUST, -1.0, 1.0)
+        model.tally.count("police_contacts", hoods)
+        return
+    hoods = [h for h, n in zip(where.tolist(), counts, strict=True) for _ in range(n)]
+    tally = model.tally.hood["police_contacts"]  # a row of the tally: added to in place, as tally.count does
+    for h in hoods:
+        tally[h] += 1.0
+    _add_few(model, "trust", anyone_in(rng, model.people.block_start, hoods), CONTACT_TRUST, -1.0, 1.0)
+
+
+def anyone_in(rng: np.random.Generator, block_start: np.ndarray, hoods: list[int]) -> list[int]:
+    """One resident of each neighbourhood in ``hoods``, drawn uniformly in its block, for a handful of draws.
+
+    ``sample_in_blocks(rng, block_start, hoods)`` with Python numbers: the same draws (two uniforms
+    per person, of which the first picks, as nobody is refused) and the same people.
+    """
+    start = _starts(block_start)
+    if not all(start[h] < start[h + 1] for h in hoods):  # an empty block: its own rules (never in practice)
+        return sample_in_blocks(rng, block_start, np.array(hoods, np.int64)).tolist()
+    first = rng.random((len(hoods), 2))[:, 0].tolist()
+    return [start[h] + int(u * (start[h + 1] - start[h])) for h, u in zip(hoods, first, strict=True)]
+
+
+_starts_seen: list = [None, []]  # the last block_start asked for, as a list
+
+
+def _starts(block_start: np.ndarray) -> list[int]:
+    """``block_start`` as a list of Python ints, kept for the last array asked for (blocks never change)."""
+    if block_start is not _starts_seen[0]:
+        _starts_seen[:] = [block_start, block_start.tolist()]
+    return _starts_seen[1]
+
+
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Update personal shocks from today's events, then move neighbourhood levels to targets."""
     p = model.scenario.perception
     hood = model.hood
-    inc = model.incidents
     hood.fear_shock_sum *= model.fear_decay
     hood.trust_shock_sum *= model.trust_decay
-    if len(inc):
-        alive = inc.kind != 0
-        victims = inc.victim[alive]
-        add_shock(model, "fear", victims, p.victim_fear_shock, 0.0, 1.0)
-        model.people.victimisations[victims] = np.minimum(model.people.victimisations[victims] + 1, 60000)
-        model.tally.count("victims", inc.hood[alive])
-        told = alive & inc.reported
-        if told.any():
-            change = np.where(inc.arrested[told], p.response_trust, -p.neglect_distrust)
-            add_shock(model, "trust", inc.victim[told], change, -1.0, 1.0)
-        if not alive.all():  # a homicide: neighbours saw or heard it
-            killed = np.flatnonzero(~alive)
-            witnesses = sample_in_blocks(rng, model.people.block_start, np.repeat(inc.hood[killed], WITNESSES))
-            add_shock(model, "fear", witnesses, BYSTANDER_FEAR, 0.0, 1.0)
-
-    contacts = rng.poisson(model.world.residents * model.levers.contact_rate * model.dt_years)
-    if contacts.any():
-        hoods = np.repeat(np.arange(contacts.size), contacts)
-        ids = sample_in_blocks(rng, model.people.block_start, hoods)
-        add_shock(model, "trust", ids, CONTACT_TRUST, -1.0, 1.0)
-        model.tally.count("police_contacts", hoods)
+    n = len(model.incidents)
+    if n > FEW:
+        _victims(model, rng, p)
+    elif n:
+        _few_victims(model, rng, p)
+    _contacts(model, rng)
 
     rate = min(model.step_days / p.adjust_days, 1.0)
     hood.fear_level += rate * (model.fear_target() - hood.fear_level)
