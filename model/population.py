@@ -159,6 +159,11 @@ def build_population(scenario: Scenario, residents: np.ndarray, disadvantage: np
 
 
 Acceptance = Callable[[np.ndarray], np.ndarray]
+# With a scalar acceptance (see sample_in_blocks), requests of up to FEW_ENTRIES entries draw with Python numbers,
+# in rounds of up to FEW_CANDIDATES candidates (acceptance is asked for only up to the first accepted one, so a
+# round's cost follows the acceptance rate more than its size); beyond them, array calls are cheaper.
+FEW_ENTRIES = 8
+FEW_CANDIDATES = 128
 
 
 def sample_in_blocks(
@@ -175,12 +180,19 @@ def sample_in_blocks(
     are drawn in rounds with growing oversampling; entries still unfilled after ``max_rounds``
     scan their block exactly. Entries with nobody eligible come back as -1. The draw for every
     entry costs O(1 / acceptance rate), never O(block size) unless acceptance is that rare.
+
+    An acceptance of probabilities may also carry ``accept.one(i)``: the same probability for one
+    person ``i`` as a Python float. A small request then draws with Python numbers, in the same rounds
+    with the same draws, without the fixed cost of numpy calls on a handful of values.
     """
     hoods = np.asarray(hoods, dtype=np.int64)
     m = hoods.size
     if m == 0:
         return np.empty(0, dtype=np.int64)
     sizes, none_empty = _block_sizes(block_start)
+    one = getattr(accept, "one", None)
+    if one is not None and m <= FEW_ENTRIES:  # a few entries: in Python numbers
+        return np.array(_draw_few(rng, block_start, sizes, hoods.tolist(), accept, one, max_rounds), np.int64)
     if m == 1 and accept is not None:  # the commonest request: one person, with Python scalars, no bookkeeping
         hood = hoods[0]
         if hood < 0:
@@ -250,6 +262,65 @@ def _draw_one(rng: np.random.Generator, lo: int, size: int, accept: Acceptance |
             return int(cand[first])
         factor *= 4
     return _scan(rng, lo, size, accept)
+
+
+def _draw_few(rng: np.random.Generator, block_start: np.ndarray, sizes: np.ndarray, hoods: list[int],
+              accept: Acceptance, one: Callable[[int], float], max_rounds: int) -> list[int]:
+    """:func:`sample_in_blocks` for a few entries with a scalar acceptance ``one``: the same rounds and draws.
+
+    Round after round, every entry still to fill draws ``factor`` candidates (2, then 8, 32, ...) and then
+    one thinning uniform per candidate, each as one array of the entries' draws in order; entries left
+    after ``max_rounds`` rounds scan their block. Rounds of up to FEW_CANDIDATES candidates are worked out
+    with Python numbers: ``int(u * size)`` is the same double product truncated as ``astype(np.int64)``
+    truncates it, and ``v < p`` the same comparison. Acceptance draws nothing, so it is asked for only
+    up to each entry's first accepted candidate.
+    """
+    out = [-1] * len(hoods)
+    todo = [(e, int(block_start[h]), int(sizes[h])) for e, h in enumerate(hoods)
+            if h >= 0 and sizes[h] > 0]  # no block or an empty one: nobody
+    factor = 2
+    for _ in range(max_rounds):
+        if not todo:
+            return out
+        n = len(todo) * factor
+        if n > FEW_CANDIDATES:
+            picks = _first_accepted(rng, todo, factor, accept)
+        else:
+            u = rng.random(n).tolist()
+            v = rng.random(n).tolist()
+            picks = []
+            for start, (_, lo, size) in zip(range(0, n, factor), todo, strict=True):
+                pick = -1
+                for j in range(start, start + factor):
+                    candidate = lo + int(u[j] * size)
+                    if v[j] < one(candidate):
+                        pick = candidate
+                        break
+                picks.append(pick)
+        left = []
+        for entry, pick in zip(todo, picks, strict=True):
+            if pick < 0:
+                left.append(entry)
+            else:
+                out[entry[0]] = pick
+        todo = left
+        factor *= 4
+    for e, lo, size in todo:  # rare: eligibility is sparse in this block; scan it exactly
+        out[e] = _scan(rng, lo, size, accept)
+    return out
+
+
+def _first_accepted(rng: np.random.Generator, todo: list[tuple[int, int, int]], factor: int,
+                    accept: Acceptance) -> list[int]:
+    """One array round of :func:`_draw_few`: the first accepted of ``factor`` candidates per (entry, lo, size)."""
+    m = len(todo)
+    lo = np.array([entry[1] for entry in todo])[:, None]
+    size = np.array([entry[2] for entry in todo])[:, None]
+    cand = lo + (rng.random((m, factor)) * size).astype(np.int64)
+    ok = _accepted(rng, cand.reshape(-1), accept).reshape(m, factor)
+    first = ok.argmax(axis=1)
+    rows = np.arange(m)
+    return np.where(ok[rows, first], cand[rows, first], -1).tolist()
 
 
 def _scan(rng: np.random.Generator, lo: int, size: int, accept: Acceptance | None) -> int:

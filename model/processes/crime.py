@@ -172,16 +172,17 @@ def displaced(model: SecurityModel, rates: dict[int, np.ndarray],
     return dict(zip(STREET_TYPES, rows, strict=True))
 
 
-_victim_weights: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+_victim_weights: dict[float, tuple[np.ndarray, np.ndarray, list, list]] = {}
 
 
-def _victim_weights_for(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
+def _victim_weights_for(model: SecurityModel) -> tuple[np.ndarray, np.ndarray, list, list]:
     """Victim acceptance as tables by status byte and past victimisations (0, 1, 2, 3+).
 
     The weight is (1 + r * past) / (1 + 3 r), times 1 where the status fits and 0 where not: for any
     victim (not detained) and for a business victim (employed and not detained). Looking a person's
     acceptance up is elementwise the same arithmetic as working it out per person, in fewer numpy
     calls; the tables are kept per value of r (read-only), as they are asked for several times a step.
+    Returns both tables as arrays and then as nested lists of Python floats (for one person at a time).
     """
     r = model.scenario.crime.repeat_victimisation
     tables = _victim_weights.get(r)
@@ -192,33 +193,49 @@ def _victim_weights_for(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
         employed_free = (status & (Status.EMPLOYED | Status.DETAINED)) == Status.EMPLOYED
         if len(_victim_weights) >= 16:  # a sweep brings a new value with every run: keep a few
             _victim_weights.clear()
-        tables = _victim_weights[r] = (weight * free, weight * employed_free)
-        for table in tables:
+        any_victim, business = weight * free, weight * employed_free
+        for table in (any_victim, business):
             table.flags.writeable = False
+        tables = _victim_weights[r] = (any_victim, business, any_victim.tolist(), business.tolist())
     return tables
 
 
 def repeat_weight(model: SecurityModel):
-    """Acceptance for victims: more likely if victimised before (capped at three times); never the detained."""
+    """Acceptance for victims: more likely if victimised before (capped at three times); never the detained.
+
+    ``accept.one(i)`` is the same for one person, in Python numbers (see population.sample_in_blocks).
+    """
     people = model.people
-    table = _victim_weights_for(model)[0]
+    tables = _victim_weights_for(model)
+    table, rows = tables[0], tables[2]
+    status, past = people.status, people.victimisations
 
     def accept(ids: np.ndarray) -> np.ndarray:
-        return table[people.status[ids], np.minimum(people.victimisations[ids], 3)]
+        return table[status[ids], np.minimum(past[ids], 3)]
 
+    def one(i: int) -> float:  # (item: Python ints, which compare faster than numpy scalars)
+        return rows[status.item(i)][min(past.item(i), 3)]
+
+    accept.one = one
     return accept
 
 
 def business_victim(model: SecurityModel):
     """Extortion victims are working adults (shopkeepers, bus drivers, vendors), as :func:`repeat_weight`."""
     people = model.people
-    table = _victim_weights_for(model)[1]
+    tables = _victim_weights_for(model)
+    table, rows = tables[1], tables[3]
+    status, past, age0, birthday = people.status, people.victimisations, people.age0, people.birthday
     day = model.day
 
     def accept(ids: np.ndarray) -> np.ndarray:
-        employed_free = table[people.status[ids], np.minimum(people.victimisations[ids], 3)]
+        employed_free = table[status[ids], np.minimum(past[ids], 3)]
         return employed_free * (people.age(ids, day) >= 18)
 
+    def one(i: int) -> float:  # Population.age in Python integers (the same whole years), times the same bool
+        return rows[status.item(i)][min(past.item(i), 3)] * (age0.item(i) + (birthday.item(i) + day) // 365 >= 18)
+
+    accept.one = one
     return accept
 
 
