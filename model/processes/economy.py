@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.processes.common import member_views, weapons_per_member
+from model.processes.common import member_views
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 
 def arms(model: SecurityModel) -> np.ndarray:
     """Each gang's strength per member from its firearms: 1 at the default weapons per member, at least 0.5."""
-    return 0.5 + 0.5 * weapons_per_member(model) / max(model.scenario.gangs.weapons_per_member, 1e-9)
+    default = max(model.scenario.gangs.weapons_per_member, 1e-9)
+    counts = member_views(model).counts.tolist()
+    # gang by gang in Python floats (a few gangs: cheaper than array calls); weapons per member as
+    # Gang.weapons_per_member computes it, from the shared member counts
+    return np.array([0.5 + 0.5 * (gang.weapons / max(n, 1)) / default
+                     for gang, n in zip(model.gang_list, counts, strict=True)])
 
 
 def strength(model: SecurityModel) -> np.ndarray:
@@ -59,7 +64,8 @@ def territory_target(model: SecurityModel) -> np.ndarray:
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Settle gang accounts and move territorial control."""
     del rng
-    model.gangs.do("settle_accounts")
+    for gang in model.gang_list:  # each gang's own settlement (what gangs.do calls, without its overhead)
+        gang.settle_accounts()
     if model.control.size:
         rate = min(model.scenario.gangs.expansion_rate * model.step_days, 1.0)
         model.control += rate * (territory_target(model) - model.control)

@@ -32,18 +32,23 @@ def contest(model: SecurityModel, weight: np.ndarray | None = None) -> np.ndarra
     """
     c = model.control
     if weight is None:
-        weight = np.add.reduce(c, axis=0)
+        weight = model.control_held()
     return weight**2 - np.add.reduce(c**2, axis=0)
 
 
-def scarcity_pressure(model: SecurityModel, weight: np.ndarray | None = None) -> np.ndarray:
+def scarcity_pressure(model: SecurityModel, weight: np.ndarray | None = None) -> np.ndarray | float:
     """Extra competition where gangs short of drugs hold territory (figures.md s5: Castillo et al.).
 
-    ``weight`` is the total control per neighbourhood if the caller has it already.
+    ``weight`` is the total control per neighbourhood if the caller has it already. With no gang
+    short of drugs (the usual day) the pressure is 1 everywhere (1 + factor x 0, for finite control
+    and factor): the number 1.0 is returned instead of an array of ones (a product with it is the same).
     """
-    s = np.array([g.scarcity for g in model.gang_list])
+    scarcity = [g.scarcity for g in model.gang_list]
+    if not any(scarcity):
+        return 1.0
+    s = np.array(scarcity)
     if weight is None:
-        weight = np.add.reduce(model.control, axis=0)
+        weight = model.control_held()
     held = s @ model.control
     if np.minimum.reduce(weight) > 0:  # gangs hold some of every neighbourhood: the same quotients, one call
         mean = held / weight
@@ -55,7 +60,7 @@ def scarcity_pressure(model: SecurityModel, weight: np.ndarray | None = None) ->
 def attack_rate(model: SecurityModel) -> np.ndarray:
     """Expected attacks this step per neighbourhood (structural part plus retaliation)."""
     members = member_views(model).near  # members here and half of those next door
-    weight = np.add.reduce(model.control, axis=0)
+    weight = model.control_held()  # the model's shared sum over gangs, kept until the control changes
     levers = model.levers
     structural = (
         model.cal.rivalry_scale * contest(model, weight) * members * model.gun_factor()
@@ -72,9 +77,10 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     if model.control.shape[0] < 2:
         return
     attacks = rng.poisson(attack_rate(model))
-    hoods = np.repeat(np.arange(attacks.size), attacks)
-    if hoods.size == 0:
+    hit = attacks.nonzero()[0]
+    if hit.size == 0:  # the usual day
         return
+    hoods = np.repeat(hit, attacks[hit])  # each attack's neighbourhood, in neighbourhood order
     lethal = rng.random(hoods.size) < ATTACK_LETHALITY * model.lethality()[hoods]
     control = model.control[:, hoods] + 1e-12
     u = rng.random(hoods.size) * control.sum(axis=0)
