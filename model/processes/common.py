@@ -201,13 +201,19 @@ def draw_members(model: SecurityModel, rng: np.random.Generator, hoods: np.ndarr
         def accept(ids: np.ndarray) -> np.ndarray:
             return (people.gang[ids] >= 0) & people.free(ids)
         return sample_in_blocks(rng, people.block_start, hoods, accept)
-    out = np.full(hoods.size, -1, np.int64)
-    for g in np.unique(gang):
-        sel = np.flatnonzero(gang == g)
-        def accept_g(ids: np.ndarray, g: int = int(g)) -> np.ndarray:
+    def accept_gang(g: int) -> Callable[[np.ndarray], np.ndarray]:
+        def accept_g(ids: np.ndarray) -> np.ndarray:
             ok = people.gang[ids] >= 0 if g < 0 else people.gang[ids] == g
             return ok & people.free(ids)
-        out[sel] = sample_in_blocks(rng, people.block_start, hoods[sel], accept_g)
+        return accept_g
+
+    gangs = sorted(set(gang.tolist()))  # np.unique's values and order, without its cost on a few entries
+    if len(gangs) == 1:  # (the usual request: one gang, in order, as its selection of every entry)
+        return sample_in_blocks(rng, people.block_start, hoods, accept_gang(gangs[0]))
+    out = np.full(hoods.size, -1, np.int64)
+    for g in gangs:
+        sel = np.flatnonzero(gang == g)
+        out[sel] = sample_in_blocks(rng, people.block_start, hoods[sel], accept_gang(g))
     return out
 
 

@@ -59,20 +59,26 @@ def arrest(model: SecurityModel, rng: np.random.Generator, ids: np.ndarray, kind
     ids, kind, hoods = ids[ok], kind[ok], hoods[ok]
     if ids.size == 0:  # no suspect found: nothing to do (checked early; it is the common case)
         return
-    ids, first = np.unique(ids, return_index=True)
-    kind, hoods = kind[first], hoods[first]
+    if ids.size > 1:  # (one suspect, the usual arrest, is unique already)
+        ids, first = np.unique(ids, return_index=True)
+        kind, hoods = kind[first], hoods[first]
     free = people.free(ids)
     ids, kind, hoods = ids[free], kind[free], hoods[free]
     if ids.size == 0:
         return
     members = people.gang[ids] >= 0
     if model.scenario.justice.detain_pending:
-        np.add.at(model.gang_members, (people.gang[ids[members]].astype(np.int64), people.home[ids[members]]), -1)
+        if np.count_nonzero(members):
+            np.add.at(model.gang_members, (people.gang[ids[members]].astype(np.int64), people.home[ids[members]]), -1)
         people.set_flag(ids, Status.DETAINED)
     model.tally.count("arrests", hoods)
     model.tally.count("gang_arrests", hoods[members])
     mean_days = model.scenario.justice.case_days * model.levers.case_days[hoods]
-    due = model.t + np.maximum(1, np.round(rng.exponential(mean_days) / model.step_days)).astype(np.int64)
+    if ids.size == 1:  # one case: a scalar draw (the same number, without the array call's checks)
+        days = rng.exponential(mean_days.item())
+        due = np.array([model.t + max(1, round(days / model.step_days))], np.int64)  # round: half to even, as np.round
+    else:
+        due = model.t + np.maximum(1, np.round(rng.exponential(mean_days) / model.step_days)).astype(np.int64)
     model.justice.add_cases(ids, kind, hoods, due)
 
 
