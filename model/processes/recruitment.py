@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.population import Population, Status, sample_in_blocks
-from model.processes.common import draw_members, leave_gang, member_views
+from model.population import YOUTH_AGES, Population, Status, sample_in_blocks
+from model.processes.common import FEW, draw_members, leave_gang, member_views
+from model.processes.perception import anyone_in
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
@@ -87,29 +88,32 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Draw today's recruits and leavers."""
     people = model.people
     area = area_hazard(model)
-    hmax = area * max_personal(model)
+    most = max_personal(model)
+    hmax = area * most
     candidates = rng.poisson(model.world.residents * hmax * model.dt_years)
-    hoods = np.repeat(np.arange(area.size), candidates)
-    if hoods.size:
-        ids = sample_in_blocks(rng, people.block_start, hoods)
-        keep = rng.random(ids.size) * max_personal(model) < person_hazard(model, ids)
-        ids, hoods = ids[keep], hoods[keep]
-        if ids.size:
-            ids, first = np.unique(ids, return_index=True)
-            hoods = hoods[first]
-            control = model.control[:, hoods]
-            u = rng.random(ids.size) * control.sum(axis=0)
-            gang = (np.cumsum(control, axis=0) < u).sum(axis=0)
-            gang = np.minimum(gang, model.control.shape[0] - 1)
-            people.gang[ids] = gang.astype(np.int8)
-            np.add.at(model.gang_members, (gang, hoods), 1)
-            model.tally.count("recruits", hoods)
+    where = candidates.nonzero()[0]
+    if where.size:
+        counts = candidates[where].tolist()
+        if sum(counts) <= FEW:  # a handful (the usual day): drawn and weighed with Python numbers
+            hoods = [h for h, n in zip(where.tolist(), counts, strict=True) for _ in range(n)]
+            ids = anyone_in(rng, people.block_start, hoods)
+            u = rng.random(len(ids)).tolist()
+            kept = [(person, hood) for person, hood, x, hazard in zip(ids, hoods, u, _few_hazards(model, ids),
+                                                                       strict=True) if x * most < hazard]
+            if kept:
+                _join(model, rng, np.array([person for person, _ in kept], np.int64),
+                      np.array([hood for _, hood in kept], np.int64))
+        else:
+            hoods = np.repeat(where, counts)
+            ids = sample_in_blocks(rng, people.block_start, hoods)
+            keep = rng.random(ids.size) * most < person_hazard(model, ids)
+            if keep.any():
+                _join(model, rng, ids[keep], hoods[keep])
 
-    members = member_views(model).by_hood
-    exit_rate = model.scenario.gangs.exit_per_year * model.levers.exit * model.dt_years
-    leaving = rng.binomial(members, np.minimum(np.maximum(exit_rate * AGE_OUT_FACTOR, 0.0), 1.0))  # thinned below
-    hoods = np.repeat(np.arange(members.size), leaving)
-    if hoods.size:
+    leaving = rng.binomial(member_views(model).by_hood, _exit_probability(model))  # thinned below
+    where = leaving.nonzero()[0]
+    if where.size:
+        hoods = np.repeat(where, leaving[where])
         ids = draw_members(model, rng, hoods)
         ids = ids[ids >= 0]
         older = people.age(ids, model.day) > 30
@@ -118,3 +122,62 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         if ids.size:
             model.tally.count("gang_exits", people.home[ids])
             leave_gang(model, ids)
+
+
+def _join(model: SecurityModel, rng: np.random.Generator, ids: np.ndarray, hoods: np.ndarray) -> None:
+    """Youth ``ids`` (found in ``hoods``) join a gang, chosen in proportion to its control there."""
+    ids, first = np.unique(ids, return_index=True)
+    hoods = hoods[first]
+    control = model.control[:, hoods]
+    u = rng.random(ids.size) * control.sum(axis=0)
+    gang = (np.cumsum(control, axis=0) < u).sum(axis=0)
+    gang = np.minimum(gang, model.control.shape[0] - 1)
+    model.people.gang[ids] = gang.astype(np.int8)
+    np.add.at(model.gang_members, (gang, hoods), 1)
+    model.tally.count("recruits", hoods)
+
+
+def _few_hazards(model: SecurityModel, ids: list[int]) -> list[float]:
+    """:func:`person_hazard` for a handful of people, one at a time with Python numbers.
+
+    The same integer age arithmetic (floor division) and the same double products in the same order.
+    """
+    people = model.people
+    day = model.day
+    influence = model.scenario.gangs.peer_influence
+    lv = model.levers
+    factors = _status_factors(lv.enrolled_recruitment, lv.graduate_recruitment)
+    age0, birthday, gang, status, peers, risk = (people.age0, people.birthday, people.gang, people.status,
+                                                 people.peers, people.risk)
+    youngest, oldest = YOUTH_AGES
+    hazards = []
+    for i in ids:
+        age = int(age0[i]) + (int(birthday[i]) + day) // 365
+        st = int(status[i])
+        if youngest <= age <= oldest and gang[i] < 0 and not st & _DETAINED:
+            peers_in = int(gang[peers[i, 0]] >= 0) + int(gang[peers[i, 1]] >= 0)
+            hazards.append(float(risk[i]) * (1.0 + influence * peers_in) * float(factors[st & _ACTIVITY_BITS]))
+        else:
+            hazards.append(0.0)
+    return hazards
+
+
+_DETAINED = int(Status.DETAINED)
+_exit_seen: list = [None, None]  # the inputs of the last exit probabilities worked out, and those probabilities
+
+
+def _exit_probability(model: SecurityModel) -> np.ndarray:
+    """Chance per step that a member is drawn to leave (before the thinning by age), per neighbourhood.
+
+    Kept until the exit lever's contents, the exit rate or the step change (the lever is reset and
+    turned again every step, mostly to the same values). Read-only: shared.
+    """
+    lever = model.levers.exit
+    rate = model.scenario.gangs.exit_per_year
+    key = (lever.tobytes(), rate, model.dt_years)
+    if _exit_seen[0] != key:
+        exit_rate = rate * lever * model.dt_years
+        p = np.minimum(np.maximum(exit_rate * AGE_OUT_FACTOR, 0.0), 1.0)
+        p.flags.writeable = False
+        _exit_seen[:] = [key, p]
+    return _exit_seen[1]
