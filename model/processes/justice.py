@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from model.model import SecurityModel
 
 QUIT_ON_RELEASE = 0.2  # members who leave the gang when they come out
+SHORT = 64  # up to this many open cases or prisoners, Python numbers beat array calls
 
 
 def free_people(model: SecurityModel, rng: np.random.Generator, ids: np.ndarray) -> None:
@@ -34,11 +35,21 @@ def free_people(model: SecurityModel, rng: np.random.Generator, ids: np.ndarray)
     model.tally.count("releases", people.home[ids])
 
 
+def _any_by(steps: np.ndarray, t: int) -> bool:
+    """Whether any of ``steps`` (case or release steps) has come by step ``t`` (most days none has).
+
+    A short list is looked at in Python numbers, without the cost of two array calls.
+    """
+    if steps.size > SHORT:
+        return bool(np.count_nonzero(steps <= t))
+    return bool(steps.size) and min(steps.tolist()) <= t
+
+
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Decide today's cases and release those whose sentence ends today."""
     jus = model.justice
-    due = jus.case_due <= model.t
-    if np.count_nonzero(due):
+    if _any_by(jus.case_due, model.t):
+        due = jus.case_due <= model.t
         sc = model.scenario.justice
         person, kind, hood = jus.case_person[due], jus.case_type[due], jus.case_hood[due]
         keep = ~due
@@ -65,8 +76,8 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         freed = person[~convicted]
         if sc.detain_pending:
             free_people(model, rng, freed)
-    out = jus.prison_release <= model.t
-    if np.count_nonzero(out):
+    if _any_by(jus.prison_release, model.t):
+        out = jus.prison_release <= model.t
         freed = jus.prison_person[out]
         jus.prison_person, jus.prison_release = jus.prison_person[~out], jus.prison_release[~out]
         free_people(model, rng, freed)

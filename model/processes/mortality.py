@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.processes.common import kill
+from model.processes.common import FEW, kill
 from model.state import HOMICIDE
 
 if TYPE_CHECKING:
@@ -15,8 +15,11 @@ if TYPE_CHECKING:
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     del rng
+    kind = model.incidents.kind
+    if kind.size <= FEW and HOMICIDE not in kind.tolist():  # most days nobody is killed: a look at a few kinds
+        return
     inc = model.incidents
-    killed = np.flatnonzero(inc.kind == HOMICIDE)
-    if killed.size:  # most days nobody is killed
+    killed = (kind == HOMICIDE).nonzero()[0]
+    if killed.size:
         np.add.at(model.hood.homicide_memory, inc.hood[killed], 1.0)
         kill(model, inc.victim[killed])
