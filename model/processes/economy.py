@@ -8,6 +8,7 @@ against the neighbourhood's resistance (residents, police presence and collectiv
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,7 +37,21 @@ def strength(model: SecurityModel) -> np.ndarray:
 def resistance(model: SecurityModel) -> np.ndarray:
     """How hard a neighbourhood is to hold: people, honest police and collective efficacy."""
     guard = 1.0 + model.scenario.police.deterrence * model.police.per_1000 + model.hood.efficacy
-    return model.hood.resistance_scale * model.world.residents / 1000.0 * guard / model.guard_reference
+    return _scaled_residents(model) * guard / model.guard_reference
+
+
+_SCALED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # by model: (scale, residents, product)
+
+
+def _scaled_residents(model: SecurityModel) -> np.ndarray:
+    """``resistance_scale * residents / 1000``, kept while the scale stays (it changes only at calibration)."""
+    scale, residents = model.hood.resistance_scale, model.residents  # residents: fixed, as floats
+    held = _SCALED.get(model)
+    if held is None or held[0] != scale or held[1] is not residents:
+        values = scale * residents / 1000.0
+        values.flags.writeable = False  # shared between steps
+        held = _SCALED[model] = (scale, residents, values)
+    return held[2]
 
 
 def resistance_scale(strength: np.ndarray, unit: np.ndarray, residents: np.ndarray, held: float, lo: float,
@@ -57,8 +72,13 @@ def resistance_scale(strength: np.ndarray, unit: np.ndarray, residents: np.ndarr
 
 
 def territory_target(model: SecurityModel) -> np.ndarray:
+    """Each gang's share of local strength against the neighbourhood's resistance: where control tends."""
     s = strength(model)
-    return s / (np.add.reduce(s, axis=0) + resistance(model) + 1e-12)
+    held = np.add.reduce(s, axis=0)
+    held += resistance(model)
+    held += 1e-12
+    s /= held  # s / (sum s + resistance + 1e-12), in place (a new array of this call)
+    return s
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
@@ -68,4 +88,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         gang.settle_accounts()
     if model.control.size:
         rate = min(model.scenario.gangs.expansion_rate * model.step_days, 1.0)
-        model.control += rate * (territory_target(model) - model.control)
+        move = territory_target(model)
+        move -= model.control
+        move *= rate  # rate * (target - control), in place: a product is the same either way round
+        model.control += move
