@@ -108,14 +108,19 @@ def _add_few(model: SecurityModel, which: str, ids: list[int], amount: list[floa
     shock, time, decay, total = _shock_arrays(model, which)
     t = model.t
     powers = _decay_powers(decay)
-    for person, change in zip(ids, amounts, strict=True):
-        steps = t - int(time[person])
+    for person, change in zip(ids, amounts, strict=True):  # (item(): a Python number, without a numpy scalar)
+        steps = t - time.item(person)
         factor = powers.get(steps)
         if factor is None:
             factor = _more_powers(powers, decay, steps)
-        before = float(shock[person]) * factor
-        after = min(max(before + change, low), high)  # np.clip of one number (no NaN here)
-        total[home[person]] += after - before
+        before = shock.item(person) * factor
+        after = before + change
+        if after < low:  # np.clip of one number (NaN stays NaN, as there)
+            after = low
+        elif after > high:
+            after = high
+        hood = home.item(person)
+        total[hood] = total.item(hood) + (after - before)
         shock[person] = after  # rounded to float32, as the array assignment does
         time[person] = t
 
@@ -226,14 +231,18 @@ def anyone_in(rng: np.random.Generator, block_start: np.ndarray, hoods: list[int
     return [start[h] + int(u * (start[h + 1] - start[h])) for h, u in zip(hoods, first, strict=True)]
 
 
-_starts_seen: list = [None, []]  # the last block_start asked for, as a list
+_starts_seen: list = [(None, [])]  # (the last block_start asked for, as a list): one tuple, replaced whole
 
 
 def _starts(block_start: np.ndarray) -> list[int]:
-    """``block_start`` as a list of Python ints, kept for the last array asked for (blocks never change)."""
-    if block_start is not _starts_seen[0]:
-        _starts_seen[:] = [block_start, block_start.tolist()]
-    return _starts_seen[1]
+    """``block_start`` as a list of Python ints, kept for the last array asked for (blocks never change).
+
+    The slot is read once and replaced whole, so models stepping in other threads see a matching pair.
+    """
+    seen = _starts_seen[0]
+    if seen[0] is not block_start:
+        seen = _starts_seen[0] = (block_start, block_start.tolist())
+    return seen[1]
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:

@@ -163,21 +163,23 @@ def _few_hazards(model: SecurityModel, ids: list[int]) -> list[float]:
 
 
 _DETAINED = int(Status.DETAINED)
-_exit_seen: list = [None, None]  # the inputs of the last exit probabilities worked out, and those probabilities
+_exit_seen: list = [(None, None)]  # (inputs, exit probabilities) last worked out: one tuple, replaced whole
 
 
 def _exit_probability(model: SecurityModel) -> np.ndarray:
     """Chance per step that a member is drawn to leave (before the thinning by age), per neighbourhood.
 
     Kept until the exit lever's contents, the exit rate or the step change (the lever is reset and
-    turned again every step, mostly to the same values). Read-only: shared.
+    turned again every step, mostly to the same values). Read-only: shared, also by models stepping in
+    other threads (the slot is read once and replaced whole).
     """
     lever = model.levers.exit
     rate = model.scenario.gangs.exit_per_year
     key = (lever.tobytes(), rate, model.dt_years)
-    if _exit_seen[0] != key:
+    seen = _exit_seen[0]
+    if seen[0] != key:
         exit_rate = rate * lever * model.dt_years
         p = np.minimum(np.maximum(exit_rate * AGE_OUT_FACTOR, 0.0), 1.0)
         p.flags.writeable = False
-        _exit_seen[:] = [key, p]
-    return _exit_seen[1]
+        seen = _exit_seen[0] = (key, p)
+    return seen[1]
