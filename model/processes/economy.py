@@ -74,11 +74,7 @@ def resistance_scale(strength: np.ndarray, unit: np.ndarray, residents: np.ndarr
 def territory_target(model: SecurityModel) -> np.ndarray:
     """Each gang's share of local strength against the neighbourhood's resistance: where control tends."""
     s = strength(model)
-    held = np.add.reduce(s, axis=0)
-    held += resistance(model)
-    held += 1e-12
-    s /= held  # s / (sum s + resistance + 1e-12), in place (a new array of this call)
-    return s
+    return s / (np.add.reduce(s, axis=0) + resistance(model) + 1e-12)
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
@@ -88,7 +84,4 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         gang.settle_accounts()
     if model.control.size:
         rate = min(model.scenario.gangs.expansion_rate * model.step_days, 1.0)
-        move = territory_target(model)
-        move -= model.control
-        move *= rate  # rate * (target - control), in place: a product is the same either way round
-        model.control += move
+        model.control += rate * (territory_target(model) - model.control)
