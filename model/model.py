@@ -194,30 +194,30 @@ class SecurityModel(mesa.Model):
     def deliver_programmes(self) -> None:
         """Each active programme turns its levers and enrols its people; costs are tallied.
 
-        A programme's cost is spread over the residents where it falls (``cost * weights / total``);
-        the programmes' shares are added up in programme order as the rows of one block.
+        A programme's cost is spread over the residents where it falls (``cost * weights / total``).
         """
-        programmes = self.programmes
-        if not programmes:
-            return
-        costs = [programme.step(self) for programme in programmes]
+        costs = [programme.step(self) for programme in self.programmes]
         if any(costs):
-            weights, totals = self._cost_blocks()
-            shares = np.array(costs)[:, None] * weights / totals
-            # a reduction down axis 0 adds the rows one after another, as adding each programme's share in turn
-            # (a programme without cost adds an exact +0.0: weights are finite and at least 0)
-            self.tally.hood["cost_usd"] += np.add.reduce(shares, axis=0)
+            self.tally.hood["cost_usd"] += self._cost_spread(costs)
 
-    def _cost_blocks(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every programme's cost weights as rows and their totals as a column; rebuilt when any changes."""
+    def _cost_spread(self, costs: list[float]) -> np.ndarray:
+        """The programmes' costs this step spread over neighbourhoods and added up in programme order.
+
+        The shares are the rows of one block, added down axis 0 (one after another, as adding each
+        programme's share in turn; a programme without cost adds an exact +0.0, as weights are finite
+        and at least 0). Most steps cost what the step before did, where it did: the spread is kept
+        until a cost or a programme's cost weights change. Read-only: shared.
+        """
         parts = [programme.cost_weights(self) for programme in self.programmes]
         cached = self._cost_seen
-        if cached is None or len(cached[0]) != len(parts) or any(
-                a[0] is not b[0] or a[1] != b[1] for a, b in zip(cached[0], parts, strict=True)):
+        if cached is None or cached[1] != costs or len(cached[0]) != len(parts) or any(
+                a is not b for a, b in zip(cached[0], parts, strict=True)):
             weights = np.array([w for w, _ in parts], dtype=float)
             totals = np.array([t for _, t in parts], dtype=float)[:, None]
-            cached = self._cost_seen = (parts, weights, totals)
-        return cached[1], cached[2]
+            spread = np.add.reduce(np.array(costs)[:, None] * weights / totals, axis=0)
+            spread.flags.writeable = False
+            cached = self._cost_seen = (parts, costs, spread)
+        return cached[2]
 
     def remember(self) -> None:
         """Fold today's events into the memories processes read tomorrow."""
