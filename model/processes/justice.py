@@ -61,18 +61,8 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         p_convict = np.minimum(np.maximum(sc.conviction_probability * lv.conviction[hood], 0.0), 1.0)
         convicted = prosecuted & (rng.random(person.size) < p_convict)
         model.tally.count("prosecutions", hood[prosecuted])
-        model.tally.count("convictions", hood[convicted])
-        np.add.at(model.hood.conviction_memory, hood[convicted], 1.0)
-        years = rng.exponential(model.cal.sentence_years[kind[convicted]])
-        release = model.t + np.maximum(1, np.round(years * model.steps_per_year)).astype(np.int64)
-        jus.add_prisoners(person[convicted], release)
-        if not sc.detain_pending:  # people wait at home; only the convicted leave the street
-            jailed = np.unique(person[convicted])  # someone convicted on two cases today leaves once
-            jailed = jailed[model.people.free(jailed)]
-            members = jailed[model.people.gang[jailed] >= 0]
-            np.add.at(model.gang_members, (model.people.gang[members].astype(np.int64),
-                                           model.people.home[members]), -1)
-            model.people.set_flag(jailed, Status.DETAINED)
+        if np.count_nonzero(convicted):  # (most days nobody is: then there is no one to sentence and no draw)
+            _sentence(model, rng, person[convicted], kind[convicted], hood[convicted])
         freed = person[~convicted]
         if sc.detain_pending:
             free_people(model, rng, freed)
@@ -81,3 +71,21 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         freed = jus.prison_person[out]
         jus.prison_person, jus.prison_release = jus.prison_person[~out], jus.prison_release[~out]
         free_people(model, rng, freed)
+
+
+def _sentence(model: SecurityModel, rng: np.random.Generator, person: np.ndarray, kind: np.ndarray,
+              hood: np.ndarray) -> None:
+    """The convicted ``person`` (one row per case) go to prison for a drawn sentence."""
+    jus = model.justice
+    model.tally.count("convictions", hood)
+    np.add.at(model.hood.conviction_memory, hood, 1.0)
+    years = rng.exponential(model.cal.sentence_years[kind])
+    release = model.t + np.maximum(1, np.round(years * model.steps_per_year)).astype(np.int64)
+    jus.add_prisoners(person, release)
+    if not model.scenario.justice.detain_pending:  # people wait at home; only the convicted leave the street
+        jailed = np.unique(person)  # someone convicted on two cases today leaves once
+        jailed = jailed[model.people.free(jailed)]
+        members = jailed[model.people.gang[jailed] >= 0]
+        np.add.at(model.gang_members, (model.people.gang[members].astype(np.int64),
+                                       model.people.home[members]), -1)
+        model.people.set_flag(jailed, Status.DETAINED)
