@@ -200,7 +200,7 @@ def _witnesses(model: SecurityModel, rng: np.random.Generator, killed: np.ndarra
 
 def _contacts(model: SecurityModel, rng: np.random.Generator) -> None:
     """Positive contacts with community police raise the trust of the residents met."""
-    contacts = rng.poisson(model.world.residents * model.levers.contact_rate * model.dt_years)
+    contacts = rng.poisson(_programme_terms(model)[0])
     where = contacts.nonzero()[0]
     if where.size == 0:
         return
@@ -245,6 +245,28 @@ def _starts(block_start: np.ndarray) -> list[int]:
     return seen[1]
 
 
+_terms_seen: list = [(None, None, None, None)]  # (inputs, residents, contacts, drift): one tuple, replaced whole
+
+
+def _programme_terms(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
+    """Expected police contacts per neighbourhood this step, and this step's drift of collective efficacy.
+
+    Both come from additive levers, which are reset and turned again every step but mostly to the same
+    values: they are kept until the additive levers' contents (or the step, or the residents) change.
+    Read-only: shared, also by models stepping in other threads (the slot is read once, replaced whole).
+    """
+    lv = model.levers
+    key = (lv.additions.tobytes(), model.dt_years)
+    residents = model.world.residents
+    seen = _terms_seen[0]
+    if seen[0] != key or seen[1] is not residents:
+        contacts = residents * lv.contact_rate * model.dt_years
+        drift = lv.efficacy_drift * model.dt_years
+        contacts.flags.writeable = drift.flags.writeable = False
+        seen = _terms_seen[0] = (key, residents, contacts, drift)
+    return seen[2], seen[3]
+
+
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Update personal shocks from today's events, then move neighbourhood levels to targets."""
     p = model.scenario.perception
@@ -262,5 +284,5 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     hood.fear_level += rate * (model.fear_target() - hood.fear_level)
     hood.trust_level += rate * (model.trust_target() - hood.trust_level)
     eff_base = model.world.collective_efficacy
-    drift = model.levers.efficacy_drift * model.dt_years
+    drift = _programme_terms(model)[1]
     hood.efficacy = np.minimum(np.maximum(hood.efficacy + drift + rate * 0.1 * (eff_base - hood.efficacy), 0.0), 1.0)
