@@ -276,8 +276,8 @@ def _draw_few(rng: np.random.Generator, block_start: np.ndarray, sizes: np.ndarr
     up to each entry's first accepted candidate.
     """
     out = [-1] * len(hoods)
-    todo = [(e, int(block_start[h]), int(sizes[h])) for e, h in enumerate(hoods)
-            if h >= 0 and sizes[h] > 0]  # no block or an empty one: nobody
+    todo = [(e, block_start.item(h), sizes.item(h)) for e, h in enumerate(hoods)
+            if h >= 0 and sizes.item(h) > 0]  # no block or an empty one: nobody
     factor = 2
     for _ in range(max_rounds):
         if not todo:
@@ -286,14 +286,13 @@ def _draw_few(rng: np.random.Generator, block_start: np.ndarray, sizes: np.ndarr
         if n > FEW_CANDIDATES:
             picks = _first_accepted(rng, todo, factor, accept)
         else:
-            u = rng.random(n).tolist()
-            v = rng.random(n).tolist()
+            uv = rng.random(2 * n).tolist()  # the candidates' n uniforms, then the n for thinning: one stream
             picks = []
             for start, (_, lo, size) in zip(range(0, n, factor), todo, strict=True):
                 pick = -1
                 for j in range(start, start + factor):
-                    candidate = lo + int(u[j] * size)
-                    if v[j] < one(candidate):
+                    candidate = lo + int(uv[j] * size)
+                    if uv[n + j] < one(candidate):
                         pick = candidate
                         break
                 picks.append(pick)
