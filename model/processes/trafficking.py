@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from model.world import TraffickingNetwork
 
 ROUTE_TEMPERATURE = 0.5
-LEGS = np.arange(3)  # a route's legs in order: transit leg, border crossing, onward to the market
 
 
 class _Routes:
@@ -39,6 +38,16 @@ class _Routes:
         self.lever_key: tuple[bytes, float] | None = None
         self.p_edge = np.zeros(0)
         self.p_city = 0.0
+        self.supply_key: float | None = None
+        self.supply = np.zeros(0)
+
+    def market_supply(self, other_crossing_supply: float) -> np.ndarray:
+        """Per path, the share of a load's spill that reaches the city's market: all of it via the city's
+        crossings, ``other_crossing_supply`` via the others (a scenario setting: kept while it stays)."""
+        if other_crossing_supply != self.supply_key:
+            self.supply = np.where(self.path_via_city, 1.0, other_crossing_supply)
+            self.supply_key = other_crossing_supply
+        return self.supply
 
     def seizure_today(self, model: SecurityModel) -> tuple[np.ndarray, float]:
         """Per-edge seizure probabilities and the mean at the city's crossings, for today's levers."""
@@ -100,6 +109,38 @@ def choose_routes(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.nd
     return cdf.searchsorted(rng.random(n), side="right")
 
 
+def _seizures(seized_at: np.ndarray, edges: np.ndarray, kg: np.ndarray, spill: np.ndarray,
+              attempted: np.ndarray) -> tuple[float, np.ndarray]:
+    """Account for the loads seized today (a few; one by one): kg seized, and what traffickers saw.
+
+    A load stops at the first leg where it is seized (leg, border crossing, onward). It leaves nothing
+    in the city if seized before the crossing (``spill`` set to 0 in place), and the legs after the
+    seizure were never tried (taken off ``attempted``, which counted every leg of every load).
+    Returns the kg seized and the observed seizure share of each edge.
+
+    The kg are summed as ``np.add.reduce`` over the loads seized at each leg, in load order, and the
+    three legs' sums added in order (a sum of one load is that load; of several, numpy's own reduction).
+    """
+    first: dict[int, int] = {}  # load -> first leg seized at (nonzero lists loads in order, legs ascending)
+    for load, leg in zip(*(index.tolist() for index in seized_at.nonzero()), strict=True):
+        first.setdefault(load, leg)
+    caught = np.zeros(attempted.size, np.int64)
+    lost: tuple[list[float], ...] = ([], [], [])
+    for load, leg in first.items():
+        route = edges[load].tolist()
+        caught[route[leg]] += 1
+        for edge in route[leg + 1:]:
+            attempted[edge] -= 1
+        if leg < 2:
+            lost[leg].append(float(kg[load]))
+            spill[load] = 0.0
+        else:  # seized after the crossing: what spilled in the city stays there
+            lost[leg].append(float(kg[load]) - float(spill[load]))
+    by_leg = [(values[0] if len(values) == 1 else float(np.add.reduce(np.array(values)))) if values else 0.0
+              for values in lost]
+    return by_leg[0] + by_leg[1] + by_leg[2], caught / np.maximum(attempted, 1)
+
+
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Move today's shipments, guns and cash; record seizures; update traffickers' beliefs."""
     net = model.world.network
@@ -117,27 +158,19 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         path = choose_routes(rng, shares, n)
         edges = routes.path_edges[path]  # (n, 3): leg, crossing, onward
         seized_at = rng.random(edges.shape) < p_edge[edges]
-        via_city = routes.path_via_city[path]
-        weight = np.where(via_city, 1.0, tr.other_crossing_supply)
-        # Learning: the observed seizure share on each edge used today. A shipment tried legs up
-        # to the one where it was seized; whole counts, so one bincount gives the same floats as many.
+        # what each load leaves in the city's market if it passes the border (set to 0 below if it does not)
+        spill = kg * state.spill_fraction * routes.market_supply(tr.other_crossing_supply)[path]
+        # Learning: the observed seizure share on each edge used today. Whole counts, so one bincount
+        # gives the same floats as many. On the usual day nothing is seized: every leg was passed.
+        attempted = np.bincount(edges.ravel(), minlength=p_edge.size)
+        observed = 0.0
         if np.count_nonzero(seized_at):
-            first = np.where(np.logical_or.reduce(seized_at, axis=1), seized_at.argmax(axis=1), 3)
-            reached_crossing = first >= 2  # passed the leg and the border check
-            spill = np.where(reached_crossing, kg * state.spill_fraction * weight, 0.0)
-            tally["seizures_kg"] += float(np.add.reduce(kg[first == 0]) + np.add.reduce(kg[first == 1])
-                                          + np.add.reduce((kg - spill)[first == 2]))
-            attempted = np.bincount(edges[first[:, None] >= LEGS], minlength=p_edge.size)
-            caught = np.bincount(edges[first[:, None] == LEGS], minlength=p_edge.size)
-            observed = caught / np.maximum(attempted, 1)
-        else:  # the usual day: nothing seized, every load reached the market, every leg was passed
-            spill = kg * state.spill_fraction * weight
-            attempted = np.bincount(edges.ravel(), minlength=p_edge.size)
-            observed = 0.0
+            seized_kg, observed = _seizures(seized_at, edges, kg, spill, attempted)
+            tally["seizures_kg"] += seized_kg
         spilled = float(np.add.reduce(spill))
         tally["contraband_inflow_kg"] += spilled
         tally["shipments"] += n
-        tally["shipments_via_city"] += float(np.count_nonzero(via_city))
+        tally["shipments_via_city"] += float(np.count_nonzero(routes.path_via_city[path]))
         used = attempted > 0
         rate = tr.learning_rate
         # used edges move towards the observed rate, unused ones drift slowly back to the baseline
@@ -152,10 +185,12 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     tally["guns_inflow"] += guns - guns_seized
     tally["guns_seized"] += guns_seized
     model.deliver_guns(guns - guns_seized)
+    outflow = model.cash_outflow_usd
+    outflow_usd = outflow.tolist()  # Python floats: the same arithmetic as on numpy's scalars
     for gang in model.gang_list:
-        out = model.cash_outflow_usd[gang.gang_id]
+        out = outflow_usd[gang.gang_id]
         if out > 0:
             seized = out * float(rng.binomial(20, p_city)) / 20.0  # cash moves in ~20 loads a day
             gang.seized_today += seized  # suppliers must be paid again
             tally["cash_seized_usd"] += seized
-            model.cash_outflow_usd[gang.gang_id] = 0.0
+            outflow[gang.gang_id] = 0.0
