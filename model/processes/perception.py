@@ -219,30 +219,33 @@ def _contacts(model: SecurityModel, rng: np.random.Generator) -> None:
 
 
 def anyone_in(rng: np.random.Generator, block_start: np.ndarray, hoods: list[int]) -> list[int]:
-    """One resident of each neighbourhood in ``hoods``, drawn uniformly in its block, for a handful of draws.
+    """One resident of each neighbourhood in ``hoods`` (ids >= 0), drawn uniformly in its block, for a few draws.
 
     ``sample_in_blocks(rng, block_start, hoods)`` with Python numbers: the same draws (two uniforms
-    per person, of which the first picks, as nobody is refused) and the same people.
+    per person, as ``rng.random((m, 2))`` in order, of which the first picks, as nobody is refused) and
+    the same people.
     """
-    start = _starts(block_start)
-    if not all(start[h] < start[h + 1] for h in hoods):  # an empty block: its own rules (never in practice)
+    start, empty = _starts(block_start)
+    if empty and not empty.isdisjoint(hoods):  # an empty block: sample_in_blocks' own rules (never in practice)
         return sample_in_blocks(rng, block_start, np.array(hoods, np.int64)).tolist()
-    first = rng.random((len(hoods), 2))[:, 0].tolist()
+    first = rng.random(2 * len(hoods)).tolist()[::2]
     return [start[h] + int(u * (start[h + 1] - start[h])) for h, u in zip(hoods, first, strict=True)]
 
 
-_starts_seen: list = [(None, [])]  # (the last block_start asked for, as a list): one tuple, replaced whole
+_starts_seen: list = [(None, [], frozenset())]  # (block_start, its list, empty blocks): one tuple, replaced whole
 
 
-def _starts(block_start: np.ndarray) -> list[int]:
-    """``block_start`` as a list of Python ints, kept for the last array asked for (blocks never change).
-
-    The slot is read once and replaced whole, so models stepping in other threads see a matching pair.
+def _starts(block_start: np.ndarray) -> tuple[list[int], frozenset[int]]:
+    """``block_start`` as a list of Python ints and the blocks with nobody, kept for the last array asked for
+    (blocks never change). The slot is read once and replaced whole, so models stepping in other threads
+    see a matching pair.
     """
     seen = _starts_seen[0]
     if seen[0] is not block_start:
-        seen = _starts_seen[0] = (block_start, block_start.tolist())
-    return seen[1]
+        start = block_start.tolist()
+        empty = frozenset(h for h in range(len(start) - 1) if start[h] >= start[h + 1])
+        seen = _starts_seen[0] = (block_start, start, empty)
+    return seen[1], seen[2]
 
 
 _terms_seen: list = [(None, None, None, None)]  # (inputs, residents, contacts, drift): one tuple, replaced whole
