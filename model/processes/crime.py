@@ -110,21 +110,26 @@ def _offending(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
     return seen[3]
 
 
-def _guardianship(model: SecurityModel, with_levers: bool = True, efficacy: np.ndarray | None = None) -> np.ndarray:
+def _guardianship(model: SecurityModel, with_levers: bool = True, displacement: bool = False) -> np.ndarray:
     """Capable guardians (1 = none beyond the baseline constant): rows per street type, or one row for all
-    types without levers. ``efficacy``: the efficacy term, if the caller has it this step."""
+    types without levers.
+
+    ``displacement``: both at once, as (with levers, without) x type x neighbourhood (the lever-free rows
+    the same for every type), so that :func:`_rates` works out both in the calls of one.
+    """
     police = model.police.per_1000
     lv = model.levers
-    if not with_levers:
-        police = police - lv.patrol_officers / model.residents * 1000.0
-    if efficacy is None:
-        efficacy = EFFICACY_GUARDIANSHIP * model.hood.efficacy
-    base = 1.0 + model.scenario.police.deterrence * police + efficacy
-    if not with_levers:
-        return base
-    general = base * lv.guardianship
-    prop = general * lv.property_guardianship
-    return np.array([prop, prop, general])
+    efficacy = EFFICACY_GUARDIANSHIP * model.hood.efficacy
+    deterrence = model.scenario.police.deterrence
+    if with_levers or displacement:
+        general = (1.0 + deterrence * police + efficacy) * lv.guardianship
+        prop = general * lv.property_guardianship
+        if not displacement:
+            return np.array([prop, prop, general])
+    free = 1.0 + deterrence * (police - lv.patrol_officers / model.residents * 1000.0) + efficacy
+    if not displacement:
+        return free
+    return np.array([[prop, prop, general], [free, free, free]])
 
 
 def _pressure(model: SecurityModel, per_resident: np.ndarray) -> np.ndarray:
@@ -271,18 +276,41 @@ def offender_gang(model: SecurityModel, rng: np.random.Generator, hoods: np.ndar
     u_involved = rng.random(hoods.size)
     if share is None:  # u < 1 always: every incident involved
         return _gang_by_control(model, rng, hoods)
-    gang = np.full(hoods.size, -1, np.int8)
+    gang = np.empty(hoods.size, np.int8)
+    gang.fill(-1)  # (empty and fill: half the cost of np.full on a few values)
     involved = u_involved < share[hoods]
     if np.count_nonzero(involved):
         gang[involved] = _gang_by_control(model, rng, hoods[involved])
     return gang
 
 
+FEW = 16  # up to this many incidents, Python numbers beat array calls
+
+
 def _gang_by_control(model: SecurityModel, rng: np.random.Generator, hoods: np.ndarray) -> np.ndarray:
     """One gang per entry of ``hoods``, drawn in proportion to its control there (int8, as Incidents keeps it)."""
-    control = model.control[:, hoods] + 1e-12
-    u = rng.random(hoods.size) * control.sum(axis=0)
-    return np.minimum((np.cumsum(control, axis=0) < u).sum(axis=0), model.control.shape[0] - 1).astype(np.int8)
+    control = model.control
+    gangs = control.shape[0]
+    if hoods.size > FEW or gangs >= 8:
+        held = control[:, hoods] + 1e-12
+        u = rng.random(hoods.size) * held.sum(axis=0)
+        return np.minimum((np.cumsum(held, axis=0) < u).sum(axis=0), gangs - 1).astype(np.int8)
+    # A few incidents, in Python numbers: the same sums, products and comparisons. numpy sums fewer than
+    # eight terms one after another from 0 (from eight on, it may pair them: hence gangs < 8), and cumsum
+    # adds one after another.
+    picked = []
+    for column, x in zip(control[:, hoods].T.tolist(), rng.random(hoods.size).tolist(), strict=True):
+        held = [c + 1e-12 for c in column]
+        total = 0.0
+        for h in held:
+            total += h
+        target = x * total
+        running, below = 0.0, 0
+        for h in held:
+            running += h
+            below += running < target
+        picked.append(min(below, gangs - 1))
+    return np.array(picked, np.int8)
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
@@ -290,11 +318,11 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     # once a step: nothing these read changes before the draws
     per_resident, street_share = _offending(model)
     pressure = _pressure(model, per_resident)
-    efficacy = EFFICACY_GUARDIANSHIP * model.hood.efficacy  # shared by both guardianships
-    rates = _rates(model, pressure, _guardianship(model, efficacy=efficacy))
     if np.count_nonzero(model.levers.displacement):  # (count_nonzero: a fifth of the call overhead of .any())
-        free = _rates(model, pressure, _guardianship(model, with_levers=False, efficacy=efficacy))
+        rates, free = _rates(model, pressure, _guardianship(model, displacement=True))
         rates = _displace(model, rates, free)
+    else:
+        rates = _rates(model, pressure, _guardianship(model))
     lethality = None  # asked for on the first crime of the day (most days have some; nothing it reads changes)
     with_gangs = model.control.shape[0] > 0
     hood_ids = _fixed(model)[2]
