@@ -23,7 +23,7 @@ BEAT_SPILL = 0.4  # share of a unit's time on the beats of adjacent neighbourhoo
 
 def strategy_weights(model: SecurityModel) -> np.ndarray:
     """Relative claim of each neighbourhood on police units under the force's strategy."""
-    n = model.world.residents.astype(float)
+    n = model.residents  # as floats (fixed: read, never changed)
     reported = model.hood.reported_memory
     total = reported.sum()
     share_reported = reported / total if total > 0 else n / n.sum()
@@ -34,7 +34,7 @@ def strategy_weights(model: SecurityModel) -> np.ndarray:
         return 0.4 * n / n.sum() + 0.6 * share_reported
     if strategy == "hotspot":
         k = n.size
-        top = np.lexsort((np.arange(k), -share_reported))[: max(1, k // 10)]
+        top = np.argsort(-share_reported, kind="stable")[: max(1, k // 10)]  # ties by neighbourhood
         hot = np.zeros(k)
         hot[top] = share_reported[top] / share_reported[top].sum() if share_reported[top].sum() else 1 / top.size
         return 0.5 * n / n.sum() + 0.5 * hot
@@ -46,7 +46,8 @@ def allocate_units(weights: np.ndarray, n_units: int) -> np.ndarray:
     """Largest-remainder allocation of units to neighbourhoods; returns each unit's post."""
     raw = weights / weights.sum() * n_units
     counts = np.floor(raw).astype(np.int64)
-    order = np.lexsort((np.arange(weights.size), -(raw - counts)))
+    # largest remainder first, ties by neighbourhood (a stable sort of counts - raw, which is -(raw - counts))
+    order = np.argsort(counts - raw, kind="stable")
     counts[order[: n_units - counts.sum()]] += 1
     return np.repeat(np.arange(weights.size), counts)
 

@@ -50,10 +50,9 @@ def scarcity_pressure(model: SecurityModel, weight: np.ndarray | None = None) ->
     if weight is None:
         weight = model.control_held()
     held = s @ model.control
-    if np.minimum.reduce(weight) > 0:  # gangs hold some of every neighbourhood: the same quotients, one call
-        mean = held / weight
-    else:
-        mean = np.divide(held, weight, out=np.zeros_like(weight), where=weight > 0)
+    # the control-weighted mean where gangs hold anything, else 0: where none holds any (control is never
+    # negative) ``held`` is 0 too, so dividing it by 1 there gives the 0 (cheaper than a masked division)
+    mean = held / np.where(weight > 0, weight, 1.0)
     return 1.0 + model.scenario.gangs.scarcity_violence * mean
 
 
