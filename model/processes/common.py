@@ -156,15 +156,15 @@ def _few_binomials(rng: np.random.Generator, counts: np.ndarray, nonzero: np.nda
 
     A draw with probability 0 consumes nothing and gives 0 (as in the array call), so it is not made.
     """
-    binomial = rng.binomial
+    binomial, p_all = rng.binomial, probability()
     passed = []
-    n = counts[nonzero].astype(np.int64).tolist()
-    for h, n_h, p in zip(nonzero.tolist(), n, probability()[nonzero].tolist(), strict=True):
+    for h in nonzero.tolist():
+        p = p_all.item(h)
         if not 0.0 < p <= 1.0:  # (rare) clip as the array call does, with Python floats
             p = min(max(p, 0.0), 1.0)
             if not p:  # (a NaN is drawn with, and raises as in the array call)
                 continue
-        k = binomial(n_h, p)
+        k = binomial(int(counts.item(h)), p)  # (int truncates as astype(np.int64) does)
         if k:
             passed.append((h, k))
     return passed

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.population import Status, sample_in_blocks
+from model.population import Acceptance, Status, sample_in_blocks
 from model.processes.common import FEW, binomial_counts, draw_members, member_views, poisson_counts
 from model.state import DRUG_SALE
 
@@ -82,6 +82,30 @@ def arrest(model: SecurityModel, rng: np.random.Generator, ids: np.ndarray, kind
     model.justice.add_cases(ids, kind, hoods, due)
 
 
+def offender(model: SecurityModel) -> Acceptance:
+    """Acceptance of suspects for a crime by no gang: free young people outside gangs, by their risk.
+
+    ``accept.one(i)`` is the same for one person, in Python numbers (see population.sample_in_blocks).
+    """
+    people = model.people
+    day = model.day
+
+    def accept(ids: np.ndarray) -> np.ndarray:
+        age = people.age(ids, day)
+        young = (age >= OFFENDER_AGE[0]) & (age <= OFFENDER_AGE[1])
+        return young * people.free(ids) * (people.gang[ids] < 0) * people.risk[ids] / people.RISK_CAP
+
+    def one(i: int) -> float:
+        age = people.age0.item(i) + (people.birthday.item(i) + day) // 365  # Population.age's integers
+        if (OFFENDER_AGE[0] <= age <= OFFENDER_AGE[1] and not people.status.item(i) & Status.DETAINED
+                and people.gang.item(i) < 0):
+            return float(people.risk[i] / people.RISK_CAP)  # (a float32 quotient, as the array's)
+        return 0.0
+
+    accept.one = one
+    return accept
+
+
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Arrests from today's reports, detected drug sales, and proactive policing."""
     people = model.people
@@ -99,13 +123,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
             gang_caught = caught[inc.gang[caught] >= 0]
             other_caught = caught[inc.gang[caught] < 0]
             suspects_g = draw_members(model, rng, inc.hood[gang_caught], inc.gang[gang_caught].astype(np.int64))
-
-            def offender(ids: np.ndarray) -> np.ndarray:
-                age = people.age(ids, model.day)
-                young = (age >= OFFENDER_AGE[0]) & (age <= OFFENDER_AGE[1])
-                return young * people.free(ids) * (people.gang[ids] < 0) * people.risk[ids] / people.RISK_CAP
-
-            suspects_o = sample_in_blocks(rng, people.block_start, inc.hood[other_caught], offender)
+            suspects_o = sample_in_blocks(rng, people.block_start, inc.hood[other_caught], offender(model))
             ids = np.concatenate([suspects_g, suspects_o])
             idx = np.concatenate([gang_caught, other_caught])
             inc.arrested[idx[ids >= 0]] = True
