@@ -313,6 +313,16 @@ def _gang_by_control(model: SecurityModel, rng: np.random.Generator, hoods: np.n
     return np.array(picked, np.int8)
 
 
+def _lethal(rng: np.random.Generator, hoods: np.ndarray, p_kill: float, lethality: np.ndarray) -> np.ndarray | None:
+    """Which crimes turn lethal, each with chance ``p_kill * lethality`` where it happens; None if none does."""
+    if hoods.size <= FEW:  # Python numbers: the same draws, products and comparisons
+        lethal = [u < p_kill * x for u, x in zip(rng.random(hoods.size).tolist(), lethality[hoods].tolist(),
+                                                   strict=True)]
+        return np.array(lethal) if True in lethal else None
+    lethal = rng.random(hoods.size) < p_kill * lethality[hoods]
+    return lethal if np.count_nonzero(lethal) else None
+
+
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Draw today's street crimes, their victims, and which turn lethal; and retail drug sales."""
     # once a step: nothing these read changes before the draws
@@ -335,21 +345,20 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         victims = sample_in_blocks(rng, model.people.block_start, hoods, accept)
         if lethality is None:
             lethality = model.lethality()
-        ok = victims >= 0
-        if np.count_nonzero(ok) < ok.size:  # somebody not found (count_nonzero: cheaper than .all())
+        if -1 in victims.tolist() if victims.size <= FEW else np.count_nonzero(victims < 0):  # somebody not found
+            ok = victims >= 0
             hoods, victims = hoods[ok], victims[ok]
         if c == EXTORTION:
             share = None  # every extortion is a gang's
-            p_kill = model.cal.extortion_killing * lethality[hoods]
+            p_kill = model.cal.extortion_killing
         else:
             share = street_share  # gang share of robbery and assault offenders (the same offenders)
-            p_kill = model.cal.escalation * lethality[hoods]
+            p_kill = model.cal.escalation
         gang = offender_gang(model, rng, hoods, share) if with_gangs else np.full(hoods.size, -1, np.int8)
-        lethal = rng.random(hoods.size) < p_kill
-        killed = np.count_nonzero(lethal)
-        kind = np.where(lethal, np.int8(HOMICIDE), np.int8(c)) if killed else c  # int8, as Incidents keeps it
+        lethal = _lethal(rng, hoods, p_kill, lethality)
+        kind = c if lethal is None else np.where(lethal, np.int8(HOMICIDE), np.int8(c))  # int8, as Incidents keeps it
         model.incidents.add(kind, hoods, victims, gang)
-        if killed:  # what follows is for the crimes that did not turn lethal (on most days, all of them)
+        if lethal is not None:  # what follows is for the crimes that did not turn lethal (on most days, all of them)
             spared = ~lethal
             hoods, gang = hoods[spared], gang[spared]
         if c == EXTORTION:
