@@ -137,8 +137,8 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     proactive = (sc.police.proactive_arrests_per_officer_year * model.police.effective
                  * tips * honest * model.levers.group_enforcement
                  * members / (members + 10.0) * model.dt_years)
-    n = poisson_counts(rng, np.maximum(proactive, 0.0)) + drug_arrests
-    if np.count_nonzero(n):
+    n = poisson_counts(rng, np.maximum(proactive, 0.0)) + drug_arrests  # 0 (a number) on most days
+    if not isinstance(n, int) and np.count_nonzero(n):
         hoods = np.repeat(np.arange(n.size), n)
         ids = draw_members(model, rng, hoods)
         arrest(model, rng, ids, np.full(hoods.size, DRUG_SALE, np.int8), hoods)
