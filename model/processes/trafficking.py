@@ -122,13 +122,15 @@ def _seizures(seized_at: np.ndarray, edges: np.ndarray, kg: np.ndarray, spill: n
     three legs' sums added in order (a sum of one load is that load; of several, numpy's own reduction).
     """
     first: dict[int, int] = {}  # load -> first leg seized at (nonzero lists loads in order, legs ascending)
-    for load, leg in zip(*(index.tolist() for index in seized_at.nonzero()), strict=True):
-        first.setdefault(load, leg)
-    caught = np.zeros(attempted.size, np.int64)
+    loads, legs = seized_at.nonzero()
+    for load, leg in zip(loads.tolist(), legs.tolist(), strict=True):
+        if load not in first:
+            first[load] = leg
+    caught: dict[int, int] = {}  # edge -> loads seized there
     lost: tuple[list[float], ...] = ([], [], [])
     for load, leg in first.items():
         route = edges[load].tolist()
-        caught[route[leg]] += 1
+        caught[route[leg]] = caught.get(route[leg], 0) + 1
         for edge in route[leg + 1:]:
             attempted[edge] -= 1
         if leg < 2:
@@ -136,9 +138,14 @@ def _seizures(seized_at: np.ndarray, edges: np.ndarray, kg: np.ndarray, spill: n
             spill[load] = 0.0
         else:  # seized after the crossing: what spilled in the city stays there
             lost[leg].append(float(kg[load]) - float(spill[load]))
+    # caught / attempted, 0 on edges where nothing was caught; whole counts, so Python's division of
+    # the two ints is numpy's of the two doubles (both correctly rounded)
+    observed = np.zeros(attempted.size)
+    for edge, count in caught.items():
+        observed[edge] = count / max(int(attempted[edge]), 1)
     by_leg = [(values[0] if len(values) == 1 else float(np.add.reduce(np.array(values)))) if values else 0.0
               for values in lost]
-    return by_leg[0] + by_leg[1] + by_leg[2], caught / np.maximum(attempted, 1)
+    return by_leg[0] + by_leg[1] + by_leg[2], observed
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
