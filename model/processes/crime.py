@@ -162,30 +162,29 @@ def expected_street_crime(model: SecurityModel, with_levers: bool = True,
 _rows_seen: list = [None, None]  # the last world and row count asked about; the link tables for them
 
 
-def _spread_rows(world: World, values: np.ndarray) -> np.ndarray:
-    """:meth:`World.spread` of each row of ``values`` (rows x neighbourhoods), bit for bit, in one pass.
+def _spread_rows(world: World, padded: np.ndarray) -> np.ndarray:
+    """:meth:`World.spread` of each row of ``padded`` (rows x neighbourhoods + 1: each row's values, then a 0),
+    bit for bit, in one pass.
 
     World.spread gathers each neighbourhood's incoming links from its padded (slot, neighbourhood) tables
-    and sums down the slots. Here the same tables index the rows laid end to end, each with its padding 0,
-    so one gather, one product and one sum down the slots do every row: each sum adds the same products
-    in the same order, where one spread per row would cost three times the calls (and a spread of the
-    (neighbourhood, row) transpose gathers short rows, which is slower still).
+    and sums down the slots, padding with a 0 after the values. Here the same tables index the rows laid
+    end to end, each with its 0, so one gather, one product and one sum down the slots do every row: each
+    sum adds the same products in the same order, where one spread per row would cost three times the
+    calls (and a spread of the (neighbourhood, row) transpose gathers short rows, which is slower still).
     """
-    rows, k = values.shape
+    rows, k = padded.shape[0], padded.shape[1] - 1
     if world is not _rows_seen[0] or rows != _rows_seen[1][0]:
         source, weight = world._spread_from, world._spread_weight  # World.spread's own tables
         index = source[:, None, :] + (k + 1) * np.arange(rows)[:, None]  # (slot, row, neighbourhood)
         _rows_seen[:] = [world, (rows, index, weight[:, None, :])]
     _, index, weight = _rows_seen[1]
-    padded = np.zeros((rows, k + 1))
-    padded[:, :k] = values
     return np.add.reduce(weight * padded.ravel()[index], axis=0, initial=0.0)
 
 
 def _displace(model: SecurityModel, rates: np.ndarray, free: np.ndarray) -> np.ndarray:
     """Rates after moving the lever's share of deterred crime (``free`` - ``rates``) to neighbours."""
-    deterred = np.maximum(free - rates, 0.0)
-    moved = model.levers.displacement * deterred
+    moved = np.zeros((rates.shape[0], rates.shape[1] + 1))  # per type, then the 0 _spread_rows pads with
+    np.multiply(model.levers.displacement, np.maximum(free - rates, 0.0), out=moved[:, :-1])
     return np.maximum(rates + _spread_rows(model.world, moved), 0.0)
 
 
@@ -261,7 +260,10 @@ def business_victim(model: SecurityModel):
         return employed_free * (people.age(ids, day) >= 18)
 
     def one(i: int) -> float:  # Population.age in Python integers (the same whole years), times the same bool
-        return rows[status.item(i)][min(past.item(i), 3)] * (age0.item(i) + (birthday.item(i) + day) // 365 >= 18)
+        employed_free = rows[status.item(i)][min(past.item(i), 3)]
+        if not employed_free:  # +0 whatever the age (0 x 1 = 0 x 0 = +0): no need to work the age out
+            return employed_free
+        return employed_free * (age0.item(i) + (birthday.item(i) + day) // 365 >= 18)
 
     accept.one = one
     return accept
@@ -376,8 +378,8 @@ def drug_sales(model: SecurityModel, rng: np.random.Generator) -> None:
     cal = model.cal
     # every gang's expected sales at once (rows: gang_list is in gang id order, as the rows of control);
     # each gang's availability reads only its own stock, which only its own sales below change
-    availability = np.array([[g.drug_stock_kg / (g.drug_stock_kg + cal.stock_reference_kg[g.gang_id] + 1e-12)]
-                             for g in gangs])
+    reference = cal.stock_reference_kg.tolist()  # (Python floats: the same arithmetic as numpy scalars, faster)
+    availability = np.array([[g.drug_stock_kg / (g.drug_stock_kg + reference[g.gang_id] + 1e-12)] for g in gangs])
     lam = cal.drug_scale * model.control * availability * model.residents * model.dt_years
     lam = lam * model.deterrence()
     # One Poisson call for all gangs: it draws element by element in C order, row after row, so the
