@@ -198,9 +198,9 @@ def _witnesses(model: SecurityModel, rng: np.random.Generator, killed: np.ndarra
     add_shock(model, "fear", sample_in_blocks(rng, model.people.block_start, hoods), BYSTANDER_FEAR, 0.0, 1.0)
 
 
-def _contacts(model: SecurityModel, rng: np.random.Generator) -> None:
-    """Positive contacts with community police raise the trust of the residents met."""
-    contacts = rng.poisson(_programme_terms(model)[0])
+def _contacts(model: SecurityModel, rng: np.random.Generator, expected: np.ndarray) -> None:
+    """Positive contacts with community police (``expected`` per neighbourhood) raise the trust of those met."""
+    contacts = rng.poisson(expected)
     where = contacts.nonzero()[0]
     if where.size == 0:
         return
@@ -232,19 +232,23 @@ def anyone_in(rng: np.random.Generator, block_start: np.ndarray, hoods: list[int
     return [start[h] + int(u * (start[h + 1] - start[h])) for h, u in zip(hoods, first, strict=True)]
 
 
-_starts_seen: list = [(None, [], frozenset())]  # (block_start, its list, empty blocks): one tuple, replaced whole
+STARTS_KEPT = 16  # cities whose block starts are kept (the dashboard steps two side by side)
+_starts_kept: dict[int, tuple] = {}  # id(block_start) -> (block_start, its list, the blocks with nobody)
 
 
 def _starts(block_start: np.ndarray) -> tuple[list[int], frozenset[int]]:
-    """``block_start`` as a list of Python ints and the blocks with nobody, kept for the last array asked for
-    (blocks never change). The slot is read once and replaced whole, so models stepping in other threads
-    see a matching pair.
+    """``block_start`` as a list of Python ints and the blocks with nobody, kept per array (blocks never change).
+
+    Each entry holds its array, so an id is not reused while its entry is kept; entries are whole tuples,
+    so models stepping in other threads see matching parts.
     """
-    seen = _starts_seen[0]
-    if seen[0] is not block_start:
+    seen = _starts_kept.get(id(block_start))
+    if seen is None or seen[0] is not block_start:
         start = block_start.tolist()
         empty = frozenset(h for h in range(len(start) - 1) if start[h] >= start[h + 1])
-        seen = _starts_seen[0] = (block_start, start, empty)
+        if len(_starts_kept) >= STARTS_KEPT:
+            _starts_kept.clear()
+        seen = _starts_kept[id(block_start)] = (block_start, start, empty)
     return seen[1], seen[2]
 
 
@@ -281,11 +285,11 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         _victims(model, rng, p)
     elif n:
         _few_victims(model, rng, p)
-    _contacts(model, rng)
+    expected_contacts, drift = _programme_terms(model)
+    _contacts(model, rng, expected_contacts)
 
     rate = min(model.step_days / p.adjust_days, 1.0)
     hood.fear_level += rate * (model.fear_target() - hood.fear_level)
     hood.trust_level += rate * (model.trust_target() - hood.trust_level)
     eff_base = model.world.collective_efficacy
-    drift = _programme_terms(model)[1]
     hood.efficacy = np.minimum(np.maximum(hood.efficacy + drift + rate * 0.1 * (eff_base - hood.efficacy), 0.0), 1.0)
