@@ -6,6 +6,10 @@ youth's two friends already in a gang (peer ties), what the youth is doing (scho
 programme), the perceived certainty of punishment and any programme lever. Events are drawn by
 Poisson thinning inside each neighbourhood's block: candidates at the neighbourhood's maximum
 hazard, each kept with probability hazard/maximum. Exits are a hazard per member.
+
+A city's day brings a handful of candidates at most: up to ``FEW`` are drawn and weighed one at a time
+with Python numbers (the same draws and the same arithmetic as the array code, which takes over on
+busier days), because a numpy call on a few values costs more than the arithmetic.
 """
 
 from __future__ import annotations
