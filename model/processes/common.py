@@ -1,5 +1,5 @@
 """Small helpers shared by processes: memories, killings, drawing members, views of the member counts,
-thinning counts per neighbourhood."""
+thinning counts and Poisson counts per neighbourhood."""
 
 from __future__ import annotations
 
@@ -98,8 +98,8 @@ def member_views(model: SecurityModel) -> MemberViews:
 def weapons_per_member(model: SecurityModel) -> np.ndarray:
     """Each gang's firearms per free member (``Gang.weapons_per_member``, all gangs from the shared counts).
 
-    Read-only, shared: kept with the member views until a gang's weapons change (asked for about three
-    times a step, while weapons move about once).
+    Read-only, shared: kept with the member views until a gang's weapons change (the gun factor asks for it
+    twice a step; weapons move between the two on about half of the days).
     """
     views = member_views(model)
     weapons = [g.weapons for g in model.gang_list]

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 OFFENDER_AGE = (15, 45)
 
+_capacity: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per model: (presence key, police_factor)
+
 
 def police_factor(model: SecurityModel) -> np.ndarray:
     """Relative capacity to clear crimes per neighbourhood (1 at the city's starting presence).
@@ -39,9 +41,6 @@ def police_factor(model: SecurityModel) -> np.ndarray:
         capacity.flags.writeable = False
         held = _capacity[model] = (key, capacity)
     return held[1]
-
-
-_capacity: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def tip_factor(model: SecurityModel) -> np.ndarray:
