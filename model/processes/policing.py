@@ -68,8 +68,9 @@ def beat(model: SecurityModel, at_post: np.ndarray) -> np.ndarray:
     return (1.0 - BEAT_SPILL) * at_post + BEAT_SPILL * model.world.spread(at_post)
 
 
-class _OfficerTime:
-    """Officer time by neighbourhood (on the beat) and where it is positive, for given posts and strengths.
+class _Posts:
+    """What stays while the units keep their posts and strengths: all officer time on the beat, and how
+    time spreads from the posts.
 
     Units move only at redeployment and their strength only while vetted-out officers are being
     replaced, so this is usually the same from one step to the next; it is kept, with the posts and
@@ -78,24 +79,45 @@ class _OfficerTime:
 
     def __init__(self, model: SecurityModel, key: tuple[bytes, bytes]) -> None:
         force = model.police
+        k = model.world.n_neighbourhoods
         self.key = key
         self.world = model.world
-        at_post = np.bincount(force.unit_hood, force.unit_officers, minlength=model.world.n_neighbourhoods)
-        self.officers = beat(model, at_post)
+        self.officers = beat(model, np.bincount(force.unit_hood, force.unit_officers, minlength=k))
         self.officers.flags.writeable = False  # shared between steps
-        self.staffed = self.officers > 0
+        # Corrupt time is at most officer time, so it is 0 where that is: dividing by 1 there gives the share's 0.
+        self.divisor = np.where(self.officers > 0, self.officers, 1.0)
+        # World.spread sums, for each neighbourhood, one product per adjacent neighbourhood in turn: for time
+        # found only at the posts, all are 0 but those from posts. Where no neighbourhood is next to more than
+        # two posts, each sum has at most two nonzero terms, and two numbers add up the same in either order.
+        # Each term is the post's time times its reach there (the spread of 1 from the post), so the products
+        # with each neighbourhood's (up to) two reaching posts, added, give World.spread's numbers, cheaper.
+        self.posts = np.unique(force.unit_hood)
+        reach = model.world.spread(np.eye(k)[:, self.posts]).T  # (posts, neighbourhoods)
+        self.sources = self.weights = None
+        if np.count_nonzero(reach, axis=0).max(initial=0) <= 2:
+            reach = np.vstack((reach, np.zeros((2, k))))  # two rows of no reach (from the first post) to pick
+            sources = np.append(self.posts, self.posts[:1].repeat(2))
+            pick = np.argsort(reach == 0, axis=0, kind="stable")[:2]  # each neighbourhood's reaching posts first
+            self.sources, self.weights = sources[pick], np.take_along_axis(reach, pick, axis=0)
+
+    def beat(self, model: SecurityModel, at_post: np.ndarray) -> np.ndarray:
+        """:func:`beat` of time found only at these posts (a per-neighbourhood array)."""
+        if self.sources is None:
+            return beat(model, at_post)
+        spread = np.add.reduce(at_post[self.sources] * self.weights, axis=0)  # the two rows added
+        return (1.0 - BEAT_SPILL) * at_post + BEAT_SPILL * spread
 
 
-_OFFICER_TIME: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # by model
+_POSTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # by model
 
 
-def _officer_time(model: SecurityModel) -> _OfficerTime:
-    """The :class:`_OfficerTime` of the units as they stand now."""
+def _posts(model: SecurityModel) -> _Posts:
+    """The :class:`_Posts` of the units as they stand now."""
     force = model.police
     key = (force.unit_hood.tobytes(), force.unit_officers.tobytes())
-    held = _OFFICER_TIME.get(model)
+    held = _POSTS.get(model)
     if held is None or held.key != key or held.world is not model.world:
-        held = _OFFICER_TIME[model] = _OfficerTime(model, key)
+        held = _POSTS[model] = _Posts(model, key)
     return held
 
 
@@ -126,10 +148,10 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     force.unit_corrupt += drift if vetted is None else np.where(vetted, 0.0, drift)
 
     # all officer time is kept while posts and strengths stay; the corrupt share of it moves every step
-    time = _officer_time(model)
-    officers = time.officers
+    posts = _posts(model)
+    officers = posts.officers
     k = model.world.n_neighbourhoods
-    corrupt = beat(model, np.bincount(force.unit_hood, force.unit_officers * force.unit_corrupt, minlength=k))
-    force.corrupt_share = np.divide(corrupt, officers, out=np.zeros(k), where=time.staffed)
+    corrupt = posts.beat(model, np.bincount(force.unit_hood, force.unit_officers * force.unit_corrupt, minlength=k))
+    force.corrupt_share = corrupt / posts.divisor
     force.effective = officers - corrupt + model.levers.patrol_officers
-    force.per_1000 = force.effective / model.world.residents * 1000.0
+    force.per_1000 = force.effective / model.residents * 1000.0
