@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.population import Acceptance, Status, sample_in_blocks
-from model.processes.common import FEW, binomial_counts, draw_members, member_views, poisson_counts
+from model.processes.common import FEW, binomial_counts, draw_members, poisson_counts
 from model.state import DRUG_SALE
 
 if TYPE_CHECKING:
@@ -132,7 +132,9 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     honest = 1.0 - corrupt
     detected = model.tally.hood["drug_sales_detected"]
     drug_arrests = binomial_counts(rng, detected, lambda: clearance[DRUG_SALE] * police_factor(model) * tips * honest)
-    members = member_views(model).by_hood  # (after today's arrests above)
+    # a plain sum, not member_views: in a large city the counts change around here every day, and views
+    # made here would be made again before anyone else read them
+    members = np.add.reduce(model.gang_members, axis=0)
     proactive = (sc.police.proactive_arrests_per_officer_year * model.police.effective
                  * tips * honest * model.levers.group_enforcement
                  * members / (members + 10.0) * model.dt_years)
