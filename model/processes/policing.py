@@ -69,8 +69,7 @@ def beat(model: SecurityModel, at_post: np.ndarray) -> np.ndarray:
 
 
 class _Posts:
-    """What stays while the units keep their posts and strengths: all officer time on the beat, and how
-    time spreads from the posts.
+    """What stays while the units keep their posts and strengths: all officer time on the beat.
 
     Units move only at redeployment and their strength only while vetted-out officers are being
     replaced, so this is usually the same from one step to the next; it is kept, with the posts and
@@ -86,26 +85,6 @@ class _Posts:
         self.officers.flags.writeable = False  # shared between steps
         # Corrupt time is at most officer time, so it is 0 where that is: dividing by 1 there gives the share's 0.
         self.divisor = np.where(self.officers > 0, self.officers, 1.0)
-        # World.spread sums, for each neighbourhood, one product per adjacent neighbourhood in turn: for time
-        # found only at the posts, all are 0 but those from posts. Where no neighbourhood is next to more than
-        # two posts, each sum has at most two nonzero terms, and two numbers add up the same in either order.
-        # Each term is the post's time times its reach there (the spread of 1 from the post), so the products
-        # with each neighbourhood's (up to) two reaching posts, added, give World.spread's numbers, cheaper.
-        self.posts = np.unique(force.unit_hood)
-        reach = model.world.spread(np.eye(k)[:, self.posts]).T  # (posts, neighbourhoods)
-        self.sources = self.weights = None
-        if np.count_nonzero(reach, axis=0).max(initial=0) <= 2:
-            reach = np.vstack((reach, np.zeros((2, k))))  # two rows of no reach (from the first post) to pick
-            sources = np.append(self.posts, self.posts[:1].repeat(2))
-            pick = np.argsort(reach == 0, axis=0, kind="stable")[:2]  # each neighbourhood's reaching posts first
-            self.sources, self.weights = sources[pick], np.take_along_axis(reach, pick, axis=0)
-
-    def beat(self, model: SecurityModel, at_post: np.ndarray) -> np.ndarray:
-        """:func:`beat` of time found only at these posts (a per-neighbourhood array)."""
-        if self.sources is None:
-            return beat(model, at_post)
-        spread = np.add.reduce(at_post[self.sources] * self.weights, axis=0)  # the two rows added
-        return (1.0 - BEAT_SPILL) * at_post + BEAT_SPILL * spread
 
 
 _POSTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # by model
@@ -151,7 +130,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     posts = _posts(model)
     officers = posts.officers
     k = model.world.n_neighbourhoods
-    corrupt = posts.beat(model, np.bincount(force.unit_hood, force.unit_officers * force.unit_corrupt, minlength=k))
+    corrupt = beat(model, np.bincount(force.unit_hood, force.unit_officers * force.unit_corrupt, minlength=k))
     force.corrupt_share = corrupt / posts.divisor
     force.effective = officers - corrupt + model.levers.patrol_officers
     force.per_1000 = force.effective / model.residents * 1000.0
