@@ -278,8 +278,19 @@ def _draw_few(rng: np.random.Generator, block_start: np.ndarray, sizes: np.ndarr
     out = [-1] * len(hoods)
     todo = [(e, block_start.item(h), sizes.item(h)) for e, h in enumerate(hoods)
             if h >= 0 and sizes.item(h) > 0]  # no block or an empty one: nobody
-    factor = 2
-    for _ in range(max_rounds):
+    factor, rounds = 2, max_rounds
+    if len(todo) == 1:  # one entry (the commonest request): its rounds without the bookkeeping of several
+        e, lo, size = todo[0]
+        while rounds and factor <= FEW_CANDIDATES:
+            uv = rng.random(2 * factor).tolist()
+            for j in range(factor):
+                candidate = lo + int(uv[j] * size)
+                if uv[factor + j] < one(candidate):
+                    out[e] = candidate
+                    return out
+            factor *= 4
+            rounds -= 1
+    for _ in range(rounds):
         if not todo:
             return out
         n = len(todo) * factor
