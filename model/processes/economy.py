@@ -19,19 +19,23 @@ if TYPE_CHECKING:
     from model.model import SecurityModel
 
 
-def arms(model: SecurityModel) -> np.ndarray:
-    """Each gang's strength per member from its firearms: 1 at the default weapons per member, at least 0.5."""
+def arms(model: SecurityModel, counts: np.ndarray | None = None) -> np.ndarray:
+    """Each gang's strength per member from its firearms: 1 at the default weapons per member, at least 0.5.
+
+    ``counts`` are the gangs' free members if the caller has them already (``member_views(model).counts``).
+    """
     default = max(model.scenario.gangs.weapons_per_member, 1e-9)
-    counts = member_views(model).counts.tolist()
+    members = (member_views(model).counts if counts is None else counts).tolist()
     # gang by gang in Python floats (a few gangs: cheaper than array calls); weapons per member as
     # Gang.weapons_per_member computes it, from the shared member counts
     return np.array([0.5 + 0.5 * (gang.weapons / max(n, 1)) / default
-                     for gang, n in zip(model.gang_list, counts, strict=True)])
+                     for gang, n in zip(model.gang_list, members, strict=True)])
 
 
 def strength(model: SecurityModel) -> np.ndarray:
     """Armed presence of each gang in each neighbourhood, with support from adjacent ones."""
-    return member_views(model).gang_near * arms(model)[:, None]
+    views = member_views(model)
+    return views.gang_near * arms(model, views.counts)[:, None]
 
 
 def resistance(model: SecurityModel) -> np.ndarray:

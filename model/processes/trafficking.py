@@ -85,12 +85,16 @@ def seizure_probabilities(model: SecurityModel) -> np.ndarray:
     return np.clip(p * model.levers.intelligence, 0.0, 0.95)
 
 
-def route_shares(model: SecurityModel) -> np.ndarray:
-    """Traffickers' route choice: a logit over risk-weighted costs of every route."""
+def route_shares(model: SecurityModel, routes: _Routes | None = None) -> np.ndarray:
+    """Traffickers' route choice: a logit over risk-weighted costs of every route.
+
+    ``routes`` are the network's tables (:func:`_routes`) if the caller has them already.
+    """
     net = model.world.network
     risk = model.traffic.perceived_risk
+    path_edges = (routes or _routes(model)).path_edges
     # each route's chance to pass all three legs (leg, crossing, onward), multiplied in that order
-    survive = np.multiply.reduce((1.0 - risk)[_routes(model).path_edges], axis=1)
+    survive = np.multiply.reduce((1.0 - risk)[path_edges], axis=1)
     # -(x) / T is x / -T exactly (rounding is symmetric in sign); one operation fewer
     utility = (net.path_cost + model.scenario.trafficking.risk_aversion * (1.0 - survive)) / -ROUTE_TEMPERATURE
     utility -= np.maximum.reduce(utility)
@@ -156,7 +160,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     tally = model.tally.city
     routes = _routes(model)
     p_edge, p_city = routes.seizure_today(model)
-    shares = route_shares(model)
+    shares = route_shares(model, routes)
     state.route_share = shares
 
     n = int(rng.poisson(tr.shipments_per_year * model.dt_years))
