@@ -82,9 +82,9 @@ class _Posts:
         self.key = key
         self.world = model.world
         self.officers = beat(model, np.bincount(force.unit_hood, force.unit_officers, minlength=k))
-        self.officers.flags.writeable = False  # shared between steps
         # Corrupt time is at most officer time, so it is 0 where that is: dividing by 1 there gives the share's 0.
         self.divisor = np.where(self.officers > 0, self.officers, 1.0)
+        self.officers.flags.writeable = self.divisor.flags.writeable = False  # shared between steps
 
 
 _POSTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # by model
