@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import math
+
 import mesa
 import numpy as np
 from mesa.agent import AgentSet
@@ -292,7 +294,10 @@ class SecurityModel(mesa.Model):
         return cached
 
     def personal_trust(self, ids: np.ndarray, hoods: np.ndarray) -> np.ndarray:
-        shock = self.people.decayed(self.people.trust_shock, self.people.trust_time, ids, self.t, self.trust_decay)
+        """Trust in police of residents ``ids`` living in ``hoods``: their neighbourhood's plus their own shock."""
+        shock = self.people.trust_shock[ids]
+        if np.count_nonzero(shock):  # most victims carry no shock: a zero shock decays to the same zero
+            shock = self.people.decayed(self.people.trust_shock, self.people.trust_time, ids, self.t, self.trust_decay)
         return _unit(self.hood.trust_level[hoods] + shock)
 
     def presence(self) -> np.ndarray:
@@ -418,13 +423,14 @@ class SecurityModel(mesa.Model):
         """Pull of gang life here: net income per member of the gangs present, relative to the start."""
         if not self.gang_list:
             return np.zeros(self.world.n_neighbourhoods)
-        income = np.array([g.income_memory for g in self.gang_list])
-        per_member = income / np.maximum(member_views(self).counts, 1)  # each gang's income_per_member
-        reference = self.cal.income_reference
-        ratio = np.divide(per_member, reference, out=np.ones_like(per_member), where=reference > 0)
-        pull = np.sqrt(np.minimum(np.maximum(ratio, 0.25), 4.0))
+        # a handful of gangs: Python floats make the same divisions, clip and (correctly rounded) square root
+        pull = []
+        for gang, members, reference in zip(self.gang_list, member_views(self).counts.tolist(),
+                                            self.cal.income_reference.tolist(), strict=True):
+            ratio = gang.income_memory / max(members, 1) / reference if reference > 0 else 1.0  # income per member
+            pull.append(math.sqrt(min(max(ratio, 0.25), 4.0)))
         weight = self.control_held()
-        return np.divide(pull @ self.control, weight, out=np.ones_like(weight), where=weight > 0)
+        return np.divide(np.array(pull) @ self.control, weight, out=np.ones_like(weight), where=weight > 0)
 
     def fear_target(self) -> np.ndarray:
         p = self.scenario.perception
