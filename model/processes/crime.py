@@ -146,6 +146,7 @@ def _rates(model: SecurityModel, pressure: np.ndarray, guard: np.ndarray) -> np.
 
 
 def _per_resident_of(model: SecurityModel, off: dict[int, np.ndarray] | None) -> np.ndarray:
+    """:func:`_per_resident` of ``off``, or of this step's offenders (kept: :func:`_offending`) if None."""
     return _offending(model)[0] if off is None else _per_resident(model, off)
 
 
