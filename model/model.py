@@ -357,8 +357,8 @@ class SecurityModel(mesa.Model):
         clear_base = enforcement.police_factor(self) * enforcement.tip_factor(self)
         corrupt = self.police.corrupt_share * self.presence()
         # every crime type at once, as rows (broadcast: elementwise the same arithmetic as one type at a time)
-        kinds, hoods, mix, clearance = self._crime_types()
-        report = reporting.report_probability(self, kinds, hoods, trust)
+        mix, clearance, report_base, intimidated = self._crime_types()
+        report = reporting.report_probability_grid(self, report_base, intimidated, trust)
         clear = _unit(clearance * clear_base * (1.0 - corrupt))
         # the mix-weighted sum over types, added type by type (a reduction down axis 0 is sequential)
         return np.add.reduce(mix * report * clear, axis=0) * self._courts()
@@ -379,17 +379,18 @@ class SecurityModel(mesa.Model):
         return cached[1]
 
     def _crime_types(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Crime types in the calibrated mix as a column and every neighbourhood as a row (a grid by
-        broadcasting); the mix weights and the types' clearance as columns. Kept until calibration
-        replaces the mix or the clearance.
+        """Columns over the crime types in the calibrated mix (a grid with neighbourhood rows by
+        broadcasting): the mix weights, the types' clearance, their reporting base and intimidation x
+        their sensitivity to it. Kept until calibration replaces the mix or the clearance.
         """
-        mix, clearance = self.cal.crime_mix, self.cal.clearance
+        mix, clearance, cal = self.cal.crime_mix, self.cal.clearance, self.cal
         cached = self._types_of_mix
         if cached is None or cached[0] is not mix or cached[1] is not clearance:
             types = np.flatnonzero(np.asarray(mix) != 0)
-            hoods = np.arange(self.world.n_neighbourhoods)
-            cached = self._types_of_mix = (mix, clearance, types[:, None], hoods, np.asarray(mix)[types][:, None],
-                                           np.asarray(clearance)[types][:, None])
+            intimidated = self.scenario.gangs.intimidation * cal.report_sensitivity[types][:, None]
+            cached = self._types_of_mix = (mix, clearance, np.asarray(mix)[types][:, None],
+                                           np.asarray(clearance)[types][:, None], cal.report_base[types][:, None],
+                                           intimidated)
         return cached[2:]
 
     def certainty(self) -> np.ndarray:

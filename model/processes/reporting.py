@@ -36,6 +36,20 @@ def report_probability(model: SecurityModel, kind: np.ndarray, hood: np.ndarray,
     return np.minimum(np.maximum(p, 0.0), 0.99)
 
 
+def report_probability_grid(model: SecurityModel, base: np.ndarray, intimidated: np.ndarray,
+                            trust: np.ndarray) -> np.ndarray:
+    """:func:`report_probability` for crime types (rows) in every neighbourhood (columns), at its trust.
+
+    ``base`` is ``report_base`` of the types and ``intimidated`` is ``intimidation * report_sensitivity``
+    of the types, both as columns (the caller keeps them): elementwise the same operations in the same
+    order as :func:`report_probability` of each type in each neighbourhood.
+    """
+    sc = model.scenario
+    grip = intimidated * model.presence()
+    p = base * np.exp(sc.reporting.trust_elasticity * (trust - sc.perception.initial_trust)) * (1.0 - grip)
+    return np.minimum(np.maximum(p, 0.0), 0.99)
+
+
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Decide which of today's incidents are reported, and how many drug sales police detect."""
     inc = model.incidents
