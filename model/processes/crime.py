@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.population import Status, sample_in_blocks
+from model.processes.common import FEW
 from model.state import ASSAULT, EXTORTION, HOMICIDE, ROBBERY
 
 if TYPE_CHECKING:
@@ -285,9 +286,6 @@ def offender_gang(model: SecurityModel, rng: np.random.Generator, hoods: np.ndar
     if np.count_nonzero(involved):
         gang[involved] = _gang_by_control(model, rng, hoods[involved])
     return gang
-
-
-FEW = 16  # up to this many incidents, Python numbers beat array calls
 
 
 def _gang_by_control(model: SecurityModel, rng: np.random.Generator, hoods: np.ndarray) -> np.ndarray:
