@@ -14,6 +14,8 @@ import mesa
 import numpy as np
 from mesa.discrete_space import CellAgent, FixedAgent
 
+from model.processes.common import member_views
+
 if TYPE_CHECKING:
     from model.model import SecurityModel
 
@@ -40,7 +42,7 @@ class Gang(mesa.Agent):
     @property
     def members(self) -> int:
         """Active (free) members across the city."""
-        return int(self.model.gang_members[self.gang_id].sum())
+        return int(member_views(self.model).counts[self.gang_id])  # the same sum, kept with the member views
 
     @property
     def territory(self) -> np.ndarray:

@@ -86,6 +86,7 @@ class SecurityModel(mesa.Model):
         self._cost_seen: tuple | None = None
         self._moods_seen: tuple | None = None
         self._courts_seen: tuple | None = None
+        self._gun_seen: tuple | None = None
         self.space = Network(self.world.graph, random=self.random)
         by_id = {cell.coordinate: cell for cell in self.space.all_cells}
         self.cells = [by_id[i] for i in range(self.world.n_neighbourhoods)]
@@ -333,13 +334,25 @@ class SecurityModel(mesa.Model):
         return self._mood_views()[3]
 
     def gun_factor(self) -> np.ndarray:
-        """Guns in gang hands here relative to the city's start (1 = as at the start)."""
+        """Guns in gang hands here relative to the city's start (1 = as at the start). Read-only: shared.
+
+        Kept until a gang's weapons, the member counts or the control change: crime and rivalry ask for
+        it in the same step with nothing changed in between (weapons wear out once a step, in economy).
+        """
         if not self.gang_list:
             return np.ones(self.world.n_neighbourhoods)
-        wpm = weapons_per_member(self)
-        street = 0.3 * self.scenario.gangs.weapons_per_member
-        guns = wpm @ self.control + (1.0 - self.presence()) * street
-        return guns / self._gun_reference
+        presence = self.presence()  # brings the control views up to date
+        key = ([g.weapons for g in self.gang_list], member_views(self), self._control_seen, self._gun_reference)
+        cached = self._gun_seen
+        if (cached is None or cached[0][1] is not key[1] or cached[0][2] is not key[2] or cached[0][0] != key[0]
+                or cached[0][3] != key[3]):
+            wpm = weapons_per_member(self)
+            street = 0.3 * self.scenario.gangs.weapons_per_member
+            guns = wpm @ self.control + (1.0 - presence) * street
+            factor = guns / self._gun_reference
+            factor.flags.writeable = False
+            cached = self._gun_seen = (key, factor)
+        return cached[1]
 
     def lethality(self) -> np.ndarray:
         """Relative chance violence kills, from gun availability (figures.md s1: ~80% by firearm)."""

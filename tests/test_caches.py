@@ -80,7 +80,7 @@ def test_victim_weight_tables_do_not_pile_up_over_many_parameter_values() -> Non
 
 
 @pytest.mark.parametrize("method", ["deterrence", "certainty_ratio", "presence", "control_held", "fear", "trust",
-                                    "activity"])
+                                    "activity", "gun_factor"])
 def test_an_array_a_model_method_returned_is_not_its_cache(method: str) -> None:
     """Before the cache each call returned a new array; changing one must not change the model."""
     m = SecurityModel(_scenario(), seed=2)
@@ -153,6 +153,19 @@ def test_court_chances_follow_the_court_levers_changed_in_place() -> None:
     after = m.instant_certainty()
     assert after[1] == 0.0 < before[1]
     np.testing.assert_array_equal(np.delete(after, 1), np.delete(before, 1))
+
+
+def test_gun_factor_follows_weapons_members_and_control() -> None:
+    m = SecurityModel(_scenario(gangs={"count": 2}), seed=3)
+    m.run(2)
+    first = m.gun_factor().copy()
+    m.gang_list[0].weapons *= 2.0
+    armed = m.gun_factor().copy()
+    assert (armed >= first).all() and (armed > first).any()
+    m.gang_members[0] *= 2  # as many guns shared by twice the members
+    assert not np.array_equal(m.gun_factor(), armed)
+    m.control[:] = 0.0  # nobody holds anything: street guns only
+    assert np.allclose(m.gun_factor(), 0.3 * m.scenario.gangs.weapons_per_member / m._gun_reference)
 
 
 def test_models_run_one_after_another_are_freed() -> None:
