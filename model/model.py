@@ -41,6 +41,7 @@ from model.state import (
     JusticeState,
     NeighbourhoodState,
     PoliceForce,
+    Rows,
     Tally,
     TraffickingState,
 )
@@ -54,6 +55,9 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(x, 0.0, out=x), 1.0, out=x)
 
 RANKED = ("homicides", "robberies", "extortions", "assaults", "crimes_reported", "recruits")
+RANKED_TALLIED = ("homicides", "robberies", "extortions", "assaults", "recruits")  # recent memories of tally rows
+_RANKED_ROWS = [RANKED.index(name) for name in RANKED_TALLIED]
+_TALLIED_ROWS = [Tally.PER_HOOD.index(name) for name in RANKED_TALLIED]
 
 
 class SecurityModel(mesa.Model):
@@ -189,8 +193,7 @@ class SecurityModel(mesa.Model):
         hood.conviction_memory *= decay["year"]
         hood.reported_memory *= recent
         hood.retaliation_memory *= decay["retaliation"]
-        for values in hood.recent.values():
-            values *= recent
+        hood.recent.block *= recent
         for gang in self.gang_list:
             gang.supply_memory_kg *= recent
 
@@ -224,7 +227,6 @@ class SecurityModel(mesa.Model):
 
     def remember(self) -> None:
         """Fold today's events into the memories processes read tomorrow."""
-        h = self.tally.hood
         hood = self.hood
         offences = self.tally.crimes()
         reported = self.tally.crimes_reported()
@@ -232,12 +234,9 @@ class SecurityModel(mesa.Model):
         hood.reported_memory += reported
         f = self.memory_decay["year"]
         hood.perceived_certainty = f * hood.perceived_certainty + (1.0 - f) * self.instant_certainty()
-        hood.recent["homicides"] += h["homicides"]
-        hood.recent["robberies"] += h["robberies"]
-        hood.recent["extortions"] += h["extortions"]
-        hood.recent["assaults"] += h["assaults"]
+        # each tallied outcome into its recent memory, as one operation on the rows (RANKED_TALLIED), then reports
+        hood.recent.block[_RANKED_ROWS] += self.tally.block[_TALLIED_ROWS]
         hood.recent["crimes_reported"] += reported
-        hood.recent["recruits"] += h["recruits"]
 
     def release(self) -> None:
         """Let the model be freed once nothing else holds it.
@@ -508,7 +507,7 @@ class SecurityModel(mesa.Model):
             trust_level=np.full(k, p.initial_trust), trust_shock_sum=z.copy(),
             efficacy=self.world.collective_efficacy.copy(), retaliation_memory=z.copy(),
             homicide_memory=z.copy(), reported_memory=z.copy(), offence_memory=z.copy(),
-            conviction_memory=z.copy(), perceived_certainty=z.copy(), recent={name: z.copy() for name in RANKED},
+            conviction_memory=z.copy(), perceived_certainty=z.copy(), recent=Rows(np.zeros((len(RANKED), k)), RANKED),
             youth=z.copy(), youth_offending=z.copy(), enrolled=z.copy(), enrolled_offending=z.copy(),
         )
 

@@ -8,11 +8,30 @@ import numpy as np
 
 __all__ = [
     "CRIME_TYPES", "HOMICIDE", "ROBBERY", "EXTORTION", "ASSAULT", "DRUG_SALE",
-    "NeighbourhoodState", "PoliceForce", "JusticeState", "TraffickingState", "Incidents", "Tally",
+    "NeighbourhoodState", "PoliceForce", "Rows", "JusticeState", "TraffickingState", "Incidents", "Tally",
 ]
 
 CRIME_TYPES = ("homicide", "robbery", "extortion", "assault", "drug_sale")
 HOMICIDE, ROBBERY, EXTORTION, ASSAULT, DRUG_SALE = range(5)
+
+
+class Rows(dict):
+    """Named rows of one (name, neighbourhood) block: ``rows[name]`` is a view of the block's row.
+
+    Assigning to a name writes into its row (``rows[name] = values`` is ``rows[name][...] = values``), so
+    every row stays part of the block and one operation on :attr:`block` reaches them all. A copy or
+    pickle copies the block and makes its rows views of the copy.
+    """
+
+    def __init__(self, block: np.ndarray, names: tuple[str, ...]) -> None:
+        super().__init__(zip(names, block, strict=True))
+        self.block = block
+
+    def __setitem__(self, name: str, values: np.ndarray | float) -> None:
+        self[name][...] = values
+
+    def __reduce__(self) -> tuple:
+        return Rows, (self.block, tuple(self))
 
 
 @dataclass
@@ -30,7 +49,7 @@ class NeighbourhoodState:
     offence_memory: np.ndarray  # true offences, ~1 year (perceived certainty)
     conviction_memory: np.ndarray  # convictions, ~1 year
     perceived_certainty: np.ndarray  # offenders' one-year memory of the chance of conviction
-    recent: dict[str, np.ndarray]  # ~90-day memories of outcomes used to rank top-k targets
+    recent: Rows  # ~90-day memories of outcomes used to rank top-k targets (rows of one block)
     youth: np.ndarray  # census: people aged 12-24
     youth_offending: np.ndarray  # census: youth weighted by how idle they are
     enrolled: np.ndarray  # census: youth in a programme

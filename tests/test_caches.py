@@ -30,7 +30,7 @@ PATROL = [{"type": "hotspot_patrol", "target": {"top_k": 3}, "retarget_days": 3}
 
 @pytest.mark.parametrize("how", ["deepcopy", "pickle"])
 def test_a_model_copied_mid_run_goes_on_exactly_as_the_original(how: str) -> None:
-    """Tally rows and lever rows are views of one block each; a copy must keep them so
+    """Tally rows, lever rows and recent memories are views of one block each; a copy must keep them so
     (numpy copies each view on its own: reset would clear the block, not the rows processes use)."""
     original = SecurityModel(_scenario(interventions=PATROL), seed=1)
     original.run(10)
@@ -38,6 +38,8 @@ def test_a_model_copied_mid_run_goes_on_exactly_as_the_original(how: str) -> Non
     assert np.shares_memory(twin.tally.hood["homicides"], twin.tally.block)
     assert np.shares_memory(twin.levers.tips, twin.levers.multipliers)
     assert np.shares_memory(twin.levers.vetting, twin.levers.additions)
+    assert np.shares_memory(twin.hood.recent["robberies"], twin.hood.recent.block)
+    assert not np.shares_memory(twin.hood.recent.block, original.hood.recent.block)
     original.run(20)
     twin.run(20)
     assert np.array_equal(original.recorder.city[:30], twin.recorder.city[:30], equal_nan=True)
@@ -166,6 +168,14 @@ def test_gun_factor_follows_weapons_members_and_control() -> None:
     assert not np.array_equal(m.gun_factor(), armed)
     m.control[:] = 0.0  # nobody holds anything: street guns only
     assert np.allclose(m.gun_factor(), 0.3 * m.scenario.gangs.weapons_per_member / m._gun_reference)
+
+
+def test_a_recent_memory_assigned_by_name_stays_a_row_of_its_block() -> None:
+    """Calibration assigns recent memories by name; decaying the block must still reach them."""
+    m = SecurityModel(_scenario(), seed=3)
+    m.hood.recent["robberies"] = np.full(m.world.n_neighbourhoods, 10.0)
+    m.hood.recent.block *= 0.5
+    assert (m.hood.recent["robberies"] == 5.0).all()
 
 
 def test_models_run_one_after_another_are_freed() -> None:
