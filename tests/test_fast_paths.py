@@ -4,9 +4,18 @@ Where a step works something out in a cheaper form (a grid instead of one type a
 numbers for a handful of events instead of arrays), the results must be exactly those of the plain
 form: the same numbers and, where random numbers are drawn, the same draws. The fingerprints of
 ``benchmarks/fingerprint.py`` proved it when each path was written; these tests keep it so.
+
+Each pair is run on many seeded random inputs (edge cases included: nothing, one, exactly a threshold,
+one beyond it) and must give the same outputs bit for bit and leave the random generator in the same
+state. A fast path that cannot be called on its own is checked through whole runs with its module's
+threshold at 0 (the array code always) and at a million (the Python-number code always) against the
+default. Where the plain code was replaced rather than kept (trafficking's seizure accounting,
+policing's lexsort), its earlier version is kept here as the reference.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,3 +42,676 @@ def test_reporting_grid_is_report_probability_type_by_type(seed: int) -> None:
     for row, c in enumerate(types):
         plain = reporting.report_probability(m, np.full(hoods.size, c), hoods, trust)
         assert np.array_equal(grid[row], plain)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _bits(values) -> bytes:
+    """The bytes of ``values`` as float64 (a difference in any bit, a zero's sign or a NaN's payload shows)."""
+    return np.ascontiguousarray(np.asarray(values, dtype=np.float64)).tobytes()
+
+
+def _bits_any_nan(values) -> bytes:
+    """:func:`_bits` with every NaN made the same NaN (where NaNs meet, the x86 sign of the result depends on the
+    order of the operands within a SIMD loop: two layouts of the same sums may differ there, and only there)."""
+    values = np.asarray(values, dtype=np.float64)
+    return _bits(np.where(np.isnan(values), np.nan, values))
+
+
+def _twins(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    return np.random.default_rng(seed), np.random.default_rng(seed)
+
+
+def _blocks(rng: np.random.Generator, k: int) -> np.ndarray:
+    """Block starts of ``k`` neighbourhoods, some of them empty (a new array: sample_in_blocks keys on it)."""
+    sizes = rng.integers(1, 400, k)
+    sizes[rng.random(k) < 0.2] = 0
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+
+def _probabilities(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Acceptance probabilities of ``n`` people, one kind at random: dense, sparse, near zero, or nobody."""
+    kind = rng.integers(4)
+    if kind == 0:
+        p = rng.random(n)
+    elif kind == 1:
+        p = np.where(rng.random(n) < 0.02, rng.random(n), 0.0)
+    elif kind == 2:
+        p = rng.random(n) * 1e-3
+    else:
+        p = np.zeros(n)
+    return p.astype(np.float32) if rng.random() < 0.3 else p  # (enforcement's acceptance is float32)
+
+
+def _scalar_acceptance(p: np.ndarray):
+    """An acceptance of probabilities ``p`` with its scalar form ``one``, as crime's and enforcement's."""
+    def accept(ids: np.ndarray) -> np.ndarray:
+        return p[ids]
+
+    def one(i: int) -> float:
+        return float(p[i])
+
+    accept.one = one
+    return accept
+
+
+def _without_one(accept):
+    """The same acceptance without ``one``: sample_in_blocks then takes its array path."""
+    def plain(ids: np.ndarray) -> np.ndarray:
+        return accept(ids)
+
+    assert getattr(plain, "one", None) is None
+    return plain
+
+
+# ---------------------------------------------------------------------------------------------
+# population.sample_in_blocks: a few entries in Python numbers (_draw_few) vs the array rounds
+
+
+def test_sample_in_blocks_few_entries_draw_as_the_array_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``accept.one`` (up to FEW_ENTRIES entries) the same people and generator state as without it."""
+    from model import population
+
+    calls: dict[str, int] = {}
+
+    def counting(name: str):
+        plain = getattr(population, name)
+
+        def counted(*args):
+            calls[name] = calls.get(name, 0) + 1
+            return plain(*args)
+        return counted
+
+    for name in ("_draw_few", "_first_accepted", "_scan"):  # count the paths taken
+        monkeypatch.setattr(population, name, counting(name))
+    setup = np.random.default_rng(2024)
+    sizes = [1, 2, 3, population.FEW_ENTRIES - 1, population.FEW_ENTRIES, population.FEW_ENTRIES + 1]
+    for case in range(4000):
+        k = int(setup.integers(1, 12))
+        block_start = _blocks(setup, k)
+        p = _probabilities(setup, int(block_start[-1]) + 1)
+        m = sizes[case % len(sizes)] if case % 3 else int(setup.integers(0, population.FEW_ENTRIES + 2))
+        hoods = setup.integers(-1, k, m)  # -1: no block (nobody)
+        max_rounds = int(setup.integers(0, 7))
+        fast_rng, plain_rng = _twins(case)
+        accept = _scalar_acceptance(p)
+        fast = population.sample_in_blocks(fast_rng, block_start, hoods, accept, max_rounds)
+        plain = population.sample_in_blocks(plain_rng, block_start, hoods, _without_one(accept), max_rounds)
+        assert fast.dtype == plain.dtype and np.array_equal(fast, plain), (case, hoods, max_rounds, fast, plain)
+        assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, (case, hoods, max_rounds)
+    # the Python-number path was taken, also with rounds beyond FEW_CANDIDATES and exact scans of a block
+    assert calls["_draw_few"] > 3000 and calls["_first_accepted"] > 100 and calls["_scan"] > 100, calls
+
+
+def test_sample_in_blocks_python_rounds_match_array_rounds_of_draw_few(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within _draw_few, rounds in Python numbers (up to FEW_CANDIDATES candidates) equal its array rounds."""
+    from model import population
+
+    setup = np.random.default_rng(7)
+    for case in range(800):
+        k = int(setup.integers(1, 8))
+        block_start = _blocks(setup, k)
+        accept = _scalar_acceptance(_probabilities(setup, int(block_start[-1]) + 1))
+        hoods = setup.integers(-1, k, int(setup.integers(1, population.FEW_ENTRIES + 1)))
+        max_rounds = int(setup.integers(0, 7))
+        fast_rng, plain_rng = _twins(case)
+        fast = population.sample_in_blocks(fast_rng, block_start, hoods, accept, max_rounds)
+        with monkeypatch.context() as patch:
+            patch.setattr(population, "FEW_CANDIDATES", 0)  # every round of _draw_few by _first_accepted
+            plain = population.sample_in_blocks(plain_rng, block_start, hoods, accept, max_rounds)
+        assert np.array_equal(fast, plain), (case, hoods, max_rounds, fast, plain)
+        assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, (case, hoods, max_rounds)
+
+
+# ---------------------------------------------------------------------------------------------
+# crime: victim acceptances, the few incidents' offender gang and lethality, the spread of rows
+
+
+def _shuffled_people(m: SecurityModel, seed: int) -> None:
+    """Give the residents every status byte, victimisation counts 0-5 and gang ids at random (in place)."""
+    rng = np.random.default_rng(seed)
+    people = m.people
+    n = people.size
+    people.status[:] = rng.integers(0, 256, n)
+    people.victimisations[:] = rng.integers(0, 6, n)
+    people.gang[:] = np.where(rng.random(n) < 0.3, rng.integers(0, max(len(m.gang_list), 1), n), -1)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_victim_and_offender_acceptance_one_equals_the_array_for_every_person(seed: int) -> None:
+    """crime.repeat_weight, crime.business_victim and enforcement.offender: ``one(i)`` is accept([i]) bit for bit."""
+    from model.processes import crime, enforcement
+
+    m = _model(seed, 3 + 40 * seed)
+    _shuffled_people(m, seed)
+    ids = np.arange(m.people.size)
+    for make in (crime.repeat_weight, crime.business_victim, enforcement.offender):
+        accept = make(m)
+        plain = np.asarray(accept(ids), dtype=np.float64)
+        one = np.array([accept.one(i) for i in ids.tolist()], dtype=np.float64)
+        assert _bits(one) == _bits(plain), make.__name__
+
+
+class _Stub:
+    """A stand-in for the model with only the attributes a function reads (weak-referenceable)."""
+
+    def __init__(self, **fields) -> None:
+        self.__dict__.update(fields)
+
+
+def test_offender_gang_of_few_incidents_is_the_array_draw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """crime._gang_by_control: up to FEW incidents with fewer than eight gangs in Python numbers, as by arrays."""
+    from model.processes import crime
+
+    setup = np.random.default_rng(11)
+    for case in range(3000):
+        gangs = int(setup.integers(1, 9))
+        k = int(setup.integers(1, 30))
+        control = setup.random((gangs, k)) * (setup.random((gangs, k)) < 0.6)
+        if case % 7 == 0:
+            control[:] = 0.0
+        model = _Stub(control=control)
+        hoods = setup.integers(0, k, [0, 1, 2, crime.FEW, crime.FEW + 1, int(setup.integers(0, 20))][case % 6])
+        fast_rng, plain_rng = _twins(case)
+        fast = crime._gang_by_control(model, fast_rng, hoods)
+        with monkeypatch.context() as patch:
+            patch.setattr(crime, "FEW", -1)
+            plain = crime._gang_by_control(model, plain_rng, hoods)
+        assert fast.dtype == plain.dtype == np.int8 and np.array_equal(fast, plain), (case, control, hoods)
+        assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, case
+
+
+def test_lethal_crimes_of_few_incidents_are_the_array_draw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """crime._lethal: which of up to FEW crimes turn lethal in Python numbers, as by arrays (None if none)."""
+    from model.processes import crime
+
+    setup = np.random.default_rng(12)
+    for case in range(3000):
+        k = int(setup.integers(1, 30))
+        lethality = setup.random(k) * setup.choice([0.0, 1.0, 3.0, 50.0])
+        p_kill = float(setup.choice([0.0, 0.01, 0.3, 1.0]))
+        hoods = setup.integers(0, k, [0, 1, crime.FEW, crime.FEW + 1, int(setup.integers(0, 20))][case % 5])
+        fast_rng, plain_rng = _twins(case)
+        fast = crime._lethal(fast_rng, hoods, p_kill, lethality)
+        with monkeypatch.context() as patch:
+            patch.setattr(crime, "FEW", -1)
+            plain = crime._lethal(plain_rng, hoods, p_kill, lethality)
+        assert (fast is None) == (plain is None), case
+        if fast is not None:
+            assert fast.dtype == plain.dtype == bool and np.array_equal(fast, plain), case
+        assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, case
+
+
+@pytest.mark.parametrize(("neighbourhoods", "layout"),
+                         [(1, "grid"), (12, "grid"), (30, "geometric"), (60, "geometric")])
+def test_spread_rows_is_world_spread_row_by_row(neighbourhoods: int, layout: str) -> None:
+    """crime._spread_rows of a padded block equals World.spread of each row, bit for bit (infinities, zeros' signs
+    and where NaNs fall included; a NaN's own sign bit can depend on the layout, see _bits_any_nan)."""
+    from model.processes import crime
+    from model.world import build_world
+
+    scenario = Scenario(city={"residents": 100 * neighbourhoods, "neighbourhoods": neighbourhoods, "layout": layout},
+                        years=0.1, spin_up_years=0)
+    rng = np.random.default_rng(neighbourhoods)
+    worlds = [build_world(scenario, np.random.default_rng(s)) for s in range(3)]
+    for case in range(300):
+        world = worlds[case % 3]
+        rows = int(rng.integers(1, 5))
+        values = rng.normal(0.0, 10.0, (rows, neighbourhoods)) * (rng.random((rows, neighbourhoods)) < 0.7)
+        if case % 4 == 0:
+            special = rng.choice([np.inf, -np.inf, np.nan, -0.0, 1e308], (rows, neighbourhoods))
+            values = np.where(rng.random((rows, neighbourhoods)) < 0.2, special, values)
+        padded = np.zeros((rows, neighbourhoods + 1))
+        padded[:, :-1] = values
+        with np.errstate(invalid="ignore", over="ignore"):
+            fast = crime._spread_rows(world, padded)
+            plain = np.array([world.spread(row) for row in values])
+        assert fast.shape == plain.shape and _bits_any_nan(fast) == _bits_any_nan(plain), case
+        if np.isfinite(values).all():
+            assert _bits(fast) == _bits(plain), case
+
+
+# ---------------------------------------------------------------------------------------------
+# census and perception: decay factors from tables of numpy's power; perception's few shocks and draws
+
+
+def test_census_decay_factors_are_numpy_power() -> None:
+    """census._decay_factors (gathered from a table) is np.power(decay, steps as float64), bit for bit."""
+    from model.processes import census
+
+    rng = np.random.default_rng(3)
+    decays = [0.5, 0.9, 0.99, 0.999, 0.99995, 1.0, 1.0001, 0.0, *rng.random(6).tolist()]
+    for case in range(600):
+        decay = decays[case % len(decays)]
+        longest = int(rng.choice([1, 10, 1500, 5000, 40000]))
+        steps = rng.integers(0, longest, int(rng.integers(0, 300))).astype(np.int32)
+        if case % 10 == 0:
+            steps = steps - 3  # negative ages: the plain power
+        with np.errstate(over="ignore", divide="ignore"):
+            fast = census._decay_factors(decay, steps)
+            plain = np.power(decay, steps.astype(np.float64))
+        assert _bits(fast) == _bits(plain), (case, decay)
+
+
+def test_perception_decay_powers_are_numpy_power() -> None:
+    """perception's table of decay ** k (for a few shocks) holds np.power's numbers, block after block."""
+    from model.processes import perception
+
+    rng = np.random.default_rng(4)
+    for decay in [0.5, 0.97, 0.9993, 1.0, *rng.random(3).tolist()]:
+        powers = perception._decay_powers(decay)
+        steps = rng.integers(-600, 3 * perception.POWER_BLOCK, 300)
+        with np.errstate(over="ignore", divide="ignore"):
+            fast = [powers[k] if k in powers else perception._more_powers(powers, decay, k) for k in steps.tolist()]
+            plain = np.power(decay, steps.astype(np.float64))
+        assert _bits(fast) == _bits(plain), decay
+
+
+def test_add_shock_of_few_people_is_the_array_update(monkeypatch: pytest.MonkeyPatch) -> None:
+    """perception.add_shock: up to FEW people one at a time (_add_few) change shocks, times and sums as the arrays."""
+    import copy
+
+    from model.processes import perception
+
+    base = _model(5, 30)
+    rng = np.random.default_rng(5)
+    people = base.people
+    n = people.size
+    with_shock = rng.random(n) < 0.5
+    people.fear_shock[:] = np.where(with_shock, rng.random(n), 0.0)
+    people.trust_shock[:] = np.where(with_shock, rng.normal(0.0, 0.5, n), 0.0)
+    people.fear_time[:] = rng.integers(0, 30, n)
+    people.trust_time[:] = rng.integers(0, 30, n)
+    fields = ("fear_shock", "fear_time", "trust_shock", "trust_time")
+    for case in range(400):
+        twins = []
+        for _ in range(2):
+            people_copy = copy.copy(people)
+            for name in fields:
+                setattr(people_copy, name, getattr(people, name).copy())
+            twins.append(_Stub(people=people_copy, hood=_Stub(fear_shock_sum=base.hood.fear_shock_sum.copy(),
+                                                              trust_shock_sum=base.hood.trust_shock_sum.copy()),
+                               t=30 + case % 7, fear_decay=base.fear_decay, trust_decay=base.trust_decay))
+        size = [1, 2, perception.FEW, int(rng.integers(0, perception.FEW + 1))][case % 4]
+        ids = rng.integers(0, min(n, 40) if case % 3 == 0 else n, size)  # (repeats, when drawn from a few)
+        which = "fear" if case % 2 else "trust"
+        amount = rng.normal(0.0, 0.8, size) if case % 5 < 3 else float(rng.normal(0.0, 0.8))
+        low, high = (0.0, 1.0) if which == "fear" else (-1.0, 1.0)
+        perception.add_shock(twins[0], which, ids, amount, low, high)
+        with monkeypatch.context() as patch:
+            patch.setattr(perception, "FEW", -1)
+            perception.add_shock(twins[1], which, ids, amount, low, high)
+        fast, plain = twins
+        for name in fields:
+            a, b = getattr(fast.people, name), getattr(plain.people, name)
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), (case, name)
+        for name in ("fear_shock_sum", "trust_shock_sum"):
+            assert _bits(getattr(fast.hood, name)) == _bits(getattr(plain.hood, name)), (case, name)
+
+
+def test_anyone_in_draws_as_sample_in_blocks() -> None:
+    """perception.anyone_in (a few draws, nobody refused) gives sample_in_blocks' people and generator state."""
+    from model.population import sample_in_blocks
+    from model.processes.perception import anyone_in
+
+    setup = np.random.default_rng(6)
+    for case in range(1500):
+        k = int(setup.integers(1, 15))
+        sizes = setup.integers(1, 500, k)
+        if case % 3 == 0:
+            sizes[setup.random(k) < 0.3] = 0  # empty blocks (anyone_in defers to sample_in_blocks if asked there)
+        block_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        hoods = setup.integers(0, k, [1, 2, 16, 17, int(setup.integers(1, 20))][case % 5]).tolist()
+        fast_rng, plain_rng = _twins(case)
+        fast = anyone_in(fast_rng, block_start, hoods)
+        plain = sample_in_blocks(plain_rng, block_start, np.array(hoods, np.int64)).tolist()
+        assert fast == plain, (case, hoods)
+        assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, case
+
+
+# ---------------------------------------------------------------------------------------------
+# recruitment: a handful of candidates weighed in Python numbers
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_few_hazards_are_person_hazard(seed: int) -> None:
+    """recruitment._few_hazards equals person_hazard for every resident (status bytes, gangs, ages, levers)."""
+    from model.processes import recruitment
+
+    m = _model(seed, [0, 50, 200][seed], gangs={"peer_influence": [0.0, 0.5, 1.7][seed]})
+    _shuffled_people(m, seed)
+    m.levers.enrolled_recruitment = [1.0, 0.6, 0.3][seed]
+    m.levers.graduate_recruitment = [1.0, 0.8, 0.45][seed]
+    ids = np.arange(m.people.size)
+    fast = recruitment._few_hazards(m, ids.tolist())
+    plain = recruitment.person_hazard(m, ids)
+    assert _bits(fast) == _bits(plain)
+
+
+# ---------------------------------------------------------------------------------------------
+# common: thinning and Poisson counts by scalar draws where few neighbourhoods have any
+
+
+def _counts_and_probabilities(rng: np.random.Generator, case: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-neighbourhood counts (0, 1, FEW, FEW + 1 or any number nonzero; floats as the tally's) and
+    probabilities that need clipping (below 0, -0, 0, 1, above 1)."""
+    from model.processes import common
+
+    k = int(rng.integers(common.FEW + 2, 70))
+    nonzero = [0, 1, common.FEW, common.FEW + 1, int(rng.integers(0, k + 1))][case % 5]
+    counts = np.zeros(k)
+    counts[rng.choice(k, nonzero, replace=False)] = rng.integers(1, 40, nonzero)
+    if case % 2:
+        counts = counts.astype(np.int64)
+    p = rng.choice([-0.3, -0.0, 0.0, 1.0, 1.7, 0.2, 0.5, 0.999], k) if case % 3 == 0 else rng.random(k)
+    return counts, p
+
+
+def test_binomial_counts_are_the_array_binomial() -> None:
+    """common.binomial_counts: rng.binomial(counts, clip(p, 0, 1))'s values (0 if none) and generator state."""
+    from model.processes.common import binomial_counts
+
+    setup = np.random.default_rng(8)
+    for case in range(2000):
+        counts, p = _counts_and_probabilities(setup, case)
+        fast_rng, plain_rng = _twins(case)
+        fast = binomial_counts(fast_rng, counts, lambda p=p: p)
+        plain = plain_rng.binomial(counts.astype(np.int64), np.minimum(np.maximum(p, 0.0), 1.0))
+        if isinstance(fast, int):
+            assert fast == 0 and not counts.any(), case
+            fast = np.zeros(counts.size, np.int64)
+        assert fast.dtype == plain.dtype and np.array_equal(fast, plain), case
+        assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, case
+
+
+def test_add_binomial_counts_adds_the_array_binomial() -> None:
+    """common.add_binomial_counts adds rng.binomial(counts, clip(p, 0, 1)) to a row, with the same draws."""
+    from model.processes.common import add_binomial_counts
+
+    setup = np.random.default_rng(9)
+    for case in range(2000):
+        counts, p = _counts_and_probabilities(setup, case)
+        row = setup.integers(0, 5, counts.size).astype(float)
+        fast_row, plain_row = row.copy(), row.copy()
+        fast_rng, plain_rng = _twins(case)
+        add_binomial_counts(fast_rng, counts, lambda p=p: p, fast_row)
+        plain_row += plain_rng.binomial(counts.astype(np.int64), np.minimum(np.maximum(p, 0.0), 1.0))
+        assert _bits(fast_row) == _bits(plain_row), case
+        assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, case
+
+
+def test_poisson_counts_are_the_array_poisson() -> None:
+    """common.poisson_counts: rng.poisson(rates)'s values (0 if all are 0) and generator state."""
+    from model.processes import common
+
+    setup = np.random.default_rng(10)
+    for case in range(2000):
+        k = int(setup.integers(1, 70))
+        nonzero = min(k, [0, 1, common.FEW, common.FEW + 1, int(setup.integers(0, k + 1))][case % 5])
+        rates = np.zeros(k)
+        rates[setup.choice(k, nonzero, replace=False)] = setup.choice([1e-9, 0.01, 0.5, 3.0, 40.0, 2000.0], nonzero)
+        fast_rng, plain_rng = _twins(case)
+        fast = common.poisson_counts(fast_rng, rates)
+        plain = plain_rng.poisson(rates)
+        if isinstance(fast, int):
+            assert fast == 0 and not plain.any(), case
+            fast = np.zeros(k, np.int64)
+        assert fast.dtype == plain.dtype and np.array_equal(fast, plain), case
+        assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, case
+
+
+# ---------------------------------------------------------------------------------------------
+# enforcement: a few reports cleared one by one
+
+
+def test_cleared_reports_of_few_are_the_array_formula(monkeypatch: pytest.MonkeyPatch) -> None:
+    """enforcement._cleared: up to FEW reports one by one in Python floats, as the array formula (and draws)."""
+    from model.processes import enforcement
+
+    setup = np.random.default_rng(13)
+    for case in range(2000):
+        k, n = int(setup.integers(1, 20)), int(setup.integers(0, 40))
+        incidents = _Stub(hood=setup.integers(0, k, n), kind=setup.integers(0, 5, n).astype(np.int8),
+                          gang=setup.integers(-1, 3, n).astype(np.int8))
+        police = _Stub(per_1000=setup.random(k) * setup.choice([1.0, 5.0, 30.0]) - (case % 6 == 0),
+                       reference_per_1000=float(setup.choice([0.5, 2.0, 3.3])),
+                       corrupt_share=setup.random(k) * setup.choice([0.0, 0.4, 1.0]))
+        model = _Stub(incidents=incidents, police=police,
+                      cal=_Stub(clearance=setup.random(5) * setup.choice([0.3, 1.0, 2.5])))
+        tips = setup.random(k) * setup.choice([0.5, 1.5, 4.0])
+        reported = setup.random(n) < 0.7
+        rep = reported.nonzero()[0][: [0, 1, enforcement.FEW, enforcement.FEW + 1, n][case % 5]]
+        fast_rng, plain_rng = _twins(case)
+        fast = enforcement._cleared(model, fast_rng, rep, tips)
+        with monkeypatch.context() as patch:
+            patch.setattr(enforcement, "FEW", -1)
+            plain = enforcement._cleared(model, plain_rng, rep, tips)
+        assert fast.dtype == plain.dtype and np.array_equal(fast, plain), case
+        assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, case
+
+
+# ---------------------------------------------------------------------------------------------
+# policing: largest remainders and hot spots ordered by a stable argsort (was: lexsort, index as tie-break)
+
+
+def _allocate_units_by_lexsort(weights: np.ndarray, n_units: int) -> np.ndarray:
+    raw = weights / weights.sum() * n_units
+    counts = np.floor(raw).astype(np.int64)
+    order = np.lexsort((np.arange(weights.size), -(raw - counts)))
+    counts[order[: n_units - counts.sum()]] += 1
+    return np.repeat(np.arange(weights.size), counts)
+
+
+def test_allocate_units_orders_remainders_as_lexsort() -> None:
+    """policing.allocate_units (stable argsort of counts - raw) posts units as the lexsort with index tie-break."""
+    from model.processes.policing import allocate_units
+
+    rng = np.random.default_rng(14)
+    for case in range(3000):
+        k = int(rng.integers(1, 70))
+        weights = rng.integers(0, 4, k).astype(float) if case % 2 else rng.random(k)  # ties, zeros
+        weights[int(rng.integers(k))] += 1.0  # someone has a claim
+        n_units = int(rng.integers(0, 4 * k + 5))
+        assert np.array_equal(allocate_units(weights, n_units), _allocate_units_by_lexsort(weights, n_units)), case
+
+
+def test_hotspot_weights_rank_as_lexsort() -> None:
+    """policing.strategy_weights("hotspot") picks and weighs the top tenth as the lexsort with index tie-break."""
+    from model.processes.policing import strategy_weights
+
+    rng = np.random.default_rng(15)
+    for case in range(1500):
+        k = int(rng.integers(1, 70))
+        residents = rng.integers(20, 3000, k).astype(float)
+        reported = rng.integers(0, 3, k).astype(float) * (case % 5 != 0) if case % 2 else rng.random(k)
+        model = _Stub(residents=residents, hood=_Stub(reported_memory=reported),
+                      scenario=_Stub(police=_Stub(strategy="hotspot")), world=_Stub(disadvantage=rng.random(k)))
+        total = reported.sum()
+        share = reported / total if total > 0 else residents / residents.sum()
+        top = np.lexsort((np.arange(k), -share))[: max(1, k // 10)]
+        hot = np.zeros(k)
+        hot[top] = share[top] / share[top].sum() if share[top].sum() else 1 / top.size
+        plain = 0.5 * residents / residents.sum() + 0.5 * hot
+        assert _bits(strategy_weights(model)) == _bits(plain), case
+
+
+# ---------------------------------------------------------------------------------------------
+# trafficking: the day's seized loads accounted for one by one
+
+
+def _seizures_by_arrays(seized_at: np.ndarray, edges: np.ndarray, kg: np.ndarray, spill: np.ndarray,
+                        n_edges: int) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """The array accounting trafficking.step used before (558525f): kg seized, observed shares, attempts, spill."""
+    legs = np.arange(3)
+    first = np.where(np.logical_or.reduce(seized_at, axis=1), seized_at.argmax(axis=1), 3)
+    spill = np.where(first >= 2, spill, 0.0)
+    seized_kg = float(np.add.reduce(kg[first == 0]) + np.add.reduce(kg[first == 1])
+                      + np.add.reduce((kg - spill)[first == 2]))
+    attempted = np.bincount(edges[first[:, None] >= legs], minlength=n_edges)
+    caught = np.bincount(edges[first[:, None] == legs], minlength=n_edges)
+    return seized_kg, caught / np.maximum(attempted, 1), attempted, spill
+
+
+def test_seizure_accounting_of_a_day_is_the_array_accounting() -> None:
+    """trafficking._seizures: kg seized, observed shares, attempted legs and spill as the array version."""
+    from model.processes.trafficking import _seizures
+
+    rng = np.random.default_rng(16)
+    for case in range(3000):
+        n = int(rng.integers(1, 15))
+        if case % 4:  # a route: a transit leg, a border crossing, the way on to the market
+            edges = np.stack([rng.integers(0, 4, n), rng.integers(4, 8, n), rng.integers(8, 12, n)], axis=1)
+        else:  # any edges, repeats within a load too
+            edges = rng.integers(0, 12, (n, 3))
+        seized_at = rng.random((n, 3)) < rng.choice([0.05, 0.3, 0.8])
+        seized_at[int(rng.integers(n)), int(rng.integers(3))] = True  # (called only when something is seized)
+        kg = 1000.0 * rng.lognormal(-0.045, 0.3, n)
+        spill = kg * 0.1 * np.where(rng.random(n) < 0.5, 1.0, 0.25)
+        seized_kg, observed, attempted, spill_after = _seizures_by_arrays(seized_at, edges, kg, spill, 12)
+        fast_spill, fast_attempted = spill.copy(), np.bincount(edges.ravel(), minlength=12)
+        fast_kg, fast_observed = _seizures(seized_at, edges, kg, fast_spill, fast_attempted)
+        assert _bits(fast_kg) == _bits(seized_kg), case
+        assert _bits(fast_observed) == _bits(observed), case
+        assert np.array_equal(fast_attempted, attempted), case
+        assert _bits(fast_spill) == _bits(spill_after), case
+
+
+# ---------------------------------------------------------------------------------------------
+# Whole steps: every "few events" threshold at 0 (the array code always) or at a million (the Python-number
+# code always) gives the run of the default thresholds, bit for bit, generator states included
+
+THRESHOLDS = [  # (module, constant): below or at it, a few events are handled with Python numbers
+    ("model.processes.crime", "FEW"),  # offender gang, lethality, victims not found
+    ("model.processes.perception", "FEW"),  # victims' and contacts' shocks, witnesses
+    ("model.processes.recruitment", "FEW"),  # candidates drawn and weighed
+    ("model.processes.reporting", "FEW"),  # incidents reported
+    ("model.processes.enforcement", "FEW"),  # reports cleared
+    ("model.processes.common", "FEW"),  # binomial thinning and Poisson counts by scalar draws
+    ("model.processes.mortality", "FEW"),  # a look for homicides
+    ("model.processes.justice", "SHORT"),  # any case or release due
+    ("model.population", "FEW_ENTRIES"),  # sample_in_blocks with a scalar acceptance
+    ("model.population", "FEW_CANDIDATES"),  # its rounds in Python numbers
+]
+RUNS = [("carsi_package.yaml", 6000, 0, 120), ("carsi_package.yaml", 20000, 1, 90),
+        ("carsi_package.yaml", 100000, 2, 60), ("baseline.yaml", 12000, 3, 100)]  # (file, residents, seed, steps)
+
+
+def _run_state(file: str, residents: int, seed: int, steps: int) -> dict[str, object]:
+    """Everything a run leaves: recorded outputs, people, neighbourhoods, gangs, courts, police, generators."""
+    from model.scenario import load_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    scenario = load_scenario(root / "scenarios" / file, overrides=[f"city.residents={residents}"],
+                             years=steps / 365, spin_up_years=0)
+    m = SecurityModel(scenario, seed=seed).run(steps)
+    state: dict[str, object] = {"city": m.recorder.city, "hood_sum": m.recorder.hood_sum,
+                                "gang_members": m.gang_members, "control": m.control, "tally": m.tally.block}
+    for part in ("people", "hood", "justice", "police", "traffic"):
+        for name, value in vars(getattr(m, part)).items():
+            if isinstance(value, np.ndarray | float | int):
+                state[f"{part}.{name}"] = value
+    for gang in m.gang_list:
+        for name, value in vars(gang).items():
+            if isinstance(value, np.ndarray | float | int) and not name.startswith("_"):
+                state[f"gang{gang.gang_id}.{name}"] = value
+    state["generators"] = {name: m.streams.get(name).bit_generator.state for name in m.streams.names()}
+    return state
+
+
+_default_runs: dict[tuple, dict[str, object]] = {}
+
+
+def _default_run(run: tuple) -> dict[str, object]:
+    if run not in _default_runs:
+        _default_runs[run] = _run_state(*run)
+    return _default_runs[run]
+
+
+def _assert_same_run(a: dict[str, object], b: dict[str, object], label: str) -> None:
+    assert a.keys() == b.keys(), label
+    for key, value in a.items():
+        other = b[key]
+        if isinstance(value, np.ndarray):
+            assert value.dtype == other.dtype and value.shape == other.shape, (label, key)
+            assert np.array_equal(value, other, equal_nan=value.dtype.kind == "f"), (label, key)
+            assert value.tobytes() == other.tobytes(), (label, key)
+        else:
+            assert value == other, (label, key)
+
+
+@pytest.mark.parametrize("run", RUNS, ids=lambda r: f"{r[0].removesuffix('.yaml')}-{r[1]}")
+@pytest.mark.parametrize(("module", "constant"), THRESHOLDS, ids=lambda x: x.rsplit(".", 1)[-1])
+def test_few_events_paths_give_the_array_paths_run(monkeypatch: pytest.MonkeyPatch, module: str, constant: str,
+                                                   run: tuple) -> None:
+    """A module's few-events threshold at 0 (arrays only) and at a million (Python numbers only): the same run."""
+    import importlib
+
+    default = _default_run(run)
+    for value in (0, 1_000_000):
+        with monkeypatch.context() as patch:
+            patch.setattr(importlib.import_module(module), constant, value)
+            _assert_same_run(default, _run_state(*run), f"{module}.{constant}={value}")
+
+
+@pytest.mark.parametrize("run", RUNS[:2], ids=lambda r: f"{r[0].removesuffix('.yaml')}-{r[1]}")
+def test_all_few_events_paths_together_give_the_array_paths_run(monkeypatch: pytest.MonkeyPatch,
+                                                                run: tuple) -> None:
+    """Every threshold at 0 at once (the array code throughout) and at a million at once: the default run."""
+    import importlib
+
+    default = _default_run(run)
+    for value in (0, 1_000_000):
+        with monkeypatch.context() as patch:
+            for module, constant in THRESHOLDS:
+                patch.setattr(importlib.import_module(module), constant, value)
+            _assert_same_run(default, _run_state(*run), f"all thresholds={value}")
+
+
+# ---------------------------------------------------------------------------------------------
+# gangs: a handful of gangs worked out in Python floats (gang pull, arms) or with a plain division (scarcity)
+
+
+def _shuffled_gangs(m: SecurityModel, rng: np.random.Generator) -> None:
+    """Random member counts (some gangs with none), control (some neighbourhoods held by nobody), incomes,
+    references (zero and negative too), weapons and drug supply (some gangs short)."""
+    gangs, k = m.gang_members.shape
+    m.gang_members[:] = rng.integers(0, 30, (gangs, k)) * (rng.random((gangs, 1)) < 0.8)
+    m.control = rng.random((gangs, k)) * (rng.random((gangs, k)) < 0.6) * rng.choice([0.0, 0.3, 1.0])
+    m.cal.income_reference = rng.normal(50.0, 80.0, gangs) * (rng.random(gangs) < 0.8)
+    for gang in m.gang_list:
+        gang.income_memory = float(rng.normal(40.0, 100.0)) * (rng.random() < 0.9)
+        gang.weapons = float(rng.integers(0, 400)) * float(rng.random())
+        gang.supply_memory_kg = float(rng.random()) * gang.supply_reference_kg * 1.3 * (rng.random() < 0.7)
+    if rng.random() < 0.3:  # the usual day: no gang short of drugs
+        for gang in m.gang_list:
+            gang.supply_memory_kg = 2.0 * gang.supply_reference_kg
+
+
+def test_gang_pull_arms_and_scarcity_in_python_floats_are_the_array_formulas() -> None:
+    """model.gang_pull, economy.arms and rivalry.scarcity_pressure equal the array formulas they replaced
+    (558525f), bit for bit, on random gangs."""
+    from model.processes import economy, rivalry
+    from model.processes.common import member_views
+
+    m = _model(0, 5, gangs={"count": 5})
+    rng = np.random.default_rng(17)
+    for case in range(300):
+        _shuffled_gangs(m, rng)
+        counts = np.maximum(member_views(m).counts, 1)
+        weight = np.add.reduce(m.control, axis=0)
+        reference = m.cal.income_reference
+        per_member = np.array([g.income_memory for g in m.gang_list]) / counts
+        ratio = np.divide(per_member, reference, out=np.ones_like(per_member), where=reference > 0)
+        pull = np.sqrt(np.minimum(np.maximum(ratio, 0.25), 4.0))
+        plain_pull = np.divide(pull @ m.control, weight, out=np.ones_like(weight), where=weight > 0)
+        assert _bits(m.gang_pull()) == _bits(plain_pull), case
+        wpm = np.array([g.weapons for g in m.gang_list]) / counts
+        plain_arms = 0.5 + 0.5 * wpm / max(m.scenario.gangs.weapons_per_member, 1e-9)
+        assert _bits(economy.arms(m)) == _bits(plain_arms), case
+        held = np.array([g.scarcity for g in m.gang_list]) @ m.control
+        mean = np.divide(held, weight, out=np.zeros_like(weight), where=weight > 0)
+        plain_scarcity = 1.0 + m.scenario.gangs.scarcity_violence * mean
+        fast_scarcity = np.broadcast_to(rivalry.scarcity_pressure(m), weight.shape)
+        assert _bits(fast_scarcity) == _bits(plain_scarcity), case
