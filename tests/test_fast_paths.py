@@ -247,9 +247,8 @@ def test_lethal_crimes_of_few_incidents_are_the_array_draw(monkeypatch: pytest.M
 @pytest.mark.parametrize(("neighbourhoods", "layout"),
                          [(1, "grid"), (12, "grid"), (30, "geometric"), (60, "geometric")])
 def test_spread_rows_is_world_spread_row_by_row(neighbourhoods: int, layout: str) -> None:
-    """crime._spread_rows of a padded block equals World.spread of each row, bit for bit (infinities, zeros' signs
+    """World.spread_rows of a padded block equals World.spread of each row, bit for bit (infinities, zeros' signs
     and where NaNs fall included; a NaN's own sign bit can depend on the layout, see _bits_any_nan)."""
-    from model.processes import crime
     from model.world import build_world
 
     scenario = Scenario(city={"residents": 100 * neighbourhoods, "neighbourhoods": neighbourhoods, "layout": layout},
@@ -266,7 +265,7 @@ def test_spread_rows_is_world_spread_row_by_row(neighbourhoods: int, layout: str
         padded = np.zeros((rows, neighbourhoods + 1))
         padded[:, :-1] = values
         with np.errstate(invalid="ignore", over="ignore"):
-            fast = crime._spread_rows(world, padded)
+            fast = world.spread_rows(padded)
             plain = np.array([world.spread(row) for row in values])
         assert fast.shape == plain.shape and _bits_any_nan(fast) == _bits_any_nan(plain), case
         if np.isfinite(values).all():

@@ -26,7 +26,6 @@ from model.state import ASSAULT, EXTORTION, HOMICIDE, ROBBERY
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
-    from model.world import World
 
 MEMBER_WEIGHT = 3.0  # a gang member offends about three times as often as an idle youth
 BACKGROUND_OFFENDING = 0.02  # offenders per resident from the general population, scaled by disadvantage
@@ -161,33 +160,11 @@ def expected_street_crime(model: SecurityModel, with_levers: bool = True,
     return dict(zip(STREET_TYPES, rows, strict=True))
 
 
-_rows_seen: list = [None, None]  # the last world and row count asked about; the link tables for them
-
-
-def _spread_rows(world: World, padded: np.ndarray) -> np.ndarray:
-    """:meth:`World.spread` of each row of ``padded`` (rows x neighbourhoods + 1: each row's values, then a 0),
-    bit for bit, in one pass.
-
-    World.spread gathers each neighbourhood's incoming links from its padded (slot, neighbourhood) tables
-    and sums down the slots, padding with a 0 after the values. Here the same tables index the rows laid
-    end to end, each with its 0, so one gather, one product and one sum down the slots do every row: each
-    sum adds the same products in the same order, where one spread per row would cost three times the
-    calls (and a spread of the (neighbourhood, row) transpose gathers short rows, which is slower still).
-    """
-    rows, k = padded.shape[0], padded.shape[1] - 1
-    if world is not _rows_seen[0] or rows != _rows_seen[1][0]:
-        source, weight = world._spread_from, world._spread_weight  # World.spread's own tables
-        index = source[:, None, :] + (k + 1) * np.arange(rows)[:, None]  # (slot, row, neighbourhood)
-        _rows_seen[:] = [world, (rows, index, weight[:, None, :])]
-    _, index, weight = _rows_seen[1]
-    return np.add.reduce(weight * padded.ravel()[index], axis=0, initial=0.0)
-
-
 def _displace(model: SecurityModel, rates: np.ndarray, free: np.ndarray) -> np.ndarray:
     """Rates after moving the lever's share of deterred crime (``free`` - ``rates``) to neighbours."""
-    moved = np.zeros((rates.shape[0], rates.shape[1] + 1))  # per type, then the 0 _spread_rows pads with
+    moved = np.zeros((rates.shape[0], rates.shape[1] + 1))  # per type, then the 0 World.spread_rows pads with
     np.multiply(model.levers.displacement, np.maximum(free - rates, 0.0), out=moved[:, :-1])
-    return np.maximum(rates + _spread_rows(model.world, moved), 0.0)
+    return np.maximum(rates + model.world.spread_rows(moved), 0.0)
 
 
 def displaced(model: SecurityModel, rates: dict[int, np.ndarray],
