@@ -84,6 +84,8 @@ class SecurityModel(mesa.Model):
 
         self.world = build_world(scenario, self.streams.get("world"))
         self.residents = self.world.residents.astype(float)  # per neighbourhood (fixed), for rates
+        # fixed for the run, and terms made from them are kept by identity: a write must fail, not go unseen
+        self.residents.flags.writeable = self.world.residents.flags.writeable = False
         self._certainty_ratio: tuple | None = None
         self._types_of_mix: tuple | None = None
         self._control_seen: tuple | None = None
@@ -393,16 +395,19 @@ class SecurityModel(mesa.Model):
     def _crime_types(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Columns over the crime types in the calibrated mix (a grid with neighbourhood rows by
         broadcasting): the mix weights, the types' clearance, their reporting base and intimidation x
-        their sensitivity to it. Kept until calibration replaces the mix or the clearance.
+        their sensitivity to it. Kept until one of these four calibrated arrays is replaced or the
+        scenario's intimidation changes (the arrays are replaced, never changed in place).
         """
-        mix, clearance, cal = self.cal.crime_mix, self.cal.clearance, self.cal
+        cal = self.cal
+        key = (cal.crime_mix, cal.clearance, cal.report_base, cal.report_sensitivity)
+        intimidation = self.scenario.gangs.intimidation
         cached = self._types_of_mix
-        if cached is None or cached[0] is not mix or cached[1] is not clearance:
-            types = np.flatnonzero(np.asarray(mix) != 0)
-            intimidated = self.scenario.gangs.intimidation * cal.report_sensitivity[types][:, None]
-            cached = self._types_of_mix = (mix, clearance, np.asarray(mix)[types][:, None],
-                                           np.asarray(clearance)[types][:, None], cal.report_base[types][:, None],
-                                           intimidated)
+        if cached is None or any(a is not b for a, b in zip(cached[0], key, strict=True)) or cached[1] != intimidation:
+            mix = np.asarray(cal.crime_mix)
+            types = np.flatnonzero(mix != 0)
+            intimidated = intimidation * cal.report_sensitivity[types][:, None]
+            cached = self._types_of_mix = (key, intimidation, mix[types][:, None], cal.clearance[types][:, None],
+                                           cal.report_base[types][:, None], intimidated)
         return cached[2:]
 
     def certainty(self) -> np.ndarray:

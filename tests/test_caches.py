@@ -178,6 +178,23 @@ def test_a_recent_memory_assigned_by_name_stays_a_row_of_its_block() -> None:
     assert (m.hood.recent["robberies"] == 5.0).all()
 
 
+def test_certainty_follows_a_replaced_reporting_base() -> None:
+    """A sensitivity study may replace a calibrated array: the kept type columns must follow it."""
+    m = SecurityModel(_scenario(), seed=3)
+    m.run(2)
+    before = m.instant_certainty()
+    m.cal.report_base = m.cal.report_base * 0.5
+    assert (m.instant_certainty() < before).any()
+
+
+def test_residents_cannot_be_changed_in_place() -> None:
+    """Terms made from residents are kept by identity: an in-place change must fail loudly."""
+    m = SecurityModel(_scenario(), seed=3)
+    for residents in (m.residents, m.world.residents):
+        with pytest.raises(ValueError):
+            residents[0] = 1
+
+
 def test_models_run_one_after_another_are_freed() -> None:
     """A worker that runs model after model must not keep them all (Mesa 3.3 holds every model it
     has seen in Agent._ids unless the model is released: the API and the runner release theirs)."""
