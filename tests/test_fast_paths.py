@@ -9,8 +9,8 @@ Each pair is run on many seeded random inputs (edge cases included: nothing, one
 one beyond it) and must give the same outputs bit for bit and leave the random generator in the same
 state. A fast path that cannot be called on its own is checked through whole runs with its module's
 threshold at 0 (the array code always) and at a million (the Python-number code always) against the
-default. Where the plain code was replaced rather than kept (trafficking's seizure accounting,
-policing's lexsort), its earlier version is kept here as the reference.
+default. Where the plain code was replaced rather than kept (policing's lexsort), its earlier version is
+kept here as the reference.
 """
 
 from __future__ import annotations
@@ -540,41 +540,37 @@ def test_hotspot_weights_rank_as_lexsort() -> None:
 # trafficking: the day's seized loads accounted for one by one
 
 
-def _seizures_by_arrays(seized_at: np.ndarray, edges: np.ndarray, kg: np.ndarray, spill: np.ndarray,
-                        n_edges: int) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
-    """The array accounting trafficking.step used before (558525f): kg seized, observed shares, attempts, spill."""
-    legs = np.arange(3)
-    first = np.where(np.logical_or.reduce(seized_at, axis=1), seized_at.argmax(axis=1), 3)
-    spill = np.where(first >= 2, spill, 0.0)
-    seized_kg = float(np.add.reduce(kg[first == 0]) + np.add.reduce(kg[first == 1])
-                      + np.add.reduce((kg - spill)[first == 2]))
-    attempted = np.bincount(edges[first[:, None] >= legs], minlength=n_edges)
-    caught = np.bincount(edges[first[:, None] == legs], minlength=n_edges)
-    return seized_kg, caught / np.maximum(attempted, 1), attempted, spill
-
-
-def test_seizure_accounting_of_a_day_is_the_array_accounting() -> None:
-    """trafficking._seizures: kg seized, observed shares, attempted legs and spill as the array version."""
-    from model.processes.trafficking import _seizures
+def test_seizure_accounting_of_few_loads_is_the_array_accounting() -> None:
+    """trafficking._seizures (up to FEW seized legs, one load at a time) gives the kg seized, observed shares,
+    attempted legs and spill of trafficking._seizures_by_arrays (the path beyond FEW), bit for bit."""
+    from model.processes import trafficking
 
     rng = np.random.default_rng(16)
+    few = trafficking.FEW
     for case in range(3000):
-        n = int(rng.integers(1, 15))
+        # loads: a handful (the usual day), or many (monthly steps, many shipments: hundreds of seized legs)
+        n = int(rng.integers(1, 15)) if case % 5 else int(rng.integers(15, 600))
         if case % 4:  # a route: a transit leg, a border crossing, the way on to the market
             edges = np.stack([rng.integers(0, 4, n), rng.integers(4, 8, n), rng.integers(8, 12, n)], axis=1)
         else:  # any edges, repeats within a load too
             edges = rng.integers(0, 12, (n, 3))
         seized_at = rng.random((n, 3)) < rng.choice([0.05, 0.3, 0.8])
         seized_at[int(rng.integers(n)), int(rng.integers(3))] = True  # (called only when something is seized)
+        if case % 7 == 0:  # exactly 1, FEW or FEW + 1 seized legs (where the step switches paths)
+            seized_at[:] = False
+            cells = rng.permutation(3 * n)[: min(3 * n, [1, few, few + 1][case // 7 % 3])]
+            seized_at.ravel()[cells] = True
         kg = 1000.0 * rng.lognormal(-0.045, 0.3, n)
         spill = kg * 0.1 * np.where(rng.random(n) < 0.5, 1.0, 0.25)
-        seized_kg, observed, attempted, spill_after = _seizures_by_arrays(seized_at, edges, kg, spill, 12)
+        array_spill, array_attempted = spill.copy(), np.bincount(edges.ravel(), minlength=12)
+        seized_kg, observed = trafficking._seizures_by_arrays(seized_at, edges, kg, array_spill, array_attempted)
         fast_spill, fast_attempted = spill.copy(), np.bincount(edges.ravel(), minlength=12)
-        fast_kg, fast_observed = _seizures(seized_at, edges, kg, fast_spill, fast_attempted)
+        fast_kg, fast_observed = trafficking._seizures(seized_at, edges, kg, fast_spill, fast_attempted)
         assert _bits(fast_kg) == _bits(seized_kg), case
         assert _bits(fast_observed) == _bits(observed), case
-        assert np.array_equal(fast_attempted, attempted), case
-        assert _bits(fast_spill) == _bits(spill_after), case
+        assert np.array_equal(fast_attempted, array_attempted), case
+        assert fast_attempted.dtype == array_attempted.dtype, case
+        assert _bits(fast_spill) == _bits(array_spill), case
 
 
 # ---------------------------------------------------------------------------------------------
@@ -589,6 +585,7 @@ THRESHOLDS = [  # (module, constant): below or at it, a few events are handled w
     ("model.processes.enforcement", "FEW"),  # reports cleared
     ("model.processes.common", "FEW"),  # binomial thinning and Poisson counts by scalar draws
     ("model.processes.mortality", "FEW"),  # a look for homicides
+    ("model.processes.trafficking", "FEW"),  # seized loads accounted for one by one
     ("model.processes.justice", "SHORT"),  # any case or release due
     ("model.population", "FEW_ENTRIES"),  # sample_in_blocks with a scalar acceptance
     ("model.population", "FEW_CANDIDATES"),  # its rounds in Python numbers

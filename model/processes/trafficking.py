@@ -2,6 +2,10 @@
 crossings, and leave drugs in the city's market; guns come in and bulk cash goes out through the
 city's crossings. Traffickers learn the seizure risk of the legs they use, so interdiction at some
 crossings moves flows to others (the balloon effect, figures.md s5: Magliocca et al. 2019).
+
+Most days nothing is seized, or a handful of legs: up to ``FEW`` seized legs are accounted for one load at
+a time with Python numbers (cheaper than ~25 array calls); beyond it (monthly steps, many shipments) by
+arrays. Both give the same bits (tests/test_fast_paths.py).
 """
 
 from __future__ import annotations
@@ -11,11 +15,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.processes.common import FEW
+
 if TYPE_CHECKING:
     from model.model import SecurityModel
     from model.world import TraffickingNetwork
 
 ROUTE_TEMPERATURE = 0.5
+LEGS = np.arange(3)  # a route's legs in order: transit leg, border crossing, onward to the market
 
 
 class _Routes:
@@ -115,7 +122,10 @@ def choose_routes(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.nd
 
 def _seizures(seized_at: np.ndarray, edges: np.ndarray, kg: np.ndarray, spill: np.ndarray,
               attempted: np.ndarray) -> tuple[float, np.ndarray]:
-    """Account for the loads seized today (a few; one by one): kg seized, and what traffickers saw.
+    """Account for the loads seized today, one by one: kg seized, and what traffickers saw.
+
+    Called with up to ``FEW`` seized legs (the loops run over those, so they are bounded by ``FEW``);
+    :func:`_seizures_by_arrays` does the same accounting for more, with the same bits.
 
     A load stops at the first leg where it is seized (leg, border crossing, onward). It leaves nothing
     in the city if seized before the crossing (``spill`` set to 0 in place), and the legs after the
@@ -152,6 +162,23 @@ def _seizures(seized_at: np.ndarray, edges: np.ndarray, kg: np.ndarray, spill: n
     return by_leg[0] + by_leg[1] + by_leg[2], observed
 
 
+def _seizures_by_arrays(seized_at: np.ndarray, edges: np.ndarray, kg: np.ndarray, spill: np.ndarray,
+                        attempted: np.ndarray) -> tuple[float, np.ndarray]:
+    """:func:`_seizures` by arrays, for days with more than ``FEW`` seized legs (the same outputs and bits).
+
+    ``first`` is each load's first seized leg (3 if none); ``spill`` is set to 0 in place for loads seized
+    before the crossing, and ``attempted`` is overwritten with the legs tried (up to the first seized).
+    """
+    first = np.where(np.logical_or.reduce(seized_at, axis=1), seized_at.argmax(axis=1), 3)
+    spill[first < 2] = 0.0  # seized before the crossing: nothing reached the city
+    seized_kg = float(np.add.reduce(kg[first == 0]) + np.add.reduce(kg[first == 1])
+                      + np.add.reduce((kg - spill)[first == 2]))
+    # whole counts, so one bincount gives the same floats as many
+    attempted[:] = np.bincount(edges[first[:, None] >= LEGS], minlength=attempted.size)
+    caught = np.bincount(edges[first[:, None] == LEGS], minlength=attempted.size)
+    return seized_kg, caught / np.maximum(attempted, 1)
+
+
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Move today's shipments, guns and cash; record seizures; update traffickers' beliefs."""
     net = model.world.network
@@ -175,8 +202,10 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         # gives the same floats as many. On the usual day nothing is seized: every leg was passed.
         attempted = np.bincount(edges.ravel(), minlength=p_edge.size)
         observed = 0.0
-        if np.count_nonzero(seized_at):
-            seized_kg, observed = _seizures(seized_at, edges, kg, spill, attempted)
+        seized = np.count_nonzero(seized_at)
+        if seized:  # a few seized legs one load at a time (Python numbers), more by arrays: the same bits
+            account = _seizures if seized <= FEW else _seizures_by_arrays
+            seized_kg, observed = account(seized_at, edges, kg, spill, attempted)
             tally["seizures_kg"] += seized_kg
         spilled = float(np.add.reduce(spill))
         tally["contraband_inflow_kg"] += spilled
