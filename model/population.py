@@ -12,6 +12,7 @@ mean of a neighbourhood is known exactly without touching every person.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -343,19 +344,26 @@ def _scan(rng: np.random.Generator, lo: int, size: int, accept: Acceptance | Non
     return -1
 
 
-_blocks_seen: list = [None, None, False]  # the last block_start asked for, its block sizes, none empty
+# Block sizes per block_start array, by the array's id: an entry holds a weak reference to its array (checked on
+# every lookup, so an id reused by another array never matches) and is dropped when the array is freed, so it
+# cannot outlive the population it describes. Entries are whole tuples, read once: models stepped in turn or in
+# other threads never see another population's sizes, nor half of an update.
+_block_sizes_kept: dict[int, tuple[weakref.ref, np.ndarray, bool]] = {}
 
 
 def _block_sizes(block_start: np.ndarray) -> tuple[np.ndarray, bool]:
-    """People per block and whether every block has someone, kept for the last ``block_start``.
+    """People per block and whether every block has someone, kept per ``block_start`` array.
 
     Blocks never change size (residents stay in their neighbourhood's rows), and callers pass the
     same array every step, so the sizes are worked out once instead of on every draw.
     """
-    if block_start is not _blocks_seen[0]:
+    held = _block_sizes_kept.get(id(block_start))
+    if held is None or held[0]() is not block_start:
         sizes = np.diff(block_start)
-        _blocks_seen[:] = [block_start, sizes, bool((sizes > 0).all())]
-    return _blocks_seen[1], _blocks_seen[2]
+        sizes.flags.writeable = False  # shared by every draw in this population's blocks
+        held = _block_sizes_kept[id(block_start)] = (weakref.ref(block_start), sizes, bool((sizes > 0).all()))
+        weakref.finalize(block_start, _block_sizes_kept.pop, id(block_start), None)
+    return held[1], held[2]
 
 
 def _accepted(rng: np.random.Generator, ids: np.ndarray, accept: Acceptance | None) -> np.ndarray:

@@ -8,12 +8,15 @@ a caller changing an array a model method returned, two models stepped side by s
 from __future__ import annotations
 
 import copy
+import gc
 import pickle
+import threading
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from model import population
 from model.model import SecurityModel
 from model.population import sample_in_blocks
 from model.processes import crime
@@ -109,6 +112,59 @@ def test_models_stepped_side_by_side_match_models_run_alone() -> None:
                 m.step()
     for a, m in zip(alone, together, strict=True):
         assert np.array_equal(a, m.recorder.city, equal_nan=True)
+
+
+YOUTH = [{"type": "youth_programs"}]
+
+
+def test_models_of_one_city_with_different_levers_stepped_in_turn_match_models_run_alone() -> None:
+    """The same city with and without a youth programme (different enrolled offending, so different offender
+    terms in crime) and with a patrol (different guardians), stepped in turn: each must get its own kept
+    terms, never those the other model left behind."""
+    specs = [_scenario(interventions=YOUTH), _scenario(), _scenario(interventions=PATROL + YOUTH)]
+    alone = [SecurityModel(s, seed=5).run().recorder.city.copy() for s in specs]
+    together = [SecurityModel(s, seed=5) for s in specs]
+    while any(m.running for m in together):
+        for m in together:
+            if m.running:
+                m.step()
+    for a, m in zip(alone, together, strict=True):
+        assert np.array_equal(a, m.recorder.city, equal_nan=True)
+    assert not np.array_equal(alone[0], alone[1], equal_nan=True)  # the levers do make a difference
+
+
+def test_models_run_in_threads_match_models_run_alone() -> None:
+    """Dask with threads runs models at once in one process: no kept term may pass from one to another."""
+    specs = [_scenario(interventions=YOUTH), _scenario(), _scenario(k=15, n=6000, interventions=PATROL)]
+    alone = [SecurityModel(s, seed=7).run().recorder.city.copy() for s in specs]
+    models = [SecurityModel(s, seed=7) for s in specs]
+    threads = [threading.Thread(target=m.run) for m in models]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for a, m in zip(alone, models, strict=True):
+        assert np.array_equal(a, m.recorder.city, equal_nan=True)
+
+
+def test_terms_kept_for_a_model_are_its_own_and_go_with_what_they_describe() -> None:
+    """A copy works its crime terms out afresh (equal values, its own arrays); block sizes kept for a
+    block_start array are dropped when the array is freed, so no entry outlives its population."""
+    original = SecurityModel(_scenario(interventions=YOUTH), seed=1)
+    original.run(3)
+    twin = copy.deepcopy(original)
+    for kept in (crime._fixed, crime._offending):
+        mine, theirs = kept(twin), kept(original)
+        assert all(a is not b for a, b in zip(mine, theirs, strict=True))
+        for a, b in zip(mine, theirs, strict=True):
+            np.testing.assert_array_equal(a, b)
+    block_start = np.array([0, 3, 3, 7], np.int64)
+    key = id(block_start)
+    sample_in_blocks(np.random.default_rng(0), block_start, np.array([0, 2]))
+    assert population._block_sizes_kept[key][0]() is block_start
+    del block_start
+    gc.collect()
+    assert key not in population._block_sizes_kept
 
 
 def test_member_views_follow_counts_changed_in_place() -> None:

@@ -16,6 +16,7 @@ sales follow gang presence and the drug stock gangs hold.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,30 +33,43 @@ BACKGROUND_OFFENDING = 0.02  # offenders per resident from the general populatio
 EFFICACY_GUARDIANSHIP = 0.8
 STREET_TYPES = (ROBBERY, EXTORTION, ASSAULT)
 TALLY_NAMES = ("robberies", "extortions", "assaults")  # in STREET_TYPES order
+# numpy's pairwise summation (pairwise_sum, numpy/_core/src/umath/loops_utils.h.src) adds fewer than 8 terms
+# one after another from 0.0; from 8 terms on it keeps eight partial sums (its loop is unrolled by 8) and adds
+# them in pairs, another order. A Python loop gives numpy's bits only below this many terms.
+NUMPY_SEQUENTIAL_SUM = 8
 
 # The expected counts are computed for the three street crime types at once, as rows of (3, K)
 # arrays in STREET_TYPES order: elementwise the same arithmetic as one type at a time, in a third
 # of the numpy calls (what a step costs at 60 neighbourhoods is mostly the number of calls).
 
 
-_world_seen: list = [None, None]  # the last world asked about, and its terms (see _fixed)
+# Terms kept between steps are held per model, one entry each: (world, residents, census terms, key of the offender
+# inputs, offender terms). Weak keys: an entry goes with its model, and a copied or unpickled model is a new key that
+# works its terms out afresh. An entry is one tuple, replaced whole and read once, so models stepped in turn or in
+# other threads never see another model's terms, nor half of an update.
+_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _entry(model: SecurityModel) -> tuple:
+    """The model's kept entry, with census terms (:func:`_fixed`) made for the model's world and residents."""
+    world, n = model.world, model.residents
+    held = _kept.get(model)
+    if held is None or held[0] is not world or held[1] is not n:
+        background = BACKGROUND_OFFENDING * world.residents * world.disadvantage
+        per_activity = np.array([n, n * world.commerce, n])
+        for term in (background, per_activity):
+            term.flags.writeable = False
+        held = _kept[model] = (world, n, (background, per_activity, np.arange(world.n_neighbourhoods)), None, None)
+    return held
 
 
 def _fixed(model: SecurityModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Terms that read only the world's census: background offenders per neighbourhood, targets per unit of
     activity per type (rows: residents, residents x commerce, residents), and the neighbourhood ids.
 
-    The world never changes once built, so they are kept for the last world instead of redone each step.
+    The world never changes once built, so they are kept for the model's world instead of redone each step.
     """
-    world = model.world
-    if world is not _world_seen[0]:
-        n = model.residents
-        background = BACKGROUND_OFFENDING * world.residents * world.disadvantage
-        per_activity = np.array([n, n * world.commerce, n])
-        for term in (background, per_activity):
-            term.flags.writeable = False
-        _world_seen[:] = [world, (background, per_activity, np.arange(world.n_neighbourhoods))]
-    return _world_seen[1]
+    return _entry(model)[2]
 
 
 def _members(model: SecurityModel) -> np.ndarray:
@@ -85,7 +99,20 @@ def _per_resident(model: SecurityModel, off: dict[int, np.ndarray]) -> np.ndarra
     return scale * np.array([off[c] for c in STREET_TYPES]) / model.residents
 
 
-_offending_seen: list = [None, None, None, None]  # world, residents, key of the inputs last seen; their terms
+def _current(model: SecurityModel) -> tuple:
+    """The model's kept entry (see ``_kept``) with its offender terms (:func:`_offending`) up to date."""
+    hood, members, scale = model.hood, model.gang_members, model.cal.street_scale
+    key = (members.shape, members.dtype.str, members.tobytes(), hood.youth_offending.tobytes(),
+           hood.enrolled_offending.tobytes(), model.levers.enrolled_offending,
+           scale[ROBBERY], scale[EXTORTION], scale[ASSAULT])
+    held = _entry(model)
+    if held[3] != key:
+        weighted, street, extortion = _offenders(model, _members(model))
+        factor = _per_resident(model, {ROBBERY: street, ASSAULT: street, EXTORTION: extortion})
+        share = np.divide(weighted, street, out=np.zeros_like(street), where=street > 0)
+        factor.flags.writeable = share.flags.writeable = False
+        held = _kept[model] = (held[0], held[1], held[2], key, (factor, share))
+    return held
 
 
 def _offending(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
@@ -96,18 +123,7 @@ def _offending(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
     when someone joins, leaves, is arrested, released or killed; the youth terms at the census), so the
     terms are kept until an input's contents differ (compared as bytes: a change in place is seen too).
     """
-    hood, members, scale = model.hood, model.gang_members, model.cal.street_scale
-    key = (members.shape, members.dtype.str, members.tobytes(), hood.youth_offending.tobytes(),
-           hood.enrolled_offending.tobytes(), model.levers.enrolled_offending,
-           scale[ROBBERY], scale[EXTORTION], scale[ASSAULT])
-    seen = _offending_seen
-    if seen[0] is not model.world or seen[1] is not model.residents or seen[2] != key:
-        weighted, street, extortion = _offenders(model, _members(model))
-        factor = _per_resident(model, {ROBBERY: street, ASSAULT: street, EXTORTION: extortion})
-        share = np.divide(weighted, street, out=np.zeros_like(street), where=street > 0)
-        factor.flags.writeable = share.flags.writeable = False
-        seen[:] = [model.world, model.residents, key, (factor, share)]
-    return seen[3]
+    return _current(model)[4]
 
 
 def _guardianship(model: SecurityModel, with_levers: bool = True, displacement: bool = False) -> np.ndarray:
@@ -132,12 +148,13 @@ def _guardianship(model: SecurityModel, with_levers: bool = True, displacement: 
     return np.array([[prop, prop, general], [free, free, free]])
 
 
-def _pressure(model: SecurityModel, per_resident: np.ndarray) -> np.ndarray:
+def _pressure(model: SecurityModel, per_resident: np.ndarray, per_activity: np.ndarray) -> np.ndarray:
     """scale_c * offenders_c / residents * targets_c, per type: the part of the expected count levers leave.
 
-    ``per_resident`` is :func:`_per_resident`; targets are people out and about (businesses for extortion).
+    ``per_resident`` is :func:`_per_resident`; targets are people out and about (businesses for extortion):
+    ``per_activity`` (the targets per unit of activity of :func:`_fixed`) times the activity.
     """
-    return per_resident * (_fixed(model)[1] * model.activity())
+    return per_resident * (per_activity * model.activity())
 
 
 def _rates(model: SecurityModel, pressure: np.ndarray, guard: np.ndarray) -> np.ndarray:
@@ -156,7 +173,8 @@ def expected_street_crime(model: SecurityModel, with_levers: bool = True,
 
     ``off`` is :func:`offenders` if the caller has already computed it this step.
     """
-    rows = _rates(model, _pressure(model, _per_resident_of(model, off)), _guardianship(model, with_levers))
+    pressure = _pressure(model, _per_resident_of(model, off), _fixed(model)[1])
+    rows = _rates(model, pressure, _guardianship(model, with_levers))
     return dict(zip(STREET_TYPES, rows, strict=True))
 
 
@@ -172,7 +190,7 @@ def displaced(model: SecurityModel, rates: dict[int, np.ndarray],
     """Move the share of deterred crime the displacement lever says to adjacent neighbourhoods."""
     if not model.levers.displacement.any():
         return rates
-    pressure = _pressure(model, _per_resident_of(model, off))
+    pressure = _pressure(model, _per_resident_of(model, off), _fixed(model)[1])
     free = _rates(model, pressure, _guardianship(model, with_levers=False))
     rows = _displace(model, np.array([rates[c] for c in STREET_TYPES]), free)
     return dict(zip(STREET_TYPES, rows, strict=True))
@@ -269,13 +287,13 @@ def _gang_by_control(model: SecurityModel, rng: np.random.Generator, hoods: np.n
     """One gang per entry of ``hoods``, drawn in proportion to its control there (int8, as Incidents keeps it)."""
     control = model.control
     gangs = control.shape[0]
-    if hoods.size > FEW or gangs >= 8:
+    if hoods.size > FEW or gangs >= NUMPY_SEQUENTIAL_SUM:
         held = control[:, hoods] + 1e-12
         u = rng.random(hoods.size) * held.sum(axis=0)
         return np.minimum((np.cumsum(held, axis=0) < u).sum(axis=0), gangs - 1).astype(np.int8)
     # A few incidents, in Python numbers: the same sums, products and comparisons. numpy sums fewer than
-    # eight terms one after another from 0 (from eight on, it may pair them: hence gangs < 8), and cumsum
-    # adds one after another.
+    # NUMPY_SEQUENTIAL_SUM terms one after another from 0 (from then on, it may pair them: hence the gang
+    # limit above), and cumsum adds one after another.
     picked = []
     for column, x in zip(control[:, hoods].T.tolist(), rng.random(hoods.size).tolist(), strict=True):
         held = [c + 1e-12 for c in column]
@@ -304,8 +322,10 @@ def _lethal(rng: np.random.Generator, hoods: np.ndarray, p_kill: float, lethalit
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Draw today's street crimes, their victims, and which turn lethal; and retail drug sales."""
     # once a step: nothing these read changes before the draws
-    per_resident, street_share = _offending(model)
-    pressure = _pressure(model, per_resident)
+    held = _current(model)  # this model's kept terms, brought up to date: one lookup a step
+    _, per_activity, hood_ids = held[2]
+    per_resident, street_share = held[4]
+    pressure = _pressure(model, per_resident, per_activity)
     if np.count_nonzero(model.levers.displacement):  # (count_nonzero: a fifth of the call overhead of .any())
         rates, free = _rates(model, pressure, _guardianship(model, displacement=True))
         rates = _displace(model, rates, free)
@@ -313,7 +333,6 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         rates = _rates(model, pressure, _guardianship(model))
     lethality = None  # asked for on the first crime of the day (most days have some; nothing it reads changes)
     with_gangs = model.control.shape[0] > 0
-    hood_ids = _fixed(model)[2]
     for row, c in enumerate(STREET_TYPES):
         counts = rng.poisson(rates[row])
         hoods = hood_ids.repeat(counts)
@@ -323,7 +342,10 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         victims = sample_in_blocks(rng, model.people.block_start, hoods, accept)
         if lethality is None:
             lethality = model.lethality()
-        if -1 in victims.tolist() if victims.size <= FEW else np.count_nonzero(victims < 0):  # somebody not found
+        # Did some incident find nobody acceptable in its neighbourhood (-1)? For a few, searching a Python
+        # list costs less than a numpy comparison.
+        missing = -1 in victims.tolist() if victims.size <= FEW else np.count_nonzero(victims < 0)
+        if missing:  # those incidents are dropped
             ok = victims >= 0
             hoods, victims = hoods[ok], victims[ok]
         if c == EXTORTION:
