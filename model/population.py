@@ -72,6 +72,10 @@ class Population:
         """Ages in whole years of people ``ids`` on simulated day ``day``."""
         return self.age0[ids] + np.add(self.birthday[ids], day, dtype=np.int32) // 365  # int32, as age0 promotes
 
+    def age_of(self, i: int, day: int) -> int:
+        """:meth:`age` of one person as a Python integer (the same whole years: floor division, as numpy's)."""
+        return self.age0.item(i) + (self.birthday.item(i) + day) // 365
+
     def is_youth(self, ids: np.ndarray, day: int) -> np.ndarray:
         a = self.age(ids, day)
         return (a >= YOUTH_AGES[0]) & (a <= YOUTH_AGES[1])

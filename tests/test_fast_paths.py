@@ -711,3 +711,12 @@ def test_gang_pull_arms_and_scarcity_in_python_floats_are_the_array_formulas() -
         plain_scarcity = 1.0 + m.scenario.gangs.scarcity_violence * mean
         fast_scarcity = np.broadcast_to(rivalry.scarcity_pressure(m), weight.shape)
         assert _bits(fast_scarcity) == _bits(plain_scarcity), case
+
+
+@pytest.mark.parametrize("day", [-400, -1, 0, 1, 364, 365, 3000])
+def test_age_of_one_person_is_population_age(day: int) -> None:
+    """The few-events paths of crime, enforcement and recruitment read ages through Population.age_of."""
+    people = _model(0, 0).people
+    ids = np.arange(people.size)
+    expected = people.age(ids, day)
+    assert [people.age_of(i, day) for i in ids.tolist()] == expected.tolist()

@@ -249,18 +249,18 @@ def business_victim(model: SecurityModel):
     people = model.people
     tables = _victim_weights_for(model)
     table, rows = tables[1], tables[3]
-    status, past, age0, birthday = people.status, people.victimisations, people.age0, people.birthday
+    status, past = people.status, people.victimisations
     day = model.day
 
     def accept(ids: np.ndarray) -> np.ndarray:
         employed_free = table[status[ids], np.minimum(past[ids], 3)]
         return employed_free * (people.age(ids, day) >= 18)
 
-    def one(i: int) -> float:  # Population.age in Python integers (the same whole years), times the same bool
+    def one(i: int) -> float:  # the same table entry, times the same bool
         employed_free = rows[status.item(i)][min(past.item(i), 3)]
         if not employed_free:  # +0 whatever the age (0 x 1 = 0 x 0 = +0): no need to work the age out
             return employed_free
-        return employed_free * (age0.item(i) + (birthday.item(i) + day) // 365 >= 18)
+        return employed_free * (people.age_of(i, day) >= 18)
 
     accept.one = one
     return accept

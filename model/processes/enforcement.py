@@ -95,7 +95,7 @@ def offender(model: SecurityModel) -> Acceptance:
         return young * people.free(ids) * (people.gang[ids] < 0) * people.risk[ids] / people.RISK_CAP
 
     def one(i: int) -> float:
-        age = people.age0.item(i) + (people.birthday.item(i) + day) // 365  # Population.age's integers
+        age = people.age_of(i, day)
         if (OFFENDER_AGE[0] <= age <= OFFENDER_AGE[1] and not people.status.item(i) & Status.DETAINED
                 and people.gang.item(i) < 0):
             return float(people.risk[i] / people.RISK_CAP)  # (a float32 quotient, as the array's)

@@ -151,12 +151,11 @@ def _few_hazards(model: SecurityModel, ids: list[int]) -> list[float]:
     influence = model.scenario.gangs.peer_influence
     lv = model.levers
     factors = _status_factors(lv.enrolled_recruitment, lv.graduate_recruitment)
-    age0, birthday, gang, status, peers, risk = (people.age0, people.birthday, people.gang, people.status,
-                                                 people.peers, people.risk)
+    gang, status, peers, risk = people.gang, people.status, people.peers, people.risk
     youngest, oldest = YOUTH_AGES
     hazards = []
     for i in ids:
-        age = int(age0[i]) + (int(birthday[i]) + day) // 365
+        age = people.age_of(i, day)
         st = int(status[i])
         if youngest <= age <= oldest and gang[i] < 0 and not st & _DETAINED:
             peers_in = int(gang[peers[i, 0]] >= 0) + int(gang[peers[i, 1]] >= 0)
