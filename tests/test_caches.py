@@ -102,16 +102,21 @@ def test_an_array_a_model_method_returned_is_not_its_cache(method: str) -> None:
 # ---- guards for what is fine now -------------------------------------------------------------
 def test_models_stepped_side_by_side_match_models_run_alone() -> None:
     """The dashboard steps two cities in turn in one process: no module-level cache may mix them up."""
-    specs = [_scenario(interventions=PATROL), _scenario(), _scenario(k=15, n=6000,
-                                                                   interventions=[{"type": "youth_programs"}])]
-    alone = [SecurityModel(s, seed=5).run().recorder.city.copy() for s in specs]
-    together = [SecurityModel(s, seed=5) for s in specs]
+    _assert_stepped_in_turn_as_alone([_scenario(interventions=PATROL), _scenario(),
+                                      _scenario(k=15, n=6000, interventions=[{"type": "youth_programs"}])])
+
+
+def _assert_stepped_in_turn_as_alone(specs: list[Scenario], seed: int = 5) -> list[np.ndarray]:
+    """Models of ``specs`` stepped in turn end with the city tables they have when run alone (returned)."""
+    alone = [SecurityModel(s, seed=seed).run().recorder.city.copy() for s in specs]
+    together = [SecurityModel(s, seed=seed) for s in specs]
     while any(m.running for m in together):
         for m in together:
             if m.running:
                 m.step()
     for a, m in zip(alone, together, strict=True):
         assert np.array_equal(a, m.recorder.city, equal_nan=True)
+    return alone
 
 
 YOUTH = [{"type": "youth_programs"}]
@@ -121,15 +126,8 @@ def test_models_of_one_city_with_different_levers_stepped_in_turn_match_models_r
     """The same city with and without a youth programme (different enrolled offending, so different offender
     terms in crime) and with a patrol (different guardians), stepped in turn: each must get its own kept
     terms, never those the other model left behind."""
-    specs = [_scenario(interventions=YOUTH), _scenario(), _scenario(interventions=PATROL + YOUTH)]
-    alone = [SecurityModel(s, seed=5).run().recorder.city.copy() for s in specs]
-    together = [SecurityModel(s, seed=5) for s in specs]
-    while any(m.running for m in together):
-        for m in together:
-            if m.running:
-                m.step()
-    for a, m in zip(alone, together, strict=True):
-        assert np.array_equal(a, m.recorder.city, equal_nan=True)
+    alone = _assert_stepped_in_turn_as_alone([_scenario(interventions=YOUTH), _scenario(),
+                                              _scenario(interventions=PATROL + YOUTH)])
     assert not np.array_equal(alone[0], alone[1], equal_nan=True)  # the levers do make a difference
 
 
