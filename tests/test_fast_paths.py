@@ -276,9 +276,9 @@ def test_spread_rows_is_world_spread_row_by_row(neighbourhoods: int, layout: str
 # census and perception: decay factors from tables of numpy's power; perception's few shocks and draws
 
 
-def test_census_decay_factors_are_numpy_power() -> None:
-    """census._decay_factors (gathered from a table) is np.power(decay, steps as float64), bit for bit."""
-    from model.processes import census
+def test_decay_factors_of_arrays_are_numpy_power() -> None:
+    """population.decay_factors (gathered from a table; census) is np.power(decay, steps as float64), bit for bit."""
+    from model.population import decay_factors
 
     rng = np.random.default_rng(3)
     decays = [0.5, 0.9, 0.99, 0.999, 0.99995, 1.0, 1.0001, 0.0, *rng.random(6).tolist()]
@@ -289,21 +289,20 @@ def test_census_decay_factors_are_numpy_power() -> None:
         if case % 10 == 0:
             steps = steps - 3  # negative ages: the plain power
         with np.errstate(over="ignore", divide="ignore"):
-            fast = census._decay_factors(decay, steps)
+            fast = decay_factors(decay, steps)
             plain = np.power(decay, steps.astype(np.float64))
         assert _bits(fast) == _bits(plain), (case, decay)
 
 
-def test_perception_decay_powers_are_numpy_power() -> None:
-    """perception's table of decay ** k (for a few shocks) holds np.power's numbers, block after block."""
-    from model.processes import perception
+def test_decay_factor_of_one_number_of_steps_is_numpy_power() -> None:
+    """population.decay_factor (a table filled block after block; perception's few shocks) holds np.power's numbers."""
+    from model.population import POWER_BLOCK, decay_factor
 
     rng = np.random.default_rng(4)
     for decay in [0.5, 0.97, 0.9993, 1.0, *rng.random(3).tolist()]:
-        powers = perception._decay_powers(decay)
-        steps = rng.integers(-600, 3 * perception.POWER_BLOCK, 300)
+        steps = rng.integers(-600, 3 * POWER_BLOCK, 300)
         with np.errstate(over="ignore", divide="ignore"):
-            fast = [powers[k] if k in powers else perception._more_powers(powers, decay, k) for k in steps.tolist()]
+            fast = [decay_factor(decay, k) for k in steps.tolist()]
             plain = np.power(decay, steps.astype(np.float64))
         assert _bits(fast) == _bits(plain), decay
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.population import Status
+from model.population import Status, decay_factors
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
@@ -94,33 +94,8 @@ def _shock_sums(shock: np.ndarray, time: np.ndarray, home: np.ndarray, t: int, d
                 k: int) -> np.ndarray:
     """Neighbourhood sums of personal shocks decayed to step ``t``, over the people who have one."""
     ids = np.flatnonzero(shock != 0)  # the same rows as flatnonzero(shock), three times faster on floats
-    now = shock[ids] * _decay_factors(decay, t - time[ids])
+    now = shock[ids] * decay_factors(decay, t - time[ids])
     return np.bincount(home[ids], now, minlength=k).astype(np.float64, copy=False)  # int64 if none
-
-
-POWERS_KEPT = 16  # decay factors with a table of powers (one per memory length and step length in use)
-_powers: dict[float, np.ndarray] = {}  # decay -> decay ** [0, 1, 2, ...] as numpy's power gives them
-
-
-def _decay_factors(decay: float, steps: np.ndarray) -> np.ndarray:
-    """``np.power(decay, steps.astype(np.float64))`` for whole steps, gathered from a table.
-
-    numpy's power gives each element the same bits whatever the array's length or an element's place
-    in it (see ``perception._decay_powers``), so a table of ``decay ** k`` made by one ``np.power`` holds
-    the same numbers; a gather costs a third of a power on a million residents' shocks.
-    """
-    if steps.size == 0 or np.minimum.reduce(steps) < 0:  # (none yet: no negative ages of a shock)
-        return np.power(decay, steps.astype(np.float64))
-    longest = int(np.maximum.reduce(steps))
-    table = _powers.get(decay)
-    if table is None or table.size <= longest:
-        size = max(longest + 1, 2 * (0 if table is None else table.size), 1024)
-        with np.errstate(over="ignore"):  # (a decay above 1 would overflow where no shock is that old)
-            table = np.power(decay, np.arange(size).astype(np.float64))
-        if decay not in _powers and len(_powers) >= POWERS_KEPT:
-            _powers.clear()
-        _powers[decay] = table
-    return table[steps]
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:

@@ -14,12 +14,11 @@ on busier days), because a numpy call on a few values costs more than the arithm
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.population import sample_in_blocks
+from model.population import decay_factor, sample_in_blocks
 from model.processes.common import FEW
 
 if TYPE_CHECKING:
@@ -93,7 +92,7 @@ def _add_few(model: SecurityModel, which: str, ids: list[int], amount: list[floa
 
     The same double operations in the same order: a float32 shock times the decay factor, clipped, and the
     change added to the neighbourhood's sum in id order (as ``np.add.at`` does). The decay factors come
-    from :func:`_decay_powers` (numpy's power, which is not the C library's pow in the last bit).
+    from :func:`population.decay_factor` (numpy's power, which is not the C library's pow in the last bit).
     """
     if isinstance(amount, list):
         first: dict[int, int] = {}
@@ -107,13 +106,8 @@ def _add_few(model: SecurityModel, which: str, ids: list[int], amount: list[floa
     home = model.people.home
     shock, time, decay, total = _shock_arrays(model, which)
     t = model.t
-    powers = _decay_powers(decay)
     for person, change in zip(ids, amounts, strict=True):  # (item(): a Python number, without a numpy scalar)
-        steps = t - time.item(person)
-        factor = powers.get(steps)
-        if factor is None:
-            factor = _more_powers(powers, decay, steps)
-        before = shock.item(person) * factor
+        before = shock.item(person) * decay_factor(decay, t - time.item(person))
         after = before + change
         if after < low:  # np.clip of one number (NaN stays NaN, as there)
             after = low
@@ -123,30 +117,6 @@ def _add_few(model: SecurityModel, which: str, ids: list[int], amount: list[floa
         total[hood] = total.item(hood) + (after - before)
         shock[person] = after  # rounded to float32, as the array assignment does
         time[person] = t
-
-
-POWER_BLOCK = 256  # decay factors are worked out this many steps at a time
-
-
-@functools.lru_cache(maxsize=16)
-def _decay_powers(decay: float) -> dict[int, float]:
-    """``decay ** k`` by whole steps ``k`` (filled by :func:`_more_powers`), one table per decay factor.
-
-    ``Population.decayed`` computes these with ``np.power`` on an array of ``k``; numpy's power gives
-    each element the same bits whatever the array's length or an element's place in it (checked on
-    this machine's AVX-512 build for every ``k`` from -4,000 to 40,000), so a table computed the same
-    way holds the same numbers. Bounded: one entry per step of the run, for up to 16 factors.
-    """
-    return {}
-
-
-def _more_powers(powers: dict[int, float], decay: float, steps: int) -> float:
-    """Add the block of ``POWER_BLOCK`` steps holding ``steps`` to the table; return ``decay ** steps``."""
-    start = steps - steps % POWER_BLOCK
-    with np.errstate(over="ignore"):  # decay ** (very negative k) may not be asked for at all
-        values = np.power(decay, np.arange(start, start + POWER_BLOCK).astype(np.float64))
-    powers.update(zip(range(start, start + POWER_BLOCK), values.tolist(), strict=True))
-    return powers[steps]
 
 
 def _victims(model: SecurityModel, rng: np.random.Generator, p: Perception) -> None:
