@@ -202,8 +202,9 @@ class _Stub:
 
 
 def test_offender_gang_of_few_incidents_is_the_array_draw(monkeypatch: pytest.MonkeyPatch) -> None:
-    """crime._gang_by_control: up to FEW incidents with fewer than eight gangs in Python numbers, as by arrays."""
-    from model.processes import crime
+    """common.gang_by_control: up to FEW entries with fewer than NUMPY_SEQUENTIAL_SUM gangs in Python numbers, as by
+    arrays (crime's offender gangs, rivalry's attackers)."""
+    from model.processes import common
 
     setup = np.random.default_rng(11)
     for case in range(3000):
@@ -213,12 +214,12 @@ def test_offender_gang_of_few_incidents_is_the_array_draw(monkeypatch: pytest.Mo
         if case % 7 == 0:
             control[:] = 0.0
         model = _Stub(control=control)
-        hoods = setup.integers(0, k, [0, 1, 2, crime.FEW, crime.FEW + 1, int(setup.integers(0, 20))][case % 6])
+        hoods = setup.integers(0, k, [0, 1, 2, common.FEW, common.FEW + 1, int(setup.integers(0, 20))][case % 6])
         fast_rng, plain_rng = _twins(case)
-        fast = crime._gang_by_control(model, fast_rng, hoods)
+        fast = common.gang_by_control(model, fast_rng, hoods)
         with monkeypatch.context() as patch:
-            patch.setattr(crime, "FEW", -1)
-            plain = crime._gang_by_control(model, plain_rng, hoods)
+            patch.setattr(common, "FEW", -1)
+            plain = common.gang_by_control(model, plain_rng, hoods)
         assert fast.dtype == plain.dtype == np.int8 and np.array_equal(fast, plain), (case, control, hoods)
         assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, case
 

@@ -249,3 +249,38 @@ def kill(model: SecurityModel, victims: np.ndarray) -> None:
     people.trust_shock[victims] = 0.0
     people.victimisations[victims] = 0
     people.set_flag(victims, Status.ENROLLED | Status.GRADUATE, on=False)
+
+
+# numpy's pairwise summation (pairwise_sum, numpy/_core/src/umath/loops_utils.h.src) adds fewer than 8 terms
+# one after another from 0.0; from 8 terms on it keeps eight partial sums (its loop is unrolled by 8) and adds
+# them in pairs, another order. A Python loop gives numpy's bits only below this many terms.
+NUMPY_SEQUENTIAL_SUM = 8
+
+
+def gang_by_control(model: SecurityModel, rng: np.random.Generator, hoods: np.ndarray) -> np.ndarray:
+    """One gang per entry of ``hoods``, drawn in proportion to its control there (int8, as Incidents keeps it).
+
+    The gang behind a crime (crime) and the attacker in a rivalry (rivalry): one uniform per entry.
+    """
+    control = model.control
+    gangs = control.shape[0]
+    if hoods.size > FEW or gangs >= NUMPY_SEQUENTIAL_SUM:
+        held = control[:, hoods] + 1e-12
+        u = rng.random(hoods.size) * held.sum(axis=0)
+        return np.minimum((np.cumsum(held, axis=0) < u).sum(axis=0), gangs - 1).astype(np.int8)
+    # A few incidents, in Python numbers: the same sums, products and comparisons. numpy sums fewer than
+    # NUMPY_SEQUENTIAL_SUM terms one after another from 0 (from then on, it may pair them: hence the gang
+    # limit above), and cumsum adds one after another.
+    picked = []
+    for column, x in zip(control[:, hoods].T.tolist(), rng.random(hoods.size).tolist(), strict=True):
+        held = [c + 1e-12 for c in column]
+        total = 0.0
+        for h in held:
+            total += h
+        target = x * total
+        running, below = 0.0, 0
+        for h in held:
+            running += h
+            below += running < target
+        picked.append(min(below, gangs - 1))
+    return np.array(picked, np.int8)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.population import Status, sample_in_blocks
-from model.processes.common import FEW
+from model.processes.common import FEW, gang_by_control
 from model.state import ASSAULT, EXTORTION, HOMICIDE, ROBBERY
 
 if TYPE_CHECKING:
@@ -33,10 +33,6 @@ BACKGROUND_OFFENDING = 0.02  # offenders per resident from the general populatio
 EFFICACY_GUARDIANSHIP = 0.8
 STREET_TYPES = (ROBBERY, EXTORTION, ASSAULT)
 TALLY_NAMES = ("robberies", "extortions", "assaults")  # in STREET_TYPES order
-# numpy's pairwise summation (pairwise_sum, numpy/_core/src/umath/loops_utils.h.src) adds fewer than 8 terms
-# one after another from 0.0; from 8 terms on it keeps eight partial sums (its loop is unrolled by 8) and adds
-# them in pairs, another order. A Python loop gives numpy's bits only below this many terms.
-NUMPY_SEQUENTIAL_SUM = 8
 
 # The expected counts are computed for the three street crime types at once, as rows of (3, K)
 # arrays in STREET_TYPES order: elementwise the same arithmetic as one type at a time, in a third
@@ -274,39 +270,13 @@ def offender_gang(model: SecurityModel, rng: np.random.Generator, hoods: np.ndar
     """
     u_involved = rng.random(hoods.size)
     if share is None:  # u < 1 always: every incident involved
-        return _gang_by_control(model, rng, hoods)
+        return gang_by_control(model, rng, hoods)
     gang = np.empty(hoods.size, np.int8)
     gang.fill(-1)  # (empty and fill: half the cost of np.full on a few values)
     involved = u_involved < share[hoods]
     if np.count_nonzero(involved):
-        gang[involved] = _gang_by_control(model, rng, hoods[involved])
+        gang[involved] = gang_by_control(model, rng, hoods[involved])
     return gang
-
-
-def _gang_by_control(model: SecurityModel, rng: np.random.Generator, hoods: np.ndarray) -> np.ndarray:
-    """One gang per entry of ``hoods``, drawn in proportion to its control there (int8, as Incidents keeps it)."""
-    control = model.control
-    gangs = control.shape[0]
-    if hoods.size > FEW or gangs >= NUMPY_SEQUENTIAL_SUM:
-        held = control[:, hoods] + 1e-12
-        u = rng.random(hoods.size) * held.sum(axis=0)
-        return np.minimum((np.cumsum(held, axis=0) < u).sum(axis=0), gangs - 1).astype(np.int8)
-    # A few incidents, in Python numbers: the same sums, products and comparisons. numpy sums fewer than
-    # NUMPY_SEQUENTIAL_SUM terms one after another from 0 (from then on, it may pair them: hence the gang
-    # limit above), and cumsum adds one after another.
-    picked = []
-    for column, x in zip(control[:, hoods].T.tolist(), rng.random(hoods.size).tolist(), strict=True):
-        held = [c + 1e-12 for c in column]
-        total = 0.0
-        for h in held:
-            total += h
-        target = x * total
-        running, below = 0.0, 0
-        for h in held:
-            running += h
-            below += running < target
-        picked.append(min(below, gangs - 1))
-    return np.array(picked, np.int8)
 
 
 def _lethal(rng: np.random.Generator, hoods: np.ndarray, p_kill: float, lethality: np.ndarray) -> np.ndarray | None:

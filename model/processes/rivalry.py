@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.population import sample_in_blocks
-from model.processes.common import draw_members, member_views
+from model.processes.common import draw_members, gang_by_control, member_views
 from model.state import ASSAULT, HOMICIDE
 
 if TYPE_CHECKING:
@@ -81,9 +81,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         return
     hoods = np.repeat(hit, attacks[hit])  # each attack's neighbourhood, in neighbourhood order
     lethal = rng.random(hoods.size) < ATTACK_LETHALITY * model.lethality()[hoods]
-    control = model.control[:, hoods] + 1e-12
-    u = rng.random(hoods.size) * control.sum(axis=0)
-    attacker = np.minimum((np.cumsum(control, axis=0) < u).sum(axis=0), model.control.shape[0] - 1)
+    attacker = gang_by_control(model, rng, hoods)
     # the victim: a member of another gang here if possible, else a young bystander
     victim = np.full(hoods.size, -1, np.int64)
     want_member = rng.random(hoods.size) < MEMBER_VICTIM_SHARE
