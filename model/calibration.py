@@ -567,10 +567,10 @@ def _place_members(model: SecurityModel, rng: np.random.Generator, expected: dic
     want = _round_preserving_total(target, int(current.sum()))
     everyone = np.arange(people.size)
 
+    day = model.day
+
     def eligible(ids: np.ndarray) -> np.ndarray:
-        age = people.age(ids, model.day)
-        ok = (age >= 14) & (age <= 35) & (people.gang[ids] < 0) & people.free(ids)
-        return ok * people.risk[ids] / people.RISK_CAP
+        return people.founding_weight(ids, day)
 
     for g in range(current.shape[0]):
         surplus = np.maximum(current[g] - want[g], 0)
@@ -588,7 +588,7 @@ def _place_members(model: SecurityModel, rng: np.random.Generator, expected: dic
             ids = np.unique(ids[ids >= 0])
             people.gang[ids] = g
             missing = np.maximum(missing - np.bincount(people.home[ids], minlength=missing.size), 0)
-    model.refresh_census()
+    # (the census is recounted by _resettle, which follows)
 
 
 def _round_preserving_total(values: np.ndarray, total: int) -> np.ndarray:

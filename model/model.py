@@ -542,14 +542,11 @@ class SecurityModel(mesa.Model):
                              for h in homes])
         share = affinity / affinity.sum(axis=0, keepdims=True) * affinity.sum(axis=0) / affinity.sum()
         counts = rng.multinomial(total, share.ravel() / share.sum()).reshape(g_count, k)
+        def eligible(ids: np.ndarray) -> np.ndarray:
+            return people.founding_weight(ids, self.day)  # (nobody is detained yet)
+
         for g in range(g_count):
             hoods = np.repeat(np.arange(k), counts[g])
-
-            def eligible(ids: np.ndarray) -> np.ndarray:
-                age = people.age(ids, self.day)
-                ok = (age >= 14) & (age <= 35) & (people.gang[ids] < 0)
-                return ok * people.risk[ids] / people.RISK_CAP
-
             ids = sample_in_blocks(rng, people.block_start, hoods, eligible)
             ids = np.unique(ids[ids >= 0])
             people.gang[ids] = g

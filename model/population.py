@@ -77,6 +77,13 @@ class Population:
         """:meth:`age` of one person as a Python integer (the same whole years: floor division, as numpy's)."""
         return self.age0.item(i) + (self.birthday.item(i) + day) // 365
 
+    def founding_weight(self, ids: np.ndarray, day: int) -> np.ndarray:
+        """Acceptance of ``ids`` as members placed by the city's builder and calibration: free, aged 14-35,
+        in no gang yet, in proportion to risk."""
+        age = self.age(ids, day)
+        ok = (age >= 14) & (age <= 35) & (self.gang[ids] < 0) & self.free(ids)
+        return ok * self.risk[ids] / self.RISK_CAP
+
     def is_youth(self, ids: np.ndarray, day: int) -> np.ndarray:
         a = self.age(ids, day)
         return (a >= YOUTH_AGES[0]) & (a <= YOUTH_AGES[1])
