@@ -247,7 +247,6 @@ def best_epstein(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """
     best = dict(max(runs, key=lambda r: r["agent_steps_per_s"]))
     best["agent_steps_per_cpu_s"] = max(r["agent_steps_per_cpu_s"] for r in runs)
-    best["repeats"] = len(runs)
     best["rates"] = [r["agent_steps_per_s"] for r in runs]
     return best
 

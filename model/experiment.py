@@ -470,9 +470,7 @@ def simulation_key(spec: RunSpec) -> str:
     parameter rounds two points to one value; such runs are simulated once (see
     :func:`model.runner.execute`).
     """
-    text = json.dumps({"scenario": spec.scenario_name, "resolved": spec.scenario, "seed": int(spec.seed)},
-                      sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return run_id(spec.scenario_name, spec.scenario, {}, spec.seed)  # the id of the run without a point
 
 
 def _file_sha256(path: Path) -> str:

@@ -55,7 +55,6 @@ class Builder:
         self._ticket = 0  # the newest request
         self._wanted: tuple[int, Settings] | None = None  # the newest request, until the worker takes it
         self._asked_at = 0.0
-        self._building: int | None = None  # the ticket being built now
         self._cancel: threading.Event | None = None  # set once the build under way is overtaken
         self._closed = False
         self._worker = threading.Thread(target=self._run, name="safestreets-builder", daemon=True)
@@ -70,7 +69,7 @@ class Builder:
     def busy(self) -> bool:
         """A request is waiting or being built."""
         with self._wake:
-            return self._wanted is not None or self._building is not None
+            return self._wanted is not None or self._cancel is not None  # (a build under way has its event)
 
     def request(self, settings: Settings) -> int:
         """Ask for a pair with ``settings`` (replacing any earlier request, and stopping its build if one
@@ -108,7 +107,6 @@ class Builder:
                     self._wake.wait(left)
                     continue
                 (ticket, settings), self._wanted = self._wanted, None
-                self._building = ticket
                 self._cancel = threading.Event()
                 return ticket, settings, self._cancel
 
@@ -124,7 +122,6 @@ class Builder:
             except Exception as err:  # noqa: BLE001 - a bad input (or a bug) is shown on the page, not lost
                 result = err
             with self._wake:
-                self._building = None
                 self._cancel = None
                 stale = result is None or cancel.is_set()
             if stale:

@@ -130,7 +130,6 @@ class _StoppableModel(SecurityModel):
                  progress: Callable[[int, int], None] | None = None) -> None:
         self._stop = stop
         self._progress = progress
-        self._spin_up: int | None = None  # spin-up steps in all: -t at the first step
         try:
             super().__init__(scenario, seed=seed)
         except BaseException:
@@ -139,17 +138,18 @@ class _StoppableModel(SecurityModel):
         finally:
             self._stop = self._progress = None  # the build's callbacks are not kept with the city
 
-    def step(self) -> None:
-        if self.t >= 0 or (self._stop is None and self._progress is None):
-            super().step()
-            return
-        if self._spin_up is None:
-            self._spin_up = -int(self.t)
-        if self._stop is not None and self._stop():
-            raise BuildCancelled(self.scenario.name)
-        super().step()
-        if self._progress is not None:
-            self._progress(self._spin_up + int(self.t), self._spin_up)
+    def run(self, steps: int | None = None) -> SecurityModel:
+        """The constructor's spin-up (:meth:`SecurityModel.run`), asking ``stop`` before each step and telling
+        ``progress`` after it; once built, the plain run (the callbacks are gone)."""
+        if steps is None or (self._stop is None and self._progress is None):
+            return super().run(steps)
+        for done in range(1, steps + 1):
+            if self._stop is not None and self._stop():
+                raise BuildCancelled(self.scenario.name)
+            self.step()
+            if self._progress is not None:
+                self._progress(done, steps)
+        return self
 
 
 class Comparison:
