@@ -309,7 +309,7 @@ def _annual_arrests(
     gang_share = np.divide(crime.MEMBER_WEIGHT * members, off[ROBBERY], out=np.zeros_like(members),
                            where=off[ROBBERY] > 0)
     # a gang's crime is pinned on a free member of that gang living here (the gang drawn by control)
-    held = np.add.reduce(model.control, axis=0) if model.control.size else np.zeros(k)
+    held = model.control_held()
     present = (model.control * (model.gang_members > 0)).sum(axis=0) if model.control.size else np.zeros(k)
     findable = np.divide(present, held, out=np.zeros(k), where=held > 0)
 

@@ -89,10 +89,10 @@ def offenders(model: SecurityModel) -> dict[int, np.ndarray]:
     return {ROBBERY: street, ASSAULT: street, EXTORTION: extortion}
 
 
-def _per_resident(model: SecurityModel, off: dict[int, np.ndarray]) -> np.ndarray:
-    """scale_c * offenders_c / residents, per type (rows)."""
+def _per_resident(model: SecurityModel, street: np.ndarray, extortion: np.ndarray) -> np.ndarray:
+    """scale_c * offenders_c / residents, per type (rows, in STREET_TYPES order)."""
     scale = np.array([model.cal.street_scale[c] for c in STREET_TYPES])[:, None]
-    return scale * np.array([off[c] for c in STREET_TYPES]) / model.residents
+    return scale * np.array([street, extortion, street]) / model.residents
 
 
 def _current(model: SecurityModel) -> tuple:
@@ -104,7 +104,7 @@ def _current(model: SecurityModel) -> tuple:
     held = _entry(model)
     if held[3] != key:
         weighted, street, extortion = _offenders(model, _members(model))
-        factor = _per_resident(model, {ROBBERY: street, ASSAULT: street, EXTORTION: extortion})
+        factor = _per_resident(model, street, extortion)
         share = np.divide(weighted, street, out=np.zeros_like(street), where=street > 0)
         factor.flags.writeable = share.flags.writeable = False
         held = _kept[model] = (held[0], held[1], held[2], key, (factor, share))
@@ -158,18 +158,9 @@ def _rates(model: SecurityModel, pressure: np.ndarray, guard: np.ndarray) -> np.
     return pressure / guard * model.deterrence() * model.dt_years
 
 
-def _per_resident_of(model: SecurityModel, off: dict[int, np.ndarray] | None) -> np.ndarray:
-    """:func:`_per_resident` of ``off``, or of this step's offenders (kept: :func:`_offending`) if None."""
-    return _offending(model)[0] if off is None else _per_resident(model, off)
-
-
-def expected_street_crime(model: SecurityModel, with_levers: bool = True,
-                          off: dict[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:
-    """Expected counts this step per type and neighbourhood, before displacement.
-
-    ``off`` is :func:`offenders` if the caller has already computed it this step.
-    """
-    pressure = _pressure(model, _per_resident_of(model, off), _fixed(model)[1])
+def expected_street_crime(model: SecurityModel, with_levers: bool = True) -> dict[int, np.ndarray]:
+    """Expected counts this step per type and neighbourhood, before displacement."""
+    pressure = _pressure(model, _offending(model)[0], _fixed(model)[1])
     rows = _rates(model, pressure, _guardianship(model, with_levers))
     return dict(zip(STREET_TYPES, rows, strict=True))
 
@@ -181,12 +172,11 @@ def _displace(model: SecurityModel, rates: np.ndarray, free: np.ndarray) -> np.n
     return np.maximum(rates + model.world.spread_rows(moved), 0.0)
 
 
-def displaced(model: SecurityModel, rates: dict[int, np.ndarray],
-              off: dict[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:
+def displaced(model: SecurityModel, rates: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
     """Move the share of deterred crime the displacement lever says to adjacent neighbourhoods."""
     if not model.levers.displacement.any():
         return rates
-    pressure = _pressure(model, _per_resident_of(model, off), _fixed(model)[1])
+    pressure = _pressure(model, _offending(model)[0], _fixed(model)[1])
     free = _rates(model, pressure, _guardianship(model, with_levers=False))
     rows = _displace(model, np.array([rates[c] for c in STREET_TYPES]), free)
     return dict(zip(STREET_TYPES, rows, strict=True))

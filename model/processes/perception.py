@@ -14,12 +14,13 @@ on busier days), because a numpy call on a few values costs more than the arithm
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model.population import decay_factor, sample_in_blocks
-from model.processes.common import FEW
+from model.processes.common import FEW, poisson_counts
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
@@ -170,7 +171,9 @@ def _witnesses(model: SecurityModel, rng: np.random.Generator, killed: np.ndarra
 
 def _contacts(model: SecurityModel, rng: np.random.Generator, expected: np.ndarray) -> None:
     """Positive contacts with community police (``expected`` per neighbourhood) raise the trust of those met."""
-    contacts = rng.poisson(expected)
+    contacts = poisson_counts(rng, expected)  # (no draw where nobody is expected: most scenario files)
+    if isinstance(contacts, int):  # none today
+        return
     where = contacts.nonzero()[0]
     if where.size == 0:
         return
@@ -222,26 +225,24 @@ def _starts(block_start: np.ndarray) -> tuple[list[int], frozenset[int]]:
     return seen[1], seen[2]
 
 
-_terms_seen: list = [(None, None, None, None)]  # (inputs, residents, contacts, drift): one tuple, replaced whole
+_terms_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per model: (inputs, contacts, drift)
 
 
 def _programme_terms(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
     """Expected police contacts per neighbourhood this step, and this step's drift of collective efficacy.
 
     Both come from additive levers, which are reset and turned again every step but mostly to the same
-    values: they are kept until the additive levers' contents (or the step, or the residents) change.
-    Read-only: shared, also by models stepping in other threads (the slot is read once, replaced whole).
+    values: they are kept per model until the additive levers' contents (or the step) change. Read-only.
     """
     lv = model.levers
     key = (lv.additions.tobytes(), model.dt_years)
-    residents = model.world.residents
-    seen = _terms_seen[0]
-    if seen[0] != key or seen[1] is not residents:
-        contacts = residents * lv.contact_rate * model.dt_years
+    held = _terms_kept.get(model)
+    if held is None or held[0] != key:
+        contacts = model.world.residents * lv.contact_rate * model.dt_years
         drift = lv.efficacy_drift * model.dt_years
         contacts.flags.writeable = drift.flags.writeable = False
-        seen = _terms_seen[0] = (key, residents, contacts, drift)
-    return seen[2], seen[3]
+        held = _terms_kept[model] = (key, contacts, drift)
+    return held[1], held[2]
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:

@@ -15,6 +15,7 @@ busier days), because a numpy call on a few values costs more than the arithmeti
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -166,23 +167,22 @@ def _few_hazards(model: SecurityModel, ids: list[int]) -> list[float]:
 
 
 _DETAINED = int(Status.DETAINED)
-_exit_seen: list = [(None, None)]  # (inputs, exit probabilities) last worked out: one tuple, replaced whole
+_exit_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per model: (inputs, exit probabilities)
 
 
 def _exit_probability(model: SecurityModel) -> np.ndarray:
     """Chance per step that a member is drawn to leave (before the thinning by age), per neighbourhood.
 
-    Kept until the exit lever's contents, the exit rate or the step change (the lever is reset and
-    turned again every step, mostly to the same values). Read-only: shared, also by models stepping in
-    other threads (the slot is read once and replaced whole).
+    Kept per model until the exit lever's contents, the exit rate or the step change (the lever is reset
+    and turned again every step, mostly to the same values). Read-only.
     """
     lever = model.levers.exit
     rate = model.scenario.gangs.exit_per_year
     key = (lever.tobytes(), rate, model.dt_years)
-    seen = _exit_seen[0]
-    if seen[0] != key:
+    held = _exit_kept.get(model)
+    if held is None or held[0] != key:
         exit_rate = rate * lever * model.dt_years
         p = np.minimum(np.maximum(exit_rate * AGE_OUT_FACTOR, 0.0), 1.0)
         p.flags.writeable = False
-        seen = _exit_seen[0] = (key, p)
-    return seen[1]
+        held = _exit_kept[model] = (key, p)
+    return held[1]
