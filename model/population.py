@@ -408,22 +408,43 @@ def _scan(rng: np.random.Generator, lo: int, size: int, accept: Acceptance | Non
 # every lookup, so an id reused by another array never matches) and is dropped when the array is freed, so it
 # cannot outlive the population it describes. Entries are whole tuples, read once: models stepped in turn or in
 # other threads never see another population's sizes, nor half of an update.
-_block_sizes_kept: dict[int, tuple[weakref.ref, np.ndarray, bool]] = {}
+_block_sizes_kept: dict[int, tuple[weakref.ref, np.ndarray, bool, list[int]]] = {}
 
 
-def _block_sizes(block_start: np.ndarray) -> tuple[np.ndarray, bool]:
-    """People per block and whether every block has someone, kept per ``block_start`` array.
-
-    Blocks never change size (residents stay in their neighbourhood's rows), and callers pass the
-    same array every step, so the sizes are worked out once instead of on every draw.
+def _blocks(block_start: np.ndarray) -> tuple[weakref.ref, np.ndarray, bool, list[int]]:
+    """(the array, people per block, whether every block has someone, the starts as Python ints), kept per
+    ``block_start`` array: blocks never change size (residents stay in their neighbourhood's rows), and
+    callers pass the same array every step, so this is worked out once instead of on every draw. An entry
+    is one tuple (read once: safe with threads) and goes when its array is freed.
     """
     held = _block_sizes_kept.get(id(block_start))
     if held is None or held[0]() is not block_start:
         sizes = np.diff(block_start)
         sizes.flags.writeable = False  # shared by every draw in this population's blocks
-        held = _block_sizes_kept[id(block_start)] = (weakref.ref(block_start), sizes, bool((sizes > 0).all()))
+        held = (weakref.ref(block_start), sizes, bool((sizes > 0).all()), block_start.tolist())
+        _block_sizes_kept[id(block_start)] = held
         weakref.finalize(block_start, _block_sizes_kept.pop, id(block_start), None)
+    return held
+
+
+def _block_sizes(block_start: np.ndarray) -> tuple[np.ndarray, bool]:
+    """People per block and whether every block has someone (kept: :func:`_blocks`)."""
+    held = _blocks(block_start)
     return held[1], held[2]
+
+
+def anyone_in(rng: np.random.Generator, block_start: np.ndarray, hoods: list[int]) -> list[int]:
+    """One resident of each neighbourhood in ``hoods`` (ids >= 0), drawn uniformly in its block, for a few draws.
+
+    ``sample_in_blocks(rng, block_start, hoods)`` with Python numbers: the same draws (two uniforms
+    per person, as ``rng.random((m, 2))`` in order, of which the first picks, as nobody is refused) and
+    the same people. A city with an empty block is left to sample_in_blocks' own rules (never in practice).
+    """
+    _, _, none_empty, start = _blocks(block_start)
+    if not none_empty:
+        return sample_in_blocks(rng, block_start, np.array(hoods, np.int64)).tolist()
+    first = rng.random(2 * len(hoods)).tolist()[::2]
+    return [start[h] + int(u * (start[h + 1] - start[h])) for h, u in zip(hoods, first, strict=True)]
 
 
 def _accepted(rng: np.random.Generator, ids: np.ndarray, accept: Acceptance | None) -> np.ndarray:

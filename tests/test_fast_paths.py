@@ -351,9 +351,8 @@ def test_add_shock_of_few_people_is_the_array_update(monkeypatch: pytest.MonkeyP
 
 
 def test_anyone_in_draws_as_sample_in_blocks() -> None:
-    """perception.anyone_in (a few draws, nobody refused) gives sample_in_blocks' people and generator state."""
-    from model.population import sample_in_blocks
-    from model.processes.perception import anyone_in
+    """population.anyone_in (a few draws, nobody refused) gives sample_in_blocks' people and generator state."""
+    from model.population import anyone_in, sample_in_blocks
 
     setup = np.random.default_rng(6)
     for case in range(1500):
@@ -720,3 +719,20 @@ def test_age_of_one_person_is_population_age(day: int) -> None:
     ids = np.arange(people.size)
     expected = people.age(ids, day)
     assert [people.age_of(i, day) for i in ids.tolist()] == expected.tolist()
+
+
+@pytest.mark.parametrize("step_days", [1.0, 365 / 52, 365 / 12, 0.5])
+def test_one_case_is_due_when_the_array_draw_says(step_days: float) -> None:
+    """enforcement.due_steps: one case's scalar draw gives the step the array draw gives its first case."""
+    from model.processes.enforcement import due_steps
+
+    setup = np.random.default_rng(12)
+    for case in range(2000):
+        mean = float(setup.choice([0.01, 0.4, 3.0, 60.0, 400.0]) * setup.random())
+        t = int(setup.integers(-400, 2000))
+        one_rng, many_rng = _twins(case)
+        one = due_steps(one_rng, t, np.array([mean]), step_days)
+        many = due_steps(many_rng, t, np.array([mean, 1.0]), step_days)
+        assert one.dtype == many.dtype == np.int64 and one[0] == many[0], (case, mean, t)
+        one_rng.exponential(1.0)  # the array's second case: then both generators have drawn the same
+        assert one_rng.bit_generator.state == many_rng.bit_generator.state, case

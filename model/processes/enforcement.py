@@ -73,12 +73,15 @@ def arrest(model: SecurityModel, rng: np.random.Generator, ids: np.ndarray, kind
     model.tally.count("arrests", hoods)
     model.tally.count("gang_arrests", hoods[members])
     mean_days = model.scenario.justice.case_days * model.levers.case_days[hoods]
-    if ids.size == 1:  # one case: a scalar draw (the same number, without the array call's checks)
+    model.justice.add_cases(ids, kind, hoods, due_steps(rng, model.t, mean_days, model.step_days))
+
+
+def due_steps(rng: np.random.Generator, t: int, mean_days: np.ndarray, step_days: float) -> np.ndarray:
+    """The step each case's verdict is due: after an exponential wait of ``mean_days`` (at least one step)."""
+    if mean_days.size == 1:  # one case: a scalar draw (the same number, without the array call's checks)
         days = rng.exponential(mean_days.item())
-        due = np.array([model.t + max(1, round(days / model.step_days))], np.int64)  # round: half to even, as np.round
-    else:
-        due = model.t + np.maximum(1, np.round(rng.exponential(mean_days) / model.step_days)).astype(np.int64)
-    model.justice.add_cases(ids, kind, hoods, due)
+        return np.array([t + max(1, round(days / step_days))], np.int64)  # round: half to even, as np.round
+    return t + np.maximum(1, np.round(rng.exponential(mean_days) / step_days)).astype(np.int64)
 
 
 def offender(model: SecurityModel) -> Acceptance:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.population import decay_factor, sample_in_blocks
+from model.population import anyone_in, decay_factor, sample_in_blocks
 from model.processes.common import FEW, poisson_counts
 
 if TYPE_CHECKING:
@@ -30,24 +30,6 @@ CONTACT_TRUST = 0.05  # trust from one positive, procedurally fair contact
 BYSTANDER_FEAR = 0.05  # fear each homicide adds to a handful of neighbours who saw or heard it
 WITNESSES = 5
 MAX_VICTIMISATIONS = 60000  # the counter is 16-bit
-
-
-def _distinct(ids: np.ndarray) -> tuple[np.ndarray, list[int] | np.ndarray | None]:
-    """``ids`` sorted without repeats and where each first occurs, as ``np.unique(ids, return_index=True)``.
-
-    The index is None when ``ids`` already is sorted and distinct. A step brings a handful of ids,
-    and a few Python operations on them cost less than np.unique's general machinery.
-    """
-    if ids.size > 64:
-        return np.unique(ids, return_index=True)
-    order = ids.tolist()
-    first: dict[int, int] = {}
-    for i, person in enumerate(order):
-        first.setdefault(person, i)
-    distinct = sorted(first)
-    if distinct == order:
-        return ids, None
-    return np.array(distinct, dtype=ids.dtype), [first[person] for person in distinct]
 
 
 def _shock_arrays(model: SecurityModel, which: str) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
@@ -66,17 +48,15 @@ def add_shock(model: SecurityModel, which: str, ids: np.ndarray, amount: np.ndar
     """
     if ids.size == 0:
         return
-    if isinstance(amount, np.ndarray) and amount.ndim:
-        if ids.size <= FEW:
-            _add_few(model, which, ids.tolist(), amount.astype(float, copy=False).tolist(), low, high)
-            return
+    vector = isinstance(amount, np.ndarray) and amount.ndim > 0
+    if vector:
         amount = amount.astype(float, copy=False)
-    elif ids.size <= FEW:
-        _add_few(model, which, ids.tolist(), float(amount), low, high)
+    if ids.size <= FEW:  # a handful: one at a time in Python numbers
+        _add_few(model, which, ids.tolist(), amount.tolist() if vector else float(amount), low, high)
         return
     people = model.people
-    ids, first = _distinct(ids)
-    if first is not None and isinstance(amount, np.ndarray) and amount.ndim:
+    ids, first = np.unique(ids, return_index=True)
+    if vector:
         amount = amount[first]
     shock, time, decay, total = _shock_arrays(model, which)
     t = model.t
@@ -189,40 +169,6 @@ def _contacts(model: SecurityModel, rng: np.random.Generator, expected: np.ndarr
     for h in hoods:
         tally[h] += 1.0
     _add_few(model, "trust", anyone_in(rng, model.people.block_start, hoods), CONTACT_TRUST, -1.0, 1.0)
-
-
-def anyone_in(rng: np.random.Generator, block_start: np.ndarray, hoods: list[int]) -> list[int]:
-    """One resident of each neighbourhood in ``hoods`` (ids >= 0), drawn uniformly in its block, for a few draws.
-
-    ``sample_in_blocks(rng, block_start, hoods)`` with Python numbers: the same draws (two uniforms
-    per person, as ``rng.random((m, 2))`` in order, of which the first picks, as nobody is refused) and
-    the same people.
-    """
-    start, empty = _starts(block_start)
-    if empty and not empty.isdisjoint(hoods):  # an empty block: sample_in_blocks' own rules (never in practice)
-        return sample_in_blocks(rng, block_start, np.array(hoods, np.int64)).tolist()
-    first = rng.random(2 * len(hoods)).tolist()[::2]
-    return [start[h] + int(u * (start[h + 1] - start[h])) for h, u in zip(hoods, first, strict=True)]
-
-
-STARTS_KEPT = 16  # cities whose block starts are kept (the dashboard steps two side by side)
-_starts_kept: dict[int, tuple] = {}  # id(block_start) -> (block_start, its list, the blocks with nobody)
-
-
-def _starts(block_start: np.ndarray) -> tuple[list[int], frozenset[int]]:
-    """``block_start`` as a list of Python ints and the blocks with nobody, kept per array (blocks never change).
-
-    Each entry holds its array, so an id is not reused while its entry is kept; entries are whole tuples,
-    so models stepping in other threads see matching parts.
-    """
-    seen = _starts_kept.get(id(block_start))
-    if seen is None or seen[0] is not block_start:
-        start = block_start.tolist()
-        empty = frozenset(h for h in range(len(start) - 1) if start[h] >= start[h + 1])
-        if len(_starts_kept) >= STARTS_KEPT:
-            _starts_kept.clear()
-        seen = _starts_kept[id(block_start)] = (block_start, start, empty)
-    return seen[1], seen[2]
 
 
 _terms_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per model: (inputs, contacts, drift)

@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.population import YOUTH_AGES, Population, Status, sample_in_blocks
+from model.population import YOUTH_AGES, Population, Status, anyone_in, sample_in_blocks
 from model.processes.common import FEW, draw_members, leave_gang, member_views
-from model.processes.perception import anyone_in
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
