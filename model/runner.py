@@ -161,6 +161,7 @@ def execute(resolved: ResolvedExperiment, out: str | Path = "results", *, execut
         shared = done = failed = 0
         copies: dict[str, list[RunRecord]] = {}  # run to simulate -> runs stored as copies of it
         from_store: list[tuple[str, list[RunRecord]]] = []  # a run stored earlier -> runs to copy from it
+        copied: set[str] = set()  # every run stored as a copy
         for members in groups.values():
             waiting = [r for r in members if r.run_id not in done_ids]
             if not waiting or len(members) == 1:
@@ -168,13 +169,14 @@ def execute(resolved: ResolvedExperiment, out: str | Path = "results", *, execut
             stored = next((r.run_id for r in members if r.run_id in done_ids), None)
             if stored is not None:
                 from_store.append((stored, waiting))
-            else:
+                copied.update(twin.run_id for twin in waiting)
+            else:  # simulate the first, copy the others from it
                 copies[waiting[0].run_id] = waiting[1:]
+                copied.update(twin.run_id for twin in waiting[1:])
         del groups
-        copied = {twin.run_id for waiting in copies.values() for twin in waiting}
-        copied.update(twin.run_id for _, waiting in from_store for twin in waiting)
         todo = (spec for spec in resolved.runs() if spec.run_id not in done_ids and spec.run_id not in copied)
         n_todo = resolved.n_runs - skipped
+        n_simulate = n_todo - len(copied)
         ex = executor if isinstance(executor, Executor) else make_executor(executor, workers, scheduler)
         bar = None
         if progress:
@@ -205,7 +207,7 @@ def execute(resolved: ResolvedExperiment, out: str | Path = "results", *, execut
                 for twin in waiting:
                     store_one(_copy_of(source, "ok", "", tables, twin))
                     shared += 1
-            if n_todo > shared:
+            if n_simulate:
                 with ex:
                     for spec, outcome in ex.imap_unordered(run_fn, todo):
                         if isinstance(outcome, BaseException):
@@ -222,7 +224,7 @@ def execute(resolved: ResolvedExperiment, out: str | Path = "results", *, execut
     finally:
         store.close()
     return BatchReport(folder, resolved.n_runs, skipped, done, failed, time.perf_counter() - start,
-                       ex.describe() if n_todo else "none", shared)
+                       ex.describe() if n_simulate else "none", shared)
 
 
 def _record_of(spec: RunSpec, status: str = "ok", error: str = "") -> RunRecord:
@@ -233,8 +235,7 @@ def _record_of(spec: RunSpec, status: str = "ok", error: str = "") -> RunRecord:
 
 def _copy_of(source: str, status: str, error: str, tables: dict[str, Any] | None, twin: RunRecord) -> RunOutcome:
     """The outcome of run ``source`` (which simulated the same scenario at the same seed) relabelled as ``twin``."""
-    record = dataclasses.replace(twin, values=dict(twin.values), status=status, error=error, seconds=0.0,
-                                 same_as=source)
+    record = dataclasses.replace(twin, status=status, error=error, seconds=0.0, same_as=source)
     if tables is None:
         return RunOutcome(record, None)
     return RunOutcome(record, {name: table.assign(run_id=twin.run_id, rep=np.int64(twin.rep),
