@@ -18,7 +18,11 @@ What it measures, all in one run on one machine so the ratios are fair:
   residents;
 * a batch comparison of ``baseline.yaml`` and ``carsi_package.yaml`` with 20 replications each on
   both cores (``safestreets compare`` when it exists, and a 2-process pool of ``model.api.run``);
-* a pyinstrument profile of the 1,000,000-resident run (``profile_1m.txt`` and ``.html``).
+* a country: El Salvador's 6.3 million people (the issue's example), with neighbourhoods scaled
+  to keep the scenario's people per neighbourhood, for one simulated year (one run);
+* a pyinstrument profile of the 1,000,000-resident run (``profile_1m.txt`` and ``.html``), and a
+  call-count profile (cProfile) of the 10,000-resident run (``profile_10k_calls.txt``), where a step is
+  mostly the fixed cost of Python and numpy calls and the number of calls is what to cut.
 
 Speed lives here only; the test suite has no timed assertions.
 """
@@ -35,6 +39,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -55,6 +60,9 @@ TARGET_SECONDS_1M_YEAR = 20.0
 TARGET_BYTES_PER_RESIDENT = 200.0
 TARGET_MESA_RATIO = 1000.0
 TARGET_COMPARE_SECONDS = 180.0
+
+# a country-sized city: El Salvador's population (issue 5: "El Salvador has 6.3 million people")
+COUNTRY_RESIDENTS = 6_300_000
 
 # Epstein civil violence at its default densities (0.7 citizens, 0.074 cops): 114 x 114 cells
 # hold about 10,000 agents
@@ -121,6 +129,29 @@ def _pin_one_core() -> int | None:
         return None
 
 
+CALLS_SUFFIX = "_calls.txt"  # a profile file named so is a cProfile of the steps; any other, pyinstrument
+
+
+def _write_calls(calls: Any, path: Path, residents: int, steps: int) -> None:
+    """A cProfile of the steps as text: the functions by own time, then by calls (per step)."""
+    import io
+    import pstats
+
+    out = io.StringIO()
+    stats = pstats.Stats(calls, stream=out)
+    total = sum(v[1] for v in stats.stats.values())  # primitive + recursive calls, all functions
+    out.write(f"cProfile of {steps} steps at {residents:,} residents (carsi_package.yaml, after the spin-up): "
+              f"{total:,} Python-level calls, {total / steps:,.0f} a step. The profiler's own cost per call "
+              "inflates the times; read them as shares.\n\n")
+    stats.sort_stats("tottime").print_stats(40)
+    stats.sort_stats("ncalls").print_stats(25)
+    text = out.getvalue().replace(str(ROOT) + os.sep, "")  # paths relative to the repository, the packages'
+    for name, where in sorted(sysconfig.get_paths().items(), key=lambda kv: -len(kv[1])):  # and the library's
+        if name in ("purelib", "platlib", "stdlib", "platstdlib"):
+            text = text.replace(where + os.sep, f"<{name}>/")
+    path.write_text(text, encoding="utf-8")
+
+
 def worker_model(residents: int, steps: int, neighbourhoods: int | None, scenario: str,
                  profile: Path | None) -> dict[str, Any]:
     """Build and run the model once in this (fresh) process; time, memory and state size."""
@@ -136,8 +167,12 @@ def worker_model(residents: int, steps: int, neighbourhoods: int | None, scenari
     sc = load_scenario(SCENARIOS / scenario, overrides=overrides)
     sc = sc.model_copy(update={"years": steps / sc.steps_per_year})
     rss_imported = _rss_now_mb()
-    profiler = None
-    if profile is not None:
+    profiler = calls = None
+    if profile is not None and profile.name.endswith(CALLS_SUFFIX):  # every call counted (steps only, below)
+        import cProfile
+
+        calls = cProfile.Profile()
+    elif profile is not None:
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.001)
@@ -147,10 +182,15 @@ def worker_model(residents: int, steps: int, neighbourhoods: int | None, scenari
     model = SecurityModel(sc, seed=0)
     t1 = time.perf_counter()
     c1 = time.process_time()
+    if calls is not None:
+        calls.enable()
     for _ in range(steps):
         model.step()
     t2 = time.perf_counter()
     c2 = time.process_time()
+    if calls is not None:
+        calls.disable()
+        _write_calls(calls, profile, residents, steps)
     if profiler is not None:
         profiler.stop()
         profile.with_suffix(".txt").write_text(
@@ -228,6 +268,14 @@ def run_model(residents: int, steps: int = 365, neighbourhoods: int | None = Non
     best["repeats"] = len(runs)
     best["step_s_all"] = [r["step_s"] for r in runs]
     return best
+
+
+def country_neighbourhoods(scenario: str = "carsi_package.yaml") -> int:
+    """Neighbourhoods for :data:`COUNTRY_RESIDENTS` at the scenario's own people per neighbourhood."""
+    from model.scenario import load_scenario
+
+    city = load_scenario(SCENARIOS / scenario).city
+    return round(COUNTRY_RESIDENTS * city.neighbourhoods / city.residents)
 
 
 def run_epstein(side: int, steps: int, repeats: int = 1, warmup: int = 0) -> list[dict[str, Any]]:
@@ -375,9 +423,9 @@ def write_report(path: Path, info: dict[str, str], sizes: list[dict], epstein: d
              "Written by `python benchmarks/run_benchmarks.py` (do not edit by hand). Every number below",
              "comes from one run on the machine described. Each model size and the Mesa example ran in a",
              "fresh subprocess pinned to one core with one BLAS thread; each row is the fastest of",
-             f"{sizes[0].get('repeats', 1)} such runs. Other work shared this machine (see the load average), so",
-             "wall times are noisy; CPU seconds (time the process actually ran) are steadier and the",
-             "scaling ratios use them.", "",
+             f"{sizes[0].get('repeats', 1)} such runs (the country-sized row: one). Other work shared this",
+             "machine (see the load average), so wall times are noisy; CPU seconds (time the process actually",
+             "ran) are steadier and the scaling ratios use them.", "",
              "## Machine", "",
              f"- CPU: {info['cpu']} ({info['cores']} cores), memory {info['memory']}",
              f"- OS: {info['os']}",
@@ -395,6 +443,13 @@ def write_report(path: Path, info: dict[str, str], sizes: list[dict], epstein: d
             f"| {r['step_cpu_s']:.2f} | {r['agent_steps_per_s']:.3g} | {r['agent_steps_per_cpu_s']:.3g} "
             f"| {r['bytes_per_resident']:.1f} | {r['people_bytes_per_resident']:.1f} | {r['peak_rss_mb']:.0f} "
             f"| {r['peak_rss_mb'] - r['rss_imported_mb']:.0f} |")
+    country = [r for r in sizes if r["residents"] == COUNTRY_RESIDENTS]
+    if country:
+        c = country[0]
+        lines += ["", f"The last row is a country: El Salvador's {COUNTRY_RESIDENTS:,} people, in "
+                  f"{c['neighbourhoods']:,} neighbourhoods (the scenario's people per neighbourhood), run once. "
+                  f"A simulated year of it takes {c['build_s'] + c['step_s']:.1f} s with the build and "
+                  f"{c['peak_rss_mb'] / 1024:.2f} GB at its peak."]
     spin = sorted({r.get("spin_up_years", 0.0) for r in sizes})
     lines += ["", f"Stepping is one recorded year ({sizes[0]['steps']} steps); wall seconds per simulated year "
               "equal stepping seconds here."]
@@ -463,8 +518,9 @@ def write_report(path: Path, info: dict[str, str], sizes: list[dict], epstein: d
     else:
         lines.append("Not run (`--quick` or `--skip-compare`).")
     lines += [""]
-    big = max(sizes, key=lambda r: r["residents"])
-    small = min(sizes, key=lambda r: r["residents"])
+    targets = [r for r in sizes if r["residents"] != COUNTRY_RESIDENTS] or sizes  # the issue's three sizes
+    big = max(targets, key=lambda r: r["residents"])
+    small = min(targets, key=lambda r: r["residents"])
     per_res = max(r["bytes_per_resident"] for r in sizes)
     lines += ["## Targets (issue 5)", "", "| target | measured | |", "|---|---|---|"]
     if big["residents"] >= 1_000_000:
@@ -496,7 +552,9 @@ def write_report(path: Path, info: dict[str, str], sizes: list[dict], epstein: d
         lines += ["## Profile", "",
                   "pyinstrument profile of one 1,000,000-resident year (construction and stepping): "
                   f"[{profile.with_suffix('.txt').name}]({profile.with_suffix('.txt').name}) and "
-                  f"[{profile.with_suffix('.html').name}]({profile.with_suffix('.html').name}).", ""]
+                  f"[{profile.with_suffix('.html').name}]({profile.with_suffix('.html').name}).", "",
+                  f"cProfile of one 10,000-resident year (stepping only; its calls per step are what a step costs "
+                  f"there): [profile_10k{CALLS_SUFFIX}](profile_10k{CALLS_SUFFIX}).", ""]
     text = "\n".join(lines)
     path.write_text(text, encoding="utf-8")
     return text
@@ -537,6 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     repeats = 1 if quick else args.repeats
     if profile is not None:  # profiled apart: the profiler slows the run it watches
         run_model(1_000_000, args.steps, profile=profile)
+        run_model(10_000, args.steps, profile=HERE / ("profile_10k" + CALLS_SUFFIX))
     epstein_args = (40 if quick else EPSTEIN_SIDE, 2 if quick else args.epstein_steps)
     epstein_warmup = 1 if quick else args.epstein_warmup
     epstein_runs = run_epstein(*epstein_args, 1, warmup=epstein_warmup)  # one run before the models, the rest after
@@ -547,6 +606,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"model {n:>9,} residents: build {r['build_s']:.2f} s, {args.steps} steps {r['step_s']:.2f} s, "
               f"{r['agent_steps_per_s']:.3g} agent-steps/s, {r['bytes_per_resident']:.1f} B/resident, "
               f"peak RSS {r['peak_rss_mb']:.0f} MB", flush=True)
+    if not quick:  # once: a run takes ~15 s
+        r = run_model(COUNTRY_RESIDENTS, args.steps, neighbourhoods=country_neighbourhoods())
+        sizes.append(r)
+        print(f"model {COUNTRY_RESIDENTS:>9,} residents in {r['neighbourhoods']:,} neighbourhoods: build "
+              f"{r['build_s']:.2f} s, {args.steps} steps {r['step_s']:.2f} s, peak RSS {r['peak_rss_mb']:.0f} MB",
+              flush=True)
     if repeats > 1:
         epstein_runs += run_epstein(*epstein_args, repeats - 1, warmup=epstein_warmup)
     epstein = best_epstein(epstein_runs)
