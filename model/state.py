@@ -211,3 +211,10 @@ class Tally:
             self.hood[name][hood[0]] += 1.0 if weights is None else (weights if np.ndim(weights) == 0 else weights[0])
         elif n:
             np.add.at(self.hood[name], hood, 1.0 if weights is None else weights)
+
+    def count_few(self, name: str, hoods: list[int]) -> None:
+        """:meth:`count` for a few events at neighbourhoods given as Python ints (the same additions of one,
+        without a numpy call): the processes' paths for a handful of events, bounded by ``common.FEW``."""
+        row = self.hood[name]
+        for h in hoods:
+            row[h] += 1.0

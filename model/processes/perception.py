@@ -129,10 +129,8 @@ def _few_victims(model: SecurityModel, rng: np.random.Generator, p: Perception) 
         count = model.people.victimisations
         for person in set(victims):  # once each, however often named
             count[person] = min(int(count[person]) + 1, MAX_VICTIMISATIONS)
-        tally = model.tally.hood["victims"]  # a row of the tally: added to in place, as tally.count does
         hood = inc.hood.tolist()
-        for i in alive:
-            tally[hood[i]] += 1.0
+        model.tally.count_few("victims", [hood[i] for i in alive])
         reported = inc.reported.tolist()
         told = [i for i in alive if reported[i]]
         if told:
@@ -165,9 +163,7 @@ def _contacts(model: SecurityModel, rng: np.random.Generator, expected: np.ndarr
         model.tally.count("police_contacts", hoods)
         return
     hoods = [h for h, n in zip(where.tolist(), counts, strict=True) for _ in range(n)]
-    tally = model.tally.hood["police_contacts"]  # a row of the tally: added to in place, as tally.count does
-    for h in hoods:
-        tally[h] += 1.0
+    model.tally.count_few("police_contacts", hoods)
     _add_few(model, "trust", anyone_in(rng, model.people.block_start, hoods), CONTACT_TRUST, -1.0, 1.0)
 
 
