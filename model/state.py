@@ -54,6 +54,7 @@ class NeighbourhoodState:
     youth_offending: np.ndarray  # census: youth weighted by how idle they are
     enrolled: np.ndarray  # census: youth in a programme
     enrolled_offending: np.ndarray  # census: enrolled youth weighted by how idle they are
+    unserved_youth: np.ndarray  # census: free youth outside gangs a youth programme has not yet served
     resistance_scale: float = 0.0  # territorial resistance per 1,000 residents (calibrated)
 
 

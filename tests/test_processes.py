@@ -482,6 +482,57 @@ def test_add_prisoners_merges_repeat_sentences_and_keeps_order():
     assert jus.prison_release.tolist() == [100, 80, 70, 60]
 
 
+def _unserved(m) -> np.ndarray:
+    """Youth a youth programme could still take, per neighbourhood, counted person by person."""
+    people = m.people
+    ids = everyone(m)
+    open_ = (people.is_youth(ids, m.day) & (people.gang < 0) & people.free(ids)
+             & ~people.has(ids, Status.ENROLLED | Status.GRADUATE))
+    return np.bincount(people.home[open_], minlength=m.world.n_neighbourhoods)
+
+
+def test_census_counts_the_youth_a_programme_has_not_served():
+    sc = simkit.scenario(4000, 4, years=1.0, gangs=GANGLAND, interventions=[
+        {"type": "youth_programs", "coverage": 0.5, "duration_years": 0.05}])
+    m = simkit.run_model(sc, seed=21, steps=40)  # a cohort has graduated and another is enrolled
+    people = m.people
+    assert people.has(everyone(m), Status.GRADUATE).any() and people.has(everyone(m), Status.ENROLLED).any()
+    people.set_flag(np.flatnonzero(people.is_youth(everyone(m), m.day))[:25], Status.DETAINED)
+    census.count(m)
+    assert m.hood.unserved_youth.tolist() == _unserved(m).tolist()
+
+
+def test_youth_programme_seeks_no_places_where_every_youth_it_could_take_is_served():
+    """Places follow the neighbourhoods' youth, but a young person is enrolled once: once a target's
+    unserved youth are used up, its places stay empty until a census finds new ones (youth turning 12,
+    released, leaving a gang), and the search for people is not made, step after step, in vain."""
+    from model.interventions import youth_programs
+
+    sc = simkit.scenario(6000, 4, years=1.0, gangs=GANGLAND, interventions=[
+        {"type": "youth_programs", "target": {"ids": [1, 2]}, "coverage": 1.0, "duration_years": 0.1}])
+    m = simkit.run_model(sc, seed=22, steps=150)  # several short cohorts: the target's youth are all served
+    assert _unserved(m)[[1, 2]].sum() < 0.05 * m.hood.youth[[1, 2]].sum()
+    sought, in_vain = [], []
+    real = youth_programs.sample_in_blocks
+
+    def watched(rng, block_start, hoods, accept=None, **kw):
+        sought.append(hoods.size)
+        in_vain.append(int((_unserved(m)[hoods] == 0).sum()))  # entries where nobody could be found
+        return real(rng, block_start, hoods, accept, **kw)
+
+    run, coverage = m.programmes[0].delivery, m.programmes[0].coverage
+    places_wanted = 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(youth_programs, "sample_in_blocks", watched)
+        for _ in range(90):  # three censuses
+            places_wanted += int(round(coverage * run.youth_total)) - run.ids.size
+            m.step()
+    assert places_wanted > 2000  # the programme wanted many places it could not fill...
+    assert 0 < sum(sought) <= 0.01 * places_wanted  # ...and sought only the few new ones the censuses found
+    # a neighbourhood is searched in vain at most a few times between censuses (its count gone stale)
+    assert sum(in_vain) <= 2 * 3 * 5
+
+
 def test_youth_programme_places_a_share_of_idle_participants_in_work():
     sc = simkit.scenario(6000, 4, years=1.0, interventions=[
         {"type": "youth_programs", "coverage": 0.8, "job_placement": 0.5}])

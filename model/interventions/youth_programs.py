@@ -1,11 +1,14 @@
 """Youth education and job programmes: enrol at-risk youth; fewer of them join gangs or offend.
 
-Delivery: slots for ``coverage`` x intensity of the eligible youth (12-24, not in a gang, free)
-in the targeted neighbourhoods, filled by risk (thinning on personal risk), in rolling cohorts
-of ``duration_years``. Effects on the enrolled (mechanisms in recruitment and crime): the odds
-of joining a gang fall (G.R.E.A.T.: -39% at one year, Esbensen et al. 2012), offending falls
-(Becoming a Man: violent-crime arrests -45 to -50%, Heller et al. 2017), and a share of idle
-participants find work. Graduates keep a smaller effect (about -24% over four years, unverified).
+Delivery: slots for ``coverage`` x intensity of the youth (12-24) in the targeted
+neighbourhoods, filled with eligible youth (not in a gang, free, never enrolled) by risk
+(thinning on personal risk), in rolling cohorts of ``duration_years``. A young person is enrolled
+once: where a target's unserved youth (counted at each census, less those enrolled since) are used
+up, its places stay empty until the next census finds new ones, rather than being sought in vain
+every step. Effects on the enrolled (mechanisms in recruitment and crime): the odds of joining a
+gang fall (G.R.E.A.T.: -39% at one year, Esbensen et al. 2012), offending falls (Becoming a Man:
+violent-crime arrests -45 to -50%, Heller et al. 2017), and a share of idle participants find
+work. Graduates keep a smaller effect (about -24% over four years, unverified).
 Cost per participant: about $1,100-2,000 (BAM). Sources in docs/calibration.md.
 """
 
@@ -26,7 +29,8 @@ if TYPE_CHECKING:
 class Cohorts(Delivery):
     """Youth programme state in one run: who is enrolled, when each cohort ends, and cached counts."""
 
-    __slots__ = ("ids", "ends", "graduates", "youth", "youth_total", "youth_counts", "youth_mask")
+    __slots__ = ("ids", "ends", "graduates", "youth", "youth_total", "youth_counts", "youth_mask", "open",
+                 "open_counts", "open_mask")
 
     def __init__(self, stream: str, start: int, end: int, n_neighbourhoods: int) -> None:
         super().__init__(stream, start, end, n_neighbourhoods)
@@ -37,6 +41,9 @@ class Cohorts(Delivery):
         self.youth_total = 0.0
         self.youth_counts: np.ndarray | None = None  # the census array and mask youth was computed from
         self.youth_mask: np.ndarray | None = None
+        self.open = np.zeros(0, np.int64)  # places open per neighbourhood: unserved youth in the target
+        self.open_counts: np.ndarray | None = None  # the census array and mask they were counted from
+        self.open_mask: np.ndarray | None = None
 
 
 class YouthPrograms(Intervention):
@@ -87,11 +94,17 @@ class YouthPrograms(Intervention):
             run.youth = model.hood.youth * run.mask
             run.youth_total = float(run.youth.sum())  # a Python float: the same double, cheaper arithmetic
             run.youth_counts, run.youth_mask = model.hood.youth, run.mask
+        if model.hood.unserved_youth is not run.open_counts or run.mask is not run.open_mask:
+            run.open = (model.hood.unserved_youth * run.mask).astype(np.int64)  # a census: counted afresh
+            run.open_counts, run.open_mask = model.hood.unserved_youth, run.mask
         youth = run.youth
         wanted = int(round(self.intensity * self.coverage * run.youth_total)) - run.ids.size
-        if wanted > 0:
+        if wanted > 0 and np.count_nonzero(run.open):
             rng = self.rng(model)
-            hoods = np.repeat(np.arange(youth.size), rng.multinomial(wanted, youth / run.youth_total))
+            # today's places go to neighbourhoods by their youth, and stay empty where every young person
+            # the programme could take has been served (they are sought again after the next census)
+            places = np.minimum(rng.multinomial(wanted, youth / run.youth_total), run.open)
+            hoods = np.repeat(np.arange(youth.size), places)
 
             def at_risk(ids: np.ndarray) -> np.ndarray:
                 ok = (people.is_youth(ids, model.day) & (people.gang[ids] < 0) & people.free(ids)
@@ -99,7 +112,10 @@ class YouthPrograms(Intervention):
                 return ok * people.risk[ids] / Population.RISK_CAP
 
             ids = sample_in_blocks(rng, people.block_start, hoods, at_risk)
+            run.open[hoods[ids < 0]] = 0  # the search scanned those neighbourhoods and found nobody to take
             ids = np.unique(ids[ids >= 0])
+            run.open -= np.bincount(people.home[ids], minlength=youth.size)
+            np.maximum(run.open, 0, out=run.open)  # (more taken than counted: some turned 12 since the census)
             people.set_flag(ids, Status.ENROLLED)
             idle = ~people.has(ids, Status.SCHOOL | Status.EMPLOYED)
             placed = ids[idle & (rng.random(ids.size) < self.job_placement)]

@@ -49,6 +49,9 @@ def count(model: SecurityModel) -> None:
     hood.enrolled_offending = np.bincount(home[enrolled_ids], _idle_weight(st[enrolled_ids]),
                                           minlength=k).astype(np.float64, copy=False)
     hood.enrolled = _block_counts(enrolled, people.block_start).astype(float)
+    # open to a youth programme: active youth who are neither enrolled (above) nor graduates
+    unserved = active_youth[(st[active_youth] & Status.GRADUATE) == 0]
+    hood.unserved_youth = np.bincount(home[unserved], minlength=k).astype(np.float64, copy=False)
     members = (people.gang >= 0) & free
     g = model.gang_members.shape[0]
     if g:
