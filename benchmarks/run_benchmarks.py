@@ -61,6 +61,11 @@ TARGET_BYTES_PER_RESIDENT = 200.0
 TARGET_MESA_RATIO = 1000.0
 TARGET_COMPARE_SECONDS = 180.0
 
+# long runs: every scenario file at LONG_RESIDENTS, and carsi_package at 1,000,000, over LONG_YEARS years
+LONG_YEARS = 10
+LONG_RESIDENTS = 20_000
+LONG_GROWTH_LIMIT = 1.5  # no later year may cost more than this times the first
+
 # a country-sized city: El Salvador's population (issue 5: "El Salvador has 6.3 million people")
 COUNTRY_RESIDENTS = 6_300_000
 
@@ -213,6 +218,33 @@ def worker_model(residents: int, steps: int, neighbourhoods: int | None, scenari
     }
 
 
+def worker_long(residents: int, years: int, scenario: str) -> dict[str, Any]:
+    """One model run over ``years`` simulated years; stepping seconds year by year (wall and CPU).
+
+    A cost that grows with the simulated time (a queue, a pool used up, a memory never pruned)
+    shows only in later years, which the one-year rows above never reach.
+    """
+    cpu = _pin_one_core()
+    from model.model import SecurityModel
+    from model.scenario import load_scenario
+
+    sc = load_scenario(SCENARIOS / scenario, overrides=[f"city.residents={residents}"])
+    sc = sc.model_copy(update={"years": float(years)})
+    t0 = time.perf_counter()
+    model = SecurityModel(sc, seed=0)
+    build = time.perf_counter() - t0
+    wall, cpu_s = [], []
+    for _ in range(years):
+        t1, c1 = time.perf_counter(), time.process_time()
+        for _ in range(sc.steps_per_year):
+            model.step()
+        wall.append(time.perf_counter() - t1)
+        cpu_s.append(time.process_time() - c1)
+    return {"kind": "long", "scenario": scenario, "residents": residents, "years": years, "cpu": cpu,
+            "neighbourhoods": int(model.world.n_neighbourhoods), "build_s": build, "year_s": wall,
+            "year_cpu_s": cpu_s, "peak_rss_mb": _peak_rss_mb()}
+
+
 def worker_epstein(side: int, steps: int, warmup: int = 0) -> dict[str, Any]:
     """Mesa's Epstein civil violence example, as shipped, on a side x side torus.
 
@@ -276,6 +308,12 @@ def country_neighbourhoods(scenario: str = "carsi_package.yaml") -> int:
 
     city = load_scenario(SCENARIOS / scenario).city
     return round(COUNTRY_RESIDENTS * city.neighbourhoods / city.residents)
+
+
+def run_long(residents: int, years: int, scenario: str) -> dict[str, Any]:
+    """One fresh-process run of :func:`worker_long`."""
+    return _subprocess(["long", "--residents", str(residents), "--years", str(years), "--scenario", scenario],
+                       timeout=1800.0)
 
 
 def run_epstein(side: int, steps: int, repeats: int = 1, warmup: int = 0) -> list[dict[str, Any]]:
@@ -416,8 +454,15 @@ def _runs_text(rates: list[float]) -> str:
             + ", ".join(f"{x:,.0f}" for x in rates))
 
 
+def _growth(run: dict[str, Any]) -> float:
+    """The costliest later year's stepping CPU time over the first year's."""
+    years = run["year_cpu_s"]
+    return max(years[1:]) / years[0] if len(years) > 1 else 1.0
+
+
 def write_report(path: Path, info: dict[str, str], sizes: list[dict], epstein: dict, scaling: dict,
-                 compare: list[dict], profile: Path | None, total_s: float) -> str:
+                 compare: list[dict], profile: Path | None, total_s: float,
+                 long_runs: list[dict] | None = None) -> str:
     """Write the Markdown report (tables, targets) and return its text."""
     lines = ["# Benchmarks", "",
              "Written by `python benchmarks/run_benchmarks.py` (do not edit by hand). Every number below",
@@ -497,6 +542,21 @@ def write_report(path: Path, info: dict[str, str], sizes: list[dict], epstein: d
               f"{', '.join(f'{x:.2f}' for x in res_cpu)} (wall: {', '.join(f'{x:.2f}' for x in res_wall)}); "
               f"doubling neighbourhoods at fixed residents by {', '.join(f'{x:.2f}' for x in hood_cpu)} "
               f"(wall: {', '.join(f'{x:.2f}' for x in hood_wall)}).", ""]
+    if long_runs:
+        years = long_runs[0]["years"]
+        lines += [f"## Cost over long runs: {years} simulated years", "",
+                  f"Every scenario file at its own settings with {LONG_RESIDENTS:,} residents, and "
+                  "carsi_package.yaml at 1,000,000, each in one fresh process on one core: stepping CPU seconds "
+                  "of each simulated year (after the build and spin-up). A cost that grows with simulated time "
+                  "shows here and nowhere else.", "",
+                  "| scenario | residents | " + " | ".join(f"year {i + 1}" for i in range(years))
+                  + " | whole run s | costliest year / first |",
+                  "|---|---:|" + "---:|" * years + "---:|---:|"]
+        for r in long_runs:
+            lines.append(f"| {r['scenario']} | {r['residents']:,} | "
+                         + " | ".join(f"{x:.2f}" for x in r["year_cpu_s"])
+                         + f" | {r['build_s'] + sum(r['year_s']):.1f} | {_growth(r):.2f} |")
+        lines += [""]
     reps = compare[0].get("runs", 40) // 2 if compare else 20
     lines += [f"## Batch comparison: baseline.yaml vs carsi_package.yaml, {reps} replications each", ""]
     if compare:
@@ -541,6 +601,18 @@ def write_report(path: Path, info: dict[str, str], sizes: list[dict], epstein: d
                          f"{c['wall_s']:.1f} s wall"
                          + (f" ({c['cpu_s'] / 2:.1f} s of CPU per core)" if "cpu_s" in c else "") + " | "
                          f"{_ok(c['wall_s'] <= TARGET_COMPARE_SECONDS)} |")
+    if long_runs:
+        worst = max(long_runs, key=_growth)
+        lines.append(f"| no later year costs more than {LONG_GROWTH_LIMIT:g} x the first ({long_runs[0]['years']} "
+                     f"years, every scenario; not an issue target, a guard) | x{_growth(worst):.2f} at worst "
+                     f"({worst['scenario']}, {worst['residents']:,} residents) | "
+                     f"{_ok(_growth(worst) <= LONG_GROWTH_LIMIT)} |")
+        big_long = [r for r in long_runs if r["residents"] >= 1_000_000]
+        for r in big_long:
+            slowest = max(r["year_s"])
+            lines.append(f"| 1,000,000 residents, 365 daily steps, one core, in every one of {r['years']} years: "
+                         f"<= {TARGET_SECONDS_1M_YEAR:.0f} s | slowest year {slowest:.2f} s stepping "
+                         f"(+ {r['build_s']:.2f} s build) | {_ok(slowest + r['build_s'] <= TARGET_SECONDS_1M_YEAR)} |")
     if res_cpu:
         lines.append(f"| doubling residents at most doubles run time | x{max(res_cpu):.2f} at worst (CPU) | "
                      f"{_ok(max(res_cpu) <= 2.0)} |")
@@ -563,7 +635,8 @@ def write_report(path: Path, info: dict[str, str], sizes: list[dict], epstein: d
 # ------------------------------------------------------------------------------------ main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Safe Streets speed and memory benchmarks.")
-    parser.add_argument("--worker", choices=("model", "epstein"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("model", "epstein", "long"), help=argparse.SUPPRESS)
+    parser.add_argument("--years", type=int, default=LONG_YEARS, help=argparse.SUPPRESS)
     parser.add_argument("--residents", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--neighbourhoods", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--scenario", default="carsi_package.yaml", help=argparse.SUPPRESS)
@@ -582,6 +655,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.worker == "model":
         print(json.dumps(worker_model(args.residents, args.steps, args.neighbourhoods, args.scenario, args.profile)))
+        return 0
+    if args.worker == "long":
+        print(json.dumps(worker_long(args.residents, args.years, args.scenario)))
         return 0
     if args.worker == "epstein":
         print(json.dumps(worker_epstein(args.side, args.steps, args.warmup)))
@@ -627,6 +703,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"scaling by {group}: " + ", ".join(
             f"{r['residents']:,}/{r['neighbourhoods']} -> {r['step_s']:.2f} s" for r in rows), flush=True)
 
+    long_runs = []
+    if not quick:
+        for path in sorted(SCENARIOS.glob("*.yaml")):
+            long_runs.append(run_long(LONG_RESIDENTS, LONG_YEARS, path.name))
+        long_runs.append(run_long(1_000_000, LONG_YEARS, "carsi_package.yaml"))
+        worst = max(long_runs, key=_growth)
+        print(f"long runs ({LONG_YEARS} years): worst later year / first = {_growth(worst):.2f} "
+              f"({worst['scenario']}, {worst['residents']:,} residents)", flush=True)
+
     compare: list[dict] = []
     if not args.skip_compare and (not quick or args.compare_reps != 20):
         cli = compare_with_cli(args.compare_reps)
@@ -637,7 +722,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"compare ({c['how']}): {c.get('wall_s', float('nan')):.1f} s", flush=True)
 
     info["load"] = f"{info['load']} at the start, {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end"
-    write_report(args.out, info, sizes, epstein, scaling, compare, profile, time.perf_counter() - start)
+    write_report(args.out, info, sizes, epstein, scaling, compare, profile, time.perf_counter() - start,
+                 long_runs)
     print(f"wrote {args.out}")
     return 0
 
