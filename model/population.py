@@ -394,6 +394,32 @@ def _first_accepted(rng: np.random.Generator, todo: list[tuple[int, int, int]], 
     return np.where(ok[rows, first], cand[rows, first], -1).tolist()
 
 
+def sample_among(rng: np.random.Generator, rows: np.ndarray, block_start: np.ndarray, entries: np.ndarray,
+                 accept: Acceptance) -> np.ndarray:
+    """One person per entry, ``entries[h]`` of them in block ``h``, among the listed ``rows`` of the block, in
+    proportion to ``accept`` (-1 where none of them is acceptable now).
+
+    The same distribution as :func:`sample_in_blocks` when every acceptable person of the block is listed,
+    at a cost that follows the list instead of ``1 / acceptance``: for people who are few in their blocks
+    (a census's list of them, say), where rejection would draw thousands of candidates per entry and scan
+    the block. ``rows`` must be ascending (blocks are contiguous rows, so each block's part is one slice).
+    Entries come back block by block.
+    """
+    hoods = np.flatnonzero(entries)
+    lo, hi = np.searchsorted(rows, block_start[hoods]), np.searchsorted(rows, block_start[hoods + 1])
+    listed = hi - lo
+    offset = np.cumsum(listed) - listed  # where each block's part starts among the candidates
+    candidates = rows[np.arange(listed.sum()) - np.repeat(offset - lo, listed)]
+    cumulative = np.cumsum(np.asarray(accept(candidates), dtype=float))
+    before = np.where(offset > 0, cumulative[np.maximum(offset - 1, 0)] if cumulative.size else 0.0, 0.0)
+    weight = (cumulative[np.maximum(offset + listed - 1, 0)] if cumulative.size else 0.0) - before
+    weight = np.where(listed > 0, weight, 0.0)
+    block = np.repeat(np.arange(hoods.size), entries[hoods])
+    target = before[block] + rng.random(block.size) * weight[block]
+    pick = np.minimum(np.searchsorted(cumulative, target, side="right"), offset[block] + listed[block] - 1)
+    return np.where(weight[block] > 0, candidates[np.maximum(pick, 0)] if candidates.size else -1, -1)
+
+
 def _scan(rng: np.random.Generator, lo: int, size: int, accept: Acceptance | None) -> int:
     """One person of a whole block, in proportion to acceptance (-1 if nobody is acceptable)."""
     ids = np.arange(lo, lo + size)

@@ -55,6 +55,7 @@ class NeighbourhoodState:
     enrolled: np.ndarray  # census: youth in a programme
     enrolled_offending: np.ndarray  # census: enrolled youth weighted by how idle they are
     unserved_youth: np.ndarray  # census: free youth outside gangs a youth programme has not yet served
+    unserved_rows: np.ndarray  # census: their rows (ascending int32), for programmes where they are few
     resistance_scale: float = 0.0  # territorial resistance per 1,000 residents (calibrated)
 
 

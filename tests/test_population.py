@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import simkit
 
-from model.population import Population, Status, build_population, sample_in_blocks
+from model.population import Population, Status, build_population, sample_among, sample_in_blocks
 
 BLOCKS = np.array([0, 10, 10, 250, 1000, 1003], dtype=np.int64)  # block 1 is empty
 
@@ -145,3 +145,33 @@ def test_age_advances_with_birthdays():
     older = people.age(ids, 200) - people.age(ids, 0)
     assert set(np.unique(older)) <= {0, 1}
     assert (older == 1).sum() > 0
+
+
+def test_sample_among_a_list_draws_as_sample_in_blocks_among_the_listed():
+    """Picking among a block's listed rows (a census's list of the few eligible) follows the same odds as
+    drawing the block at random with the same acceptance, stays in each entry's block, never picks a row
+    with no weight, and gives -1 where the list (or its acceptable part) is empty."""
+    listed = np.array([3, 5, 8, 260, 261, 270, 990, 1001], dtype=np.int64)  # blocks 0, 3 and 4 (1 is empty)
+
+    def accept(ids: np.ndarray) -> np.ndarray:
+        on_list = np.isin(ids, listed) & (ids != 8)  # 8 is listed but no longer acceptable
+        return on_list * np.where(ids % 2 == 1, 0.8, 0.2)
+
+    entries = np.array([20_000, 3, 0, 20_000, 4])
+    ids = sample_among(rng(8), listed, BLOCKS, entries, accept)
+    block = np.repeat(np.arange(entries.size), entries)
+    assert ids.size == entries.sum()
+    assert (ids[block == 1] == -1).all()  # an empty block
+    found = block != 1
+    assert ((ids[found] >= BLOCKS[block[found]]) & (ids[found] < BLOCKS[block[found] + 1])).all()
+    assert set(np.unique(ids[found]).tolist()) <= set(listed.tolist()) - {8}
+    for hood in (0, 3):
+        mine = ids[block == hood]
+        reference = sample_in_blocks(rng(9), BLOCKS, np.full(mine.size, hood), accept)
+        for row in np.unique(reference):  # each row's share the same, within 5 standard errors
+            p = float((reference == row).mean())
+            assert abs(float((mine == row).mean()) - p) < 5 * np.sqrt(2 * p * (1 - p) / mine.size)
+    assert (sample_among(rng(), listed, BLOCKS, np.array([0, 2, 0, 0, 0]), accept) == -1).all()  # empty block
+    nobody = np.array([8], dtype=np.int64)  # listed, but not acceptable now
+    assert (sample_among(rng(), nobody, BLOCKS, np.array([2, 0, 0, 0, 0]), accept) == -1).all()
+    assert sample_among(rng(), listed, BLOCKS, np.zeros(5, np.int64), accept).size == 0

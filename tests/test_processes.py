@@ -513,17 +513,25 @@ def test_youth_programme_seeks_no_places_where_every_youth_it_could_take_is_serv
     m = simkit.run_model(sc, seed=22, steps=150)  # several short cohorts: the target's youth are all served
     assert _unserved(m)[[1, 2]].sum() < 0.05 * m.hood.youth[[1, 2]].sum()
     sought, in_vain = [], []
-    real = youth_programs.sample_in_blocks
+    at_random, among_listed = youth_programs.sample_in_blocks, youth_programs.sample_among
 
-    def watched(rng, block_start, hoods, accept=None, **kw):
+    def seek(hoods):
         sought.append(hoods.size)
         in_vain.append(int((_unserved(m)[hoods] == 0).sum()))  # entries where nobody could be found
-        return real(rng, block_start, hoods, accept, **kw)
+
+    def watched(rng, block_start, hoods, accept=None, **kw):
+        seek(hoods)
+        return at_random(rng, block_start, hoods, accept, **kw)
+
+    def watched_among(rng, rows, block_start, entries, accept):
+        seek(np.repeat(np.arange(entries.size), entries))
+        return among_listed(rng, rows, block_start, entries, accept)
 
     run, coverage = m.programmes[0].delivery, m.programmes[0].coverage
     places_wanted = 0
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(youth_programs, "sample_in_blocks", watched)
+        patch.setattr(youth_programs, "sample_among", watched_among)
         for _ in range(90):  # three censuses
             places_wanted += int(round(coverage * run.youth_total)) - run.ids.size
             m.step()

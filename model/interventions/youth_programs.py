@@ -20,10 +20,16 @@ import numpy as np
 from pydantic import Field
 
 from model.interventions.base import Delivery, Intervention
-from model.population import Population, Status, sample_in_blocks
+from model.population import Population, Status, sample_among, sample_in_blocks
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
+
+
+# A neighbourhood whose unserved youth are fewer than one in FEW_UNSERVED of its people has its places filled
+# from the census's list of them: drawing people at random there would take ~FEW_UNSERVED / (mean risk
+# thinning) tries per place. So few are left only once the target's youth have all been through the programme.
+FEW_UNSERVED = 256
 
 
 class Cohorts(Delivery):
@@ -104,15 +110,22 @@ class YouthPrograms(Intervention):
             # today's places go to neighbourhoods by their youth, and stay empty where every young person
             # the programme could take has been served (they are sought again after the next census)
             places = np.minimum(rng.multinomial(wanted, youth / run.youth_total), run.open)
-            hoods = np.repeat(np.arange(youth.size), places)
 
             def at_risk(ids: np.ndarray) -> np.ndarray:
                 ok = (people.is_youth(ids, model.day) & (people.gang[ids] < 0) & people.free(ids)
                       & ~people.has(ids, Status.ENROLLED | Status.GRADUATE))
                 return ok * people.risk[ids] / Population.RISK_CAP
 
+            # where the unserved are a sliver of the neighbourhood, pick among the census's list of them
+            # (drawing people at random would take thousands of tries per place); elsewhere, at random
+            few = places * (run.open * FEW_UNSERVED < np.diff(people.block_start))
+            hoods = np.repeat(np.arange(youth.size), places - few)
             ids = sample_in_blocks(rng, people.block_start, hoods, at_risk)
-            run.open[hoods[ids < 0]] = 0  # the search scanned those neighbourhoods and found nobody to take
+            if np.count_nonzero(few):
+                hoods = np.concatenate([hoods, np.repeat(np.arange(youth.size), few)])
+                ids = np.concatenate([ids, sample_among(rng, model.hood.unserved_rows, people.block_start, few,
+                                                        at_risk)])
+            run.open[hoods[ids < 0]] = 0  # the search found nobody to take there
             ids = np.unique(ids[ids >= 0])
             run.open -= np.bincount(people.home[ids], minlength=youth.size)
             np.maximum(run.open, 0, out=run.open)  # (more taken than counted: some turned 12 since the census)

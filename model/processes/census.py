@@ -52,6 +52,7 @@ def count(model: SecurityModel) -> None:
     # open to a youth programme: active youth who are neither enrolled (above) nor graduates
     unserved = active_youth[(st[active_youth] & Status.GRADUATE) == 0]
     hood.unserved_youth = np.bincount(home[unserved], minlength=k).astype(np.float64, copy=False)
+    hood.unserved_rows = unserved.astype(np.int32)
     members = (people.gang >= 0) & free
     g = model.gang_members.shape[0]
     if g:
