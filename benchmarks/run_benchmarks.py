@@ -137,7 +137,17 @@ def _pin_one_core() -> int | None:
 CALLS_SUFFIX = "_calls.txt"  # a profile file named so is a cProfile of the steps; any other, pyinstrument
 
 
-def _write_calls(calls: Any, path: Path, residents: int, steps: int) -> None:
+def _scenario(scenario: str, residents: int, years: float, neighbourhoods: int | None = None) -> Any:
+    """A scenario file at ``residents`` (and ``neighbourhoods``, if given) over ``years`` simulated years."""
+    from model.scenario import load_scenario
+
+    overrides = [f"city.residents={residents}"]
+    if neighbourhoods:
+        overrides.append(f"city.neighbourhoods={neighbourhoods}")
+    return load_scenario(SCENARIOS / scenario, overrides=overrides).model_copy(update={"years": years})
+
+
+def _write_calls(calls: Any, path: Path, scenario: str, residents: int, steps: int) -> None:
     """A cProfile of the steps as text: the functions by own time, then by calls (per step)."""
     import io
     import pstats
@@ -145,7 +155,7 @@ def _write_calls(calls: Any, path: Path, residents: int, steps: int) -> None:
     out = io.StringIO()
     stats = pstats.Stats(calls, stream=out)
     total = sum(v[1] for v in stats.stats.values())  # primitive + recursive calls, all functions
-    out.write(f"cProfile of {steps} steps at {residents:,} residents (carsi_package.yaml, after the spin-up): "
+    out.write(f"cProfile of {steps} steps at {residents:,} residents ({scenario}, after the spin-up): "
               f"{total:,} Python-level calls, {total / steps:,.0f} a step. The profiler's own cost per call "
               "inflates the times; read them as shares.\n\n")
     stats.sort_stats("tottime").print_stats(40)
@@ -164,12 +174,8 @@ def worker_model(residents: int, steps: int, neighbourhoods: int | None, scenari
     rss_start = _rss_now_mb()
     from model.metrics import CITY_OUTCOMES
     from model.model import SecurityModel
-    from model.scenario import load_scenario
 
-    overrides = [f"city.residents={residents}"]
-    if neighbourhoods:
-        overrides.append(f"city.neighbourhoods={neighbourhoods}")
-    sc = load_scenario(SCENARIOS / scenario, overrides=overrides)
+    sc = _scenario(scenario, residents, 1.0, neighbourhoods)
     sc = sc.model_copy(update={"years": steps / sc.steps_per_year})
     rss_imported = _rss_now_mb()
     profiler = calls = None
@@ -195,7 +201,7 @@ def worker_model(residents: int, steps: int, neighbourhoods: int | None, scenari
     c2 = time.process_time()
     if calls is not None:
         calls.disable()
-        _write_calls(calls, profile, residents, steps)
+        _write_calls(calls, profile, scenario, residents, steps)
     if profiler is not None:
         profiler.stop()
         profile.with_suffix(".txt").write_text(
@@ -226,10 +232,8 @@ def worker_long(residents: int, years: int, scenario: str) -> dict[str, Any]:
     """
     cpu = _pin_one_core()
     from model.model import SecurityModel
-    from model.scenario import load_scenario
 
-    sc = load_scenario(SCENARIOS / scenario, overrides=[f"city.residents={residents}"])
-    sc = sc.model_copy(update={"years": float(years)})
+    sc = _scenario(scenario, residents, float(years))
     t0 = time.perf_counter()
     model = SecurityModel(sc, seed=0)
     build = time.perf_counter() - t0

@@ -514,7 +514,7 @@ class SecurityModel(mesa.Model):
             homicide_memory=z.copy(), reported_memory=z.copy(), offence_memory=z.copy(),
             conviction_memory=z.copy(), perceived_certainty=z.copy(), recent=Rows(np.zeros((len(RANKED), k)), RANKED),
             youth=z.copy(), youth_offending=z.copy(), enrolled=z.copy(), enrolled_offending=z.copy(),
-            unserved_youth=z.copy(), unserved_rows=np.zeros(0, np.int32),
+            unserved_rows=np.zeros(0, np.int32),
         )
 
     def _build_gangs(self, rng: np.random.Generator) -> None:

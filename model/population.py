@@ -408,16 +408,20 @@ def sample_among(rng: np.random.Generator, rows: np.ndarray, block_start: np.nda
     hoods = np.flatnonzero(entries)
     lo, hi = np.searchsorted(rows, block_start[hoods]), np.searchsorted(rows, block_start[hoods + 1])
     listed = hi - lo
-    offset = np.cumsum(listed) - listed  # where each block's part starts among the candidates
-    candidates = rows[np.arange(listed.sum()) - np.repeat(offset - lo, listed)]
-    cumulative = np.cumsum(np.asarray(accept(candidates), dtype=float))
-    before = np.where(offset > 0, cumulative[np.maximum(offset - 1, 0)] if cumulative.size else 0.0, 0.0)
-    weight = (cumulative[np.maximum(offset + listed - 1, 0)] if cumulative.size else 0.0) - before
-    weight = np.where(listed > 0, weight, 0.0)
+    start = np.cumsum(listed) - listed  # where each block's part starts among the candidates
+    candidates = rows[np.arange(listed.sum()) - np.repeat(start - lo, listed)]
     block = np.repeat(np.arange(hoods.size), entries[hoods])
-    target = before[block] + rng.random(block.size) * weight[block]
-    pick = np.minimum(np.searchsorted(cumulative, target, side="right"), offset[block] + listed[block] - 1)
-    return np.where(weight[block] > 0, candidates[np.maximum(pick, 0)] if candidates.size else -1, -1)
+    u = rng.random(block.size)
+    if candidates.size == 0:
+        return np.full(block.size, -1, np.int64)
+    # cumulative[i] is the acceptance of candidates before i; block b's are cumulative[start_b:end_b + 1]
+    cumulative = np.concatenate([[0.0], np.cumsum(np.asarray(accept(candidates), dtype=float))])
+    before = cumulative[start][block]
+    weight = cumulative[start + listed][block] - before
+    # the candidate whose share holds the point (never one of zero weight: its share is empty)
+    pick = np.searchsorted(cumulative, before + u * weight, side="right") - 1
+    pick = np.minimum(pick, (start + listed)[block] - 1)  # (a point rounded up onto the block's end)
+    return np.where(weight > 0, candidates[np.maximum(pick, 0)], -1)
 
 
 def _scan(rng: np.random.Generator, lo: int, size: int, accept: Acceptance | None) -> int:

@@ -54,8 +54,8 @@ class NeighbourhoodState:
     youth_offending: np.ndarray  # census: youth weighted by how idle they are
     enrolled: np.ndarray  # census: youth in a programme
     enrolled_offending: np.ndarray  # census: enrolled youth weighted by how idle they are
-    unserved_youth: np.ndarray  # census: free youth outside gangs a youth programme has not yet served
-    unserved_rows: np.ndarray  # census: their rows (ascending int32), for programmes where they are few
+    unserved_rows: np.ndarray  # census: rows (ascending int32) of free youth outside gangs a youth programme
+    # has not yet served (neither enrolled nor graduated); blocks are contiguous, so a block's are one slice
     resistance_scale: float = 0.0  # territorial resistance per 1,000 residents (calibrated)
 
 

@@ -482,13 +482,17 @@ def test_add_prisoners_merges_repeat_sentences_and_keeps_order():
     assert jus.prison_release.tolist() == [100, 80, 70, 60]
 
 
-def _unserved(m) -> np.ndarray:
-    """Youth a youth programme could still take, per neighbourhood, counted person by person."""
+def _unserved_rows(m) -> np.ndarray:
+    """Rows of the youth a youth programme could still take, found person by person."""
     people = m.people
     ids = everyone(m)
-    open_ = (people.is_youth(ids, m.day) & (people.gang < 0) & people.free(ids)
-             & ~people.has(ids, Status.ENROLLED | Status.GRADUATE))
-    return np.bincount(people.home[open_], minlength=m.world.n_neighbourhoods)
+    return np.flatnonzero(people.is_youth(ids, m.day) & (people.gang < 0) & people.free(ids)
+                          & ~people.has(ids, Status.ENROLLED | Status.GRADUATE))
+
+
+def _unserved(m) -> np.ndarray:
+    """Youth a youth programme could still take, per neighbourhood, counted person by person."""
+    return np.bincount(m.people.home[_unserved_rows(m)], minlength=m.world.n_neighbourhoods)
 
 
 def test_census_counts_the_youth_a_programme_has_not_served():
@@ -499,7 +503,10 @@ def test_census_counts_the_youth_a_programme_has_not_served():
     assert people.has(everyone(m), Status.GRADUATE).any() and people.has(everyone(m), Status.ENROLLED).any()
     people.set_flag(np.flatnonzero(people.is_youth(everyone(m), m.day))[:25], Status.DETAINED)
     census.count(m)
-    assert m.hood.unserved_youth.tolist() == _unserved(m).tolist()
+    assert m.hood.unserved_rows.tolist() == _unserved_rows(m).tolist()
+    # the programme's count per neighbourhood, from the rows (blocks are contiguous)
+    per_block = np.diff(np.searchsorted(m.hood.unserved_rows, m.people.block_start))
+    assert per_block.tolist() == _unserved(m).tolist()
 
 
 def test_youth_programme_seeks_no_places_where_every_youth_it_could_take_is_served():

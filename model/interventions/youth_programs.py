@@ -35,8 +35,7 @@ FEW_UNSERVED = 256
 class Cohorts(Delivery):
     """Youth programme state in one run: who is enrolled, when each cohort ends, and cached counts."""
 
-    __slots__ = ("ids", "ends", "graduates", "youth", "youth_total", "youth_counts", "youth_mask", "open",
-                 "open_counts", "open_mask")
+    __slots__ = ("ids", "ends", "graduates", "youth", "youth_total", "youth_counts", "youth_mask", "open")
 
     def __init__(self, stream: str, start: int, end: int, n_neighbourhoods: int) -> None:
         super().__init__(stream, start, end, n_neighbourhoods)
@@ -45,11 +44,9 @@ class Cohorts(Delivery):
         self.graduates = 0
         self.youth = np.zeros(0)  # eligible youth per neighbourhood in the target
         self.youth_total = 0.0
-        self.youth_counts: np.ndarray | None = None  # the census array and mask youth was computed from
+        self.youth_counts: np.ndarray | None = None  # the census array and mask youth and open were computed from
         self.youth_mask: np.ndarray | None = None
         self.open = np.zeros(0, np.int64)  # places open per neighbourhood: unserved youth in the target
-        self.open_counts: np.ndarray | None = None  # the census array and mask they were counted from
-        self.open_mask: np.ndarray | None = None
 
 
 class YouthPrograms(Intervention):
@@ -96,13 +93,12 @@ class YouthPrograms(Intervention):
             self._graduate(model, run.ends <= model.t)
         people = model.people
         if model.hood.youth is not run.youth_counts or run.mask is not run.youth_mask:
-            # eligible youth in the target: changes only with a census (a new array) or a retarget
+            # youth and unserved youth in the target: change only with a census (new arrays) or a retarget
             run.youth = model.hood.youth * run.mask
             run.youth_total = float(run.youth.sum())  # a Python float: the same double, cheaper arithmetic
+            unserved = np.diff(np.searchsorted(model.hood.unserved_rows, people.block_start))  # per block
+            run.open = unserved * run.mask
             run.youth_counts, run.youth_mask = model.hood.youth, run.mask
-        if model.hood.unserved_youth is not run.open_counts or run.mask is not run.open_mask:
-            run.open = (model.hood.unserved_youth * run.mask).astype(np.int64)  # a census: counted afresh
-            run.open_counts, run.open_mask = model.hood.unserved_youth, run.mask
         youth = run.youth
         wanted = int(round(self.intensity * self.coverage * run.youth_total)) - run.ids.size
         if wanted > 0 and np.count_nonzero(run.open):
@@ -118,7 +114,7 @@ class YouthPrograms(Intervention):
 
             # where the unserved are a sliver of the neighbourhood, pick among the census's list of them
             # (drawing people at random would take thousands of tries per place); elsewhere, at random
-            few = places * (run.open * FEW_UNSERVED < np.diff(people.block_start))
+            few = places * (run.open * FEW_UNSERVED < model.world.residents)
             hoods = np.repeat(np.arange(youth.size), places - few)
             ids = sample_in_blocks(rng, people.block_start, hoods, at_risk)
             if np.count_nonzero(few):

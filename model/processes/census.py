@@ -50,9 +50,7 @@ def count(model: SecurityModel) -> None:
                                           minlength=k).astype(np.float64, copy=False)
     hood.enrolled = _block_counts(enrolled, people.block_start).astype(float)
     # open to a youth programme: active youth who are neither enrolled (above) nor graduates
-    unserved = active_youth[(st[active_youth] & Status.GRADUATE) == 0]
-    hood.unserved_youth = np.bincount(home[unserved], minlength=k).astype(np.float64, copy=False)
-    hood.unserved_rows = unserved.astype(np.int32)
+    hood.unserved_rows = active_youth[(st[active_youth] & Status.GRADUATE) == 0].astype(np.int32)
     members = (people.gang >= 0) & free
     g = model.gang_members.shape[0]
     if g:
