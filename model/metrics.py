@@ -111,13 +111,23 @@ _CITY_SUMS = (
     "extortions_reported", "assaults", "assaults_reported", "drug_sales", "drug_sales_detected",
     "crimes", "crimes_reported", "victims", "recruits", "gang_exits", "arrests", "gang_arrests",
     "prosecutions", "convictions", "releases", "police_contacts", "enrolments",
-    "extortion_paid_usd", "cost_usd",
-)
+    "extortion_paid_usd", "cost_usd", "gang_members", "youth_enrolled",
+)  # (gang members and youth enrolled are levels, but the city's level is the sum over neighbourhoods)
 _CITY_MEANS = ("fear", "trust", "economic_activity", "gang_control")  # resident-weighted means
 _CITY_FLOWS = {"contraband_inflow": "contraband_inflow_kg", "seizures": "seizures_kg", "guns_inflow": "guns_inflow",
                "guns_seized": "guns_seized", "cash_seized_usd": "cash_seized_usd"}
-_DERIVED = ("crimes", "crimes_reported", "homicide_rate", "fear", "trust", "economic_activity", "gang_members",
-            "gang_control", "police_per_1000", "youth_enrolled")
+# worked out from the model after the tally's rows; in this order, so that the rows the city sums and the rows
+# it averages are each one slice of the day's block
+_DERIVED = ("gang_members", "youth_enrolled", "fear", "trust", "economic_activity", "gang_control", "homicide_rate",
+            "police_per_1000")
+
+
+def _slice_of(rows: tuple[str, ...], names: tuple[str, ...]) -> slice:
+    """The slice of ``rows`` that holds exactly ``names`` (in any order); the rows are laid out so that one does."""
+    where = sorted(rows.index(name) for name in names)
+    if where != list(range(where[0], where[0] + len(names))):
+        raise ValueError(f"expected the rows {names} next to each other, found them at {where}")
+    return slice(where[0], where[0] + len(names))
 
 
 class Recorder:
@@ -138,18 +148,18 @@ class Recorder:
         self.hood_steps = np.zeros(self.months)
         self.steps_recorded = 0
         self._hood_count = np.array([outcome(n).is_count for n in HOOD_OUTCOMES])
-        # today's block: every tallied count, then the derived values
-        self._tallied = tuple(model.tally.PER_HOOD)  # the rows of model.tally.block
+        # today's block: every row of the tally (its counts, then its totals), then the derived values
+        self._tallied = tuple(model.tally.ROWS)  # the rows of model.tally.block
         rows = self._tallied + _DERIVED
         self._row = {name: i for i, name in enumerate(rows)}
         self._today = np.zeros((len(rows), k))
         self._hood_rows = np.array([self._row[name] for name in HOOD_OUTCOMES])
-        self._sum_rows = np.array([self._row[name] for name in _CITY_SUMS])
-        self._mean_rows = np.array([self._row[name] for name in _CITY_MEANS])
+        self._sums = _slice_of(rows, _CITY_SUMS)
+        self._means = _slice_of(rows, _CITY_MEANS)
         self._col = {name: i for i, name in enumerate(CITY_OUTCOMES)}
-        self._sum_cols = np.array([self._col[name] for name in _CITY_SUMS])
-        self._mean_cols = np.array([self._col[name] for name in _CITY_MEANS])
-        self._rate_sums = [_CITY_SUMS.index(name) for name in ("homicides", "crimes", "crimes_reported")]
+        self._sum_cols = np.array([self._col[name] for name in rows[self._sums]])
+        self._mean_cols = np.array([self._col[name] for name in rows[self._means]])
+        self._rate_sums = [rows.index(name) for name in ("homicides", "crimes", "crimes_reported")]
         self._residents = model.world.residents.astype(float)
         self._total = self._residents.sum()
 
@@ -171,18 +181,15 @@ class Recorder:
     def _gather(self, model: SecurityModel) -> np.ndarray:
         """Today's (outcome, neighbourhood) block: the tally, then the derived values."""
         today, row = self._today, self._row
-        h = model.tally.hood
         today[: len(self._tallied)] = model.tally.block
-        model.tally.crimes(out=today[row["crimes"]])
-        model.tally.crimes_reported(out=today[row["crimes_reported"]])
-        today[row["homicide_rate"]] = h["homicides"] * model.steps_per_year / self._residents * 1e5
+        np.add.reduce(model.gang_members, axis=0, out=today[row["gang_members"]])
+        today[row["youth_enrolled"]] = model.hood.enrolled
         today[row["fear"]] = model.fear()
         today[row["trust"]] = model.trust()
         today[row["economic_activity"]] = model.activity()
-        np.add.reduce(model.gang_members, axis=0, out=today[row["gang_members"]])
         today[row["gang_control"]] = model.presence()
+        today[row["homicide_rate"]] = model.tally.hood["homicides"] * model.steps_per_year / self._residents * 1e5
         today[row["police_per_1000"]] = model.police.per_1000
-        today[row["youth_enrolled"]] = model.hood.enrolled
         return today
 
     def _city_row(self, model: SecurityModel, today: np.ndarray, out: np.ndarray) -> None:
@@ -193,19 +200,17 @@ class Recorder:
         """
         col = self._col
         total = self._total
-        sums = np.add.reduce(today[self._sum_rows], axis=1)
+        sums = np.add.reduce(today[self._sums], axis=1)
         out[self._sum_cols] = sums
-        out[self._mean_cols] = np.add.reduce(today[self._mean_rows] * self._residents, axis=1) / total
+        out[self._mean_cols] = np.add.reduce(today[self._means] * self._residents, axis=1) / total
         city = model.tally.city
         for name, key in _CITY_FLOWS.items():
             out[col[name]] = city[key]
         homicides, crimes, reported = (sums[i] for i in self._rate_sums)
         out[col["homicide_rate"]] = float(homicides) * model.steps_per_year / total * 1e5
         out[col["reported_share"]] = reported / crimes if crimes else np.nan
-        out[col["gang_members"]] = model.gang_members.sum()
         out[col["incarcerated"]] = model.justice.prison_person.size
         out[col["detained_pending"]] = model.justice.case_person.size
-        out[col["youth_enrolled"]] = np.add.reduce(model.hood.enrolled)
         out[col["police_effective"]] = np.add.reduce(model.police.effective)
         officers = model.police.unit_officers
         out[col["police_corrupt_share"]] = (np.add.reduce(officers * model.police.unit_corrupt)

@@ -55,9 +55,8 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(x, 0.0, out=x), 1.0, out=x)
 
 RANKED = ("homicides", "robberies", "extortions", "assaults", "crimes_reported", "recruits")
-RANKED_TALLIED = ("homicides", "robberies", "extortions", "assaults", "recruits")  # recent memories of tally rows
-_RANKED_ROWS = [RANKED.index(name) for name in RANKED_TALLIED]
-_TALLIED_ROWS = [Tally.PER_HOOD.index(name) for name in RANKED_TALLIED]
+_TALLIED_ROWS = [Tally.ROWS.index(name) for name in RANKED]  # the tally's rows of each recent memory
+_CRIMES_ROW, _REPORTED_ROW = (Tally.ROWS.index(name) for name in Tally.TOTALS)
 
 
 class SecurityModel(mesa.Model):
@@ -229,16 +228,13 @@ class SecurityModel(mesa.Model):
 
     def remember(self) -> None:
         """Fold today's events into the memories processes read tomorrow."""
-        hood = self.hood
-        offences = self.tally.crimes()
-        reported = self.tally.crimes_reported()
-        hood.offence_memory += offences
-        hood.reported_memory += reported
+        hood, tally = self.hood, self.tally
+        tally.close()
+        hood.offence_memory += tally.block[_CRIMES_ROW]
+        hood.reported_memory += tally.block[_REPORTED_ROW]
         f = self.memory_decay["year"]
         hood.perceived_certainty = f * hood.perceived_certainty + (1.0 - f) * self.instant_certainty()
-        # each tallied outcome into its recent memory, as one operation on the rows (RANKED_TALLIED), then reports
-        hood.recent.block[_RANKED_ROWS] += self.tally.block[_TALLIED_ROWS]
-        hood.recent["crimes_reported"] += reported
+        hood.recent.block += tally.block[_TALLIED_ROWS]  # each ranked outcome into its recent memory, in one operation
 
     def release(self) -> None:
         """Let the model be freed once nothing else holds it.

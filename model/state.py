@@ -174,10 +174,13 @@ class Tally:
         "shipments", "shipments_via_city",
     )
     CRIMES = ("homicides", "robberies", "extortions", "assaults")
+    #: rows :meth:`close` works out from the counts once the day's events are in (never added to directly)
+    TOTALS = ("crimes", "crimes_reported")
+    ROWS = PER_HOOD + TOTALS
 
     def __init__(self, n_neighbourhoods: int) -> None:
         # one (count, neighbourhood) block; ``hood[name]`` is a row of it (add in place, never rebind)
-        self.block = np.zeros((len(self.PER_HOOD), n_neighbourhoods))
+        self.block = np.zeros((len(self.ROWS), n_neighbourhoods))
         self.hood = {name: self.block[i] for i, name in enumerate(self.PER_HOOD)}
         self._crime_rows = [self.PER_HOOD.index(name) for name in self.CRIMES]
         self._reported_rows = [self.PER_HOOD.index(name + "_reported") for name in self.CRIMES]
@@ -198,6 +201,15 @@ class Tally:
     def crimes_reported(self, out: np.ndarray | None = None) -> np.ndarray:
         """The same for the crimes reported to the police."""
         return np.add.reduce(self.block[self._reported_rows], axis=0, out=out)
+
+    def close(self) -> None:
+        """Work out the :data:`TOTALS` rows, once the day's last event is counted.
+
+        The model's memories and the recorder both read them: one working-out a step serves both.
+        """
+        n = len(self.PER_HOOD)
+        self.crimes(out=self.block[n])
+        self.crimes_reported(out=self.block[n + 1])
 
     def reset(self) -> None:
         self.block.fill(0.0)
