@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model import draws
 from model.population import Status, sample_in_blocks
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ def binomial_counts(rng: np.random.Generator, counts: np.ndarray,
     """
     nonzero = counts.nonzero()[0]  # (flatnonzero, as a method: cheaper)
     if nonzero.size > FEW:
-        return rng.binomial(counts.astype(np.int64), np.minimum(np.maximum(probability(), 0.0), 1.0))
+        return draws.binomial(rng, counts.astype(np.int64), np.minimum(np.maximum(probability(), 0.0), 1.0))
     if nonzero.size == 0:
         return 0
     out = np.zeros(counts.size, np.int64)
@@ -144,7 +145,7 @@ def add_binomial_counts(rng: np.random.Generator, counts: np.ndarray, probabilit
     """
     nonzero = counts.nonzero()[0]
     if nonzero.size > FEW:
-        out += rng.binomial(counts.astype(np.int64), np.minimum(np.maximum(probability(), 0.0), 1.0))
+        out += draws.binomial(rng, counts.astype(np.int64), np.minimum(np.maximum(probability(), 0.0), 1.0))
     elif nonzero.size:
         for h, k in _few_binomials(rng, counts, nonzero, probability):
             out[h] += k
@@ -178,7 +179,7 @@ def poisson_counts(rng: np.random.Generator, rates: np.ndarray) -> np.ndarray | 
     """
     nonzero = rates.nonzero()[0]
     if nonzero.size > FEW:
-        return rng.poisson(rates)
+        return draws.poisson(rng, rates)
     poisson = rng.poisson
     out: np.ndarray | int = 0
     for h, rate in zip(nonzero.tolist(), rates[nonzero].tolist(), strict=True):
