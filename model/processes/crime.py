@@ -40,10 +40,30 @@ TALLY_NAMES = ("robberies", "extortions", "assaults")  # in STREET_TYPES order
 
 
 # Terms kept between steps are held per model, one entry each: (world, residents, census terms, key of the offender
-# inputs, offender terms). Weak keys: an entry goes with its model, and a copied or unpickled model is a new key that
-# works its terms out afresh. An entry is one tuple, replaced whole and read once, so models stepped in turn or in
-# other threads never see another model's terms, nor half of an update.
+# inputs, offender terms, step buffers). Weak keys: an entry goes with its model, and a copied or unpickled model is a
+# new key that works its terms out afresh. An entry is one tuple, replaced whole and read once, so models stepped in
+# turn or in other threads never see another model's terms, nor half of an update.
 _kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class _Buffers:
+    """Arrays :func:`step` writes its expected counts into, kept per model (one model steps in one thread at a time)
+    instead of allocated every step; what they hold is used within the step and never handed out.
+
+    ``guard`` and ``rates``: (with levers, without) x type x neighbourhood; ``moved``: per type, the crime displaced
+    from each neighbourhood, then the 0 :meth:`World.spread_rows` pads with (never written); ``patrol``: the patrol
+    levers' officers per 1,000 residents (as :func:`_guardianship` works them out) and the lever bytes they are of;
+    ``sales``: :func:`drug_sales`' expected sales.
+    """
+
+    __slots__ = ("guard", "rates", "pressure", "moved", "patrol", "patrol_key", "sales")
+
+    def __init__(self, k: int) -> None:
+        self.guard, self.rates = np.empty((2, len(STREET_TYPES), k)), np.empty((2, len(STREET_TYPES), k))
+        self.pressure = np.empty((len(STREET_TYPES), k))
+        self.moved = np.zeros((len(STREET_TYPES), k + 1))
+        self.patrol, self.patrol_key = np.empty(k), None
+        self.sales = np.empty((0, k))  # expected drug sales, gang x neighbourhood (sized on first use)
 
 
 def _entry(model: SecurityModel) -> tuple:
@@ -55,7 +75,8 @@ def _entry(model: SecurityModel) -> tuple:
         per_activity = np.array([n, n * world.commerce, n])
         for term in (background, per_activity):
             term.flags.writeable = False
-        held = _kept[model] = (world, n, (background, per_activity, np.arange(world.n_neighbourhoods)), None, None)
+        held = _kept[model] = (world, n, (background, per_activity, np.arange(world.n_neighbourhoods)), None, None,
+                               _Buffers(world.n_neighbourhoods))
     return held
 
 
@@ -107,7 +128,7 @@ def _current(model: SecurityModel) -> tuple:
         factor = _per_resident(model, street, extortion)
         share = np.divide(weighted, street, out=np.zeros_like(street), where=street > 0)
         factor.flags.writeable = share.flags.writeable = False
-        held = _kept[model] = (held[0], held[1], held[2], key, (factor, share))
+        held = _kept[model] = (held[0], held[1], held[2], key, (factor, share), held[5])
     return held
 
 
@@ -122,40 +143,70 @@ def _offending(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
     return _current(model)[4]
 
 
-def _guardianship(model: SecurityModel, with_levers: bool = True, displacement: bool = False) -> np.ndarray:
+def _guardianship(model: SecurityModel, with_levers: bool = True, displacement: bool = False,
+                  buffers: _Buffers | None = None) -> np.ndarray:
     """Capable guardians (1 = none beyond the baseline constant): rows per street type, or one row for all
     types without levers.
 
     ``displacement``: both at once, as (with levers, without) x type x neighbourhood (the lever-free rows
     the same for every type), so that :func:`_rates` works out both in the calls of one.
+    ``buffers``: written into ``buffers.guard`` (with levers: its first block) instead of new arrays, and the
+    patrol levers' term kept there until the levers' bytes change (levers are reset and turned every step,
+    mostly to the same values).
     """
     police = model.police.per_1000
     lv = model.levers
-    efficacy = EFFICACY_GUARDIANSHIP * model.hood.efficacy
     deterrence = model.scenario.police.deterrence
-    if with_levers or displacement:
-        general = (1.0 + deterrence * police + efficacy) * lv.guardianship
-        prop = general * lv.property_guardianship
-        if not displacement:
-            return np.array([prop, prop, general])
-    free = 1.0 + deterrence * (police - lv.patrol_officers / model.residents * 1000.0) + efficacy
-    if not displacement:
-        return free
-    return np.array([[prop, prop, general], [free, free, free]])
+    if not (with_levers or displacement):
+        return 1.0 + deterrence * (police - lv.patrol_officers / model.residents * 1000.0) + \
+            EFFICACY_GUARDIANSHIP * model.hood.efficacy
+    guard = np.empty((2 if displacement else 1, len(STREET_TYPES), police.size)) if buffers is None else buffers.guard
+    # (in place: elementwise the same operations, in the same order, as the expressions in the comments)
+    efficacy = np.multiply(EFFICACY_GUARDIANSHIP, model.hood.efficacy, out=guard[0, 1])
+    general = np.multiply(deterrence, police, out=guard[0, 2])
+    np.add(1.0, general, out=general)
+    np.add(general, efficacy, out=general)
+    np.multiply(general, lv.guardianship, out=general)  # general = (1 + deterrence * police + efficacy) * guardianship
+    if displacement:  # free = 1 + deterrence * (police - patrol / residents * 1000) + efficacy
+        free = guard[1, 0]
+        np.subtract(police, _patrol(model, buffers), out=free)
+        np.multiply(deterrence, free, out=free)
+        np.add(1.0, free, out=free)
+        np.add(free, efficacy, out=free)
+        guard[1, 1:] = free
+    prop = np.multiply(general, lv.property_guardianship, out=guard[0, 0])  # prop = general * property guardianship
+    guard[0, 1] = prop
+    return guard if displacement else guard[0]
 
 
-def _pressure(model: SecurityModel, per_resident: np.ndarray, per_activity: np.ndarray) -> np.ndarray:
+def _patrol(model: SecurityModel, buffers: _Buffers | None) -> np.ndarray:
+    """The patrol levers' officers per 1,000 residents (kept in ``buffers`` until the levers' bytes change)."""
+    patrol = model.levers.patrol_officers
+    if buffers is None:
+        return patrol / model.residents * 1000.0
+    key = patrol.tobytes()
+    if buffers.patrol_key != key:
+        np.multiply(np.divide(patrol, model.residents, out=buffers.patrol), 1000.0, out=buffers.patrol)
+        buffers.patrol_key = key
+    return buffers.patrol
+
+
+def _pressure(model: SecurityModel, per_resident: np.ndarray, per_activity: np.ndarray,
+              out: np.ndarray | None = None) -> np.ndarray:
     """scale_c * offenders_c / residents * targets_c, per type: the part of the expected count levers leave.
 
     ``per_resident`` is :func:`_per_resident`; targets are people out and about (businesses for extortion):
     ``per_activity`` (the targets per unit of activity of :func:`_fixed`) times the activity.
     """
-    return per_resident * (per_activity * model.activity())
+    targets = np.multiply(per_activity, model.activity(), out=out)
+    return np.multiply(per_resident, targets, out=targets)
 
 
-def _rates(model: SecurityModel, pressure: np.ndarray, guard: np.ndarray) -> np.ndarray:
+def _rates(model: SecurityModel, pressure: np.ndarray, guard: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Expected counts this step, per type (rows) and neighbourhood."""
-    return pressure / guard * model.deterrence() * model.dt_years
+    rates = np.divide(pressure, guard, out=out)  # pressure / guard * deterrence * dt, in that order
+    np.multiply(rates, model.deterrence(), out=rates)
+    return np.multiply(rates, model.dt_years, out=rates)
 
 
 def expected_street_crime(model: SecurityModel, with_levers: bool = True) -> dict[int, np.ndarray]:
@@ -165,11 +216,24 @@ def expected_street_crime(model: SecurityModel, with_levers: bool = True) -> dic
     return dict(zip(STREET_TYPES, rows, strict=True))
 
 
-def _displace(model: SecurityModel, rates: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """Rates after moving the lever's share of deterred crime (``free`` - ``rates``) to neighbours."""
-    moved = np.zeros((rates.shape[0], rates.shape[1] + 1))  # per type, then the 0 World.spread_rows pads with
-    np.multiply(model.levers.displacement, np.maximum(free - rates, 0.0), out=moved[:, :-1])
-    return np.maximum(rates + model.world.spread_rows(moved), 0.0)
+def _displace(model: SecurityModel, rates: np.ndarray, free: np.ndarray, moved: np.ndarray | None = None) -> np.ndarray:
+    """Rates after moving the lever's share of deterred crime (``free`` - ``rates``) to neighbours.
+
+    ``moved``: a zeroed (type, neighbourhood + 1) block to work in; ``rates`` and ``free`` are then overwritten
+    (the result is written into ``rates``).
+    """
+    if moved is None:
+        moved = np.zeros((rates.shape[0], rates.shape[1] + 1))  # per type, then the 0 World.spread_rows pads with
+        deterred = free - rates
+        np.maximum(deterred, 0.0, out=deterred)
+        out = None
+    else:  # (in place)
+        deterred = np.subtract(free, rates, out=free)
+        np.maximum(deterred, 0.0, out=deterred)
+        out = rates
+    np.multiply(model.levers.displacement, deterred, out=moved[:, :-1])
+    result = np.add(rates, model.world.spread_rows(moved), out=out)
+    return np.maximum(result, 0.0, out=result)
 
 
 def displaced(model: SecurityModel, rates: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
@@ -285,12 +349,13 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     held = _current(model)  # this model's kept terms, brought up to date: one lookup a step
     _, per_activity, hood_ids = held[2]
     per_resident, street_share = held[4]
-    pressure = _pressure(model, per_resident, per_activity)
+    buffers = held[5]  # (arrays written in place: the step allocates none for its expected counts)
+    pressure = _pressure(model, per_resident, per_activity, buffers.pressure)
     if np.count_nonzero(model.levers.displacement):  # (count_nonzero: a fifth of the call overhead of .any())
-        rates, free = _rates(model, pressure, _guardianship(model, displacement=True))
-        rates = _displace(model, rates, free)
+        rates, free = _rates(model, pressure, _guardianship(model, displacement=True, buffers=buffers), buffers.rates)
+        rates = _displace(model, rates, free, buffers.moved)
     else:
-        rates = _rates(model, pressure, _guardianship(model))
+        rates = _rates(model, pressure, _guardianship(model, buffers=buffers), buffers.rates[0])
     lethality = None  # asked for on the first crime of the day (most days have some; nothing it reads changes)
     with_gangs = model.control.shape[0] > 0
     for row, c in enumerate(STREET_TYPES):
@@ -325,11 +390,14 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
             paid = gang >= 0
             model.collect_extortion(hoods[paid], gang[paid])
         model.tally.count(TALLY_NAMES[row], hoods)
-    drug_sales(model, rng)
+    drug_sales(model, rng, buffers)
 
 
-def drug_sales(model: SecurityModel, rng: np.random.Generator) -> None:
-    """Retail sales by each gang in its territory, limited by the drugs it holds."""
+def drug_sales(model: SecurityModel, rng: np.random.Generator, buffers: _Buffers | None = None) -> None:
+    """Retail sales by each gang in its territory, limited by the drugs it holds.
+
+    ``buffers``: :func:`step`'s, to work the expected sales out in (instead of new arrays).
+    """
     gangs = model.gang_list
     if not gangs:
         return
@@ -338,8 +406,19 @@ def drug_sales(model: SecurityModel, rng: np.random.Generator) -> None:
     # each gang's availability reads only its own stock, which only its own sales below change
     reference = cal.stock_reference_kg.tolist()  # (Python floats: the same arithmetic as numpy scalars, faster)
     availability = np.array([[g.drug_stock_kg / (g.drug_stock_kg + reference[g.gang_id] + 1e-12)] for g in gangs])
-    lam = cal.drug_scale * model.control * availability * model.residents * model.dt_years
-    lam = lam * model.deterrence()
+    control = model.control
+    if buffers is None or buffers.sales.shape != control.shape:
+        lam = np.empty(control.shape)
+        if buffers is not None:
+            buffers.sales = lam
+    else:
+        lam = buffers.sales
+    # lam = drug_scale * control * availability * residents * dt * deterrence, in that order (in place)
+    np.multiply(cal.drug_scale, control, out=lam)
+    np.multiply(lam, availability, out=lam)
+    np.multiply(lam, model.residents, out=lam)
+    np.multiply(lam, model.dt_years, out=lam)
+    np.multiply(lam, model.deterrence(), out=lam)
     # One Poisson call for all gangs: it draws element by element in C order, row after row, so the
     # draws are those of one call per gang (nothing else draws in between), without the array call's
     # fixed cost (its argument checks) once per gang.
