@@ -736,3 +736,36 @@ def test_one_case_is_due_when_the_array_draw_says(step_days: float) -> None:
         assert one.dtype == many.dtype == np.int64 and one[0] == many[0], (case, mean, t)
         one_rng.exponential(1.0)  # the array's second case: then both generators have drawn the same
         assert one_rng.bit_generator.state == many_rng.bit_generator.state, case
+
+
+def test_reports_of_few_incidents_are_the_array_formula(monkeypatch: pytest.MonkeyPatch) -> None:
+    """reporting.step: up to FEW incidents, the victims' trust (personal_trust's) and the report probability one by
+    one in Python floats give the array path's reports, tallies and draws."""
+    m = _model(7, 30, interventions=[{"type": "community_policing"}])
+    setup = np.random.default_rng(14)
+    people, inc, n_people, k = m.people, m.incidents, m.people.size, m.world.n_neighbourhoods
+    for case in range(600):
+        n = [1, 2, reporting.FEW, int(setup.integers(1, reporting.FEW + 1))][case % 4]
+        victims = setup.integers(0, n_people, n)
+        if case % 7 == 0:
+            victims[0] = -1  # (a victim not found reads the last row, in both paths)
+        shocked = setup.random(n) < [0.0, 0.3, 1.0][case % 3]
+        people.trust_shock[victims] = np.where(shocked, setup.normal(0.0, 0.6, n), -0.0 if case % 5 == 0 else 0.0)
+        people.trust_time[victims] = m.t - setup.integers(-3 if case % 11 == 0 else 0, 400, n)
+        m.hood.trust_level[:] = setup.uniform(-0.3, 1.3, k) if case % 2 else setup.random(k)
+        columns = (setup.integers(0, 4, n).astype(np.int8), setup.integers(0, k, n), victims,
+                   setup.integers(-1, 3, n).astype(np.int8))
+        results = []
+        for few in (reporting.FEW, -1):
+            inc.kind, inc.hood, inc.victim, inc.gang = (c.copy() for c in columns)
+            inc.reported, inc.arrested = np.zeros(n, bool), np.zeros(n, bool)
+            m.tally.block.fill(0.0)
+            rng = np.random.default_rng(case)
+            with monkeypatch.context() as patch:
+                patch.setattr(reporting, "FEW", few)
+                reporting.step(m, rng)
+            results.append((inc.reported.copy(), m.tally.block.tobytes(), rng.bit_generator.state))
+        (fast, fast_tally, fast_state), (plain, plain_tally, plain_state) = results
+        assert fast.dtype == plain.dtype and np.array_equal(fast, plain), case
+        assert fast_tally == plain_tally, case
+        assert fast_state == plain_state, case

@@ -43,11 +43,27 @@ def police_factor(model: SecurityModel) -> np.ndarray:
     return held[1]
 
 
+_tips_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per model: (trust, tips key, start, factor)
+
+
 def tip_factor(model: SecurityModel) -> np.ndarray:
-    """Information reaching police: trust relative to its start, times programme levers."""
+    """Information reaching police: trust relative to its start, times programme levers.
+
+    Read-only, shared: kept until the trust array (itself kept, and replaced when the moods change) or the
+    tips lever's contents change. It is asked for in the day's certainty of conviction (``remember``) and
+    again in the next step's enforcement, with the same trust and tips on most days.
+    """
     trust = model.trust()
     start = model.scenario.perception.initial_trust
-    return (0.5 + 0.5 * trust / max(start, 1e-9)) * model.levers.tips
+    tips = model.levers.tips
+    key = tips.tobytes()
+    held = _tips_kept.get(model)
+    # (``is``: the kept tuple holds the trust array, so its identity cannot pass to a new one)
+    if held is None or held[0] is not trust or held[1] != key or held[2] != start:
+        factor = (0.5 + 0.5 * trust / max(start, 1e-9)) * tips
+        factor.flags.writeable = False
+        held = _tips_kept[model] = (trust, key, start, factor)
+    return held[3]
 
 
 def arrest(model: SecurityModel, rng: np.random.Generator, ids: np.ndarray, kind: np.ndarray,

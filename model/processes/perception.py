@@ -87,8 +87,11 @@ def _add_few(model: SecurityModel, which: str, ids: list[int], amount: list[floa
     home = model.people.home
     shock, time, decay, total = _shock_arrays(model, which)
     t = model.t
+    finite = 0.0 <= decay <= 1.0  # then decay ** k is finite for k >= 0, and a zero shock stays that zero
     for person, change in zip(ids, amounts, strict=True):  # (item(): a Python number, without a numpy scalar)
-        before = shock.item(person) * decay_factor(decay, t - time.item(person))
+        before, steps = shock.item(person), t - time.item(person)
+        if before or steps < 0 or not finite:  # (most people carry no shock: 0.0 * factor is the same 0.0)
+            before *= decay_factor(decay, steps)
         after = before + change
         if after < low:  # np.clip of one number (NaN stays NaN, as there)
             after = low
