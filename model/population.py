@@ -250,10 +250,11 @@ def sample_in_blocks(
     m = hoods.size
     if m == 0:
         return np.empty(0, dtype=np.int64)
-    sizes, none_empty = _block_sizes(block_start)
+    blocks = _blocks(block_start)
+    sizes, none_empty = blocks[1], blocks[2]
     one = getattr(accept, "one", None)
     if one is not None and m <= FEW_ENTRIES:  # a few entries: in Python numbers
-        return np.array(_draw_few(rng, block_start, sizes, hoods.tolist(), accept, one, max_rounds), np.int64)
+        return np.array(_draw_few(rng, blocks[3], blocks[4], hoods.tolist(), accept, one, max_rounds), np.int64)
     if m == 1 and accept is not None:  # the commonest request: one person, with Python scalars, no bookkeeping
         hood = hoods[0]
         if hood < 0:
@@ -325,9 +326,10 @@ def _draw_one(rng: np.random.Generator, lo: int, size: int, accept: Acceptance |
     return _scan(rng, lo, size, accept)
 
 
-def _draw_few(rng: np.random.Generator, block_start: np.ndarray, sizes: np.ndarray, hoods: list[int],
+def _draw_few(rng: np.random.Generator, starts: list[int], sizes: list[int], hoods: list[int],
               accept: Acceptance, one: Callable[[int], float], max_rounds: int) -> list[int]:
     """:func:`sample_in_blocks` for a few entries with a scalar acceptance ``one``: the same rounds and draws.
+    ``starts`` and ``sizes``: the blocks' first rows and sizes as Python ints (:func:`_blocks`).
 
     Round after round, every entry still to fill draws ``factor`` candidates (2, then 8, 32, ...) and then
     one thinning uniform per candidate, each as one array of the entries' draws in order; entries left
@@ -337,8 +339,8 @@ def _draw_few(rng: np.random.Generator, block_start: np.ndarray, sizes: np.ndarr
     up to each entry's first accepted candidate.
     """
     out = [-1] * len(hoods)
-    todo = [(e, block_start.item(h), sizes.item(h)) for e, h in enumerate(hoods)
-            if h >= 0 and sizes.item(h) > 0]  # no block or an empty one: nobody
+    todo = [(e, starts[h], sizes[h]) for e, h in enumerate(hoods) if h >= 0 and sizes[h] > 0]  # (no block or an
+    # empty one: nobody)
     factor, rounds = 2, max_rounds
     if len(todo) == 1:  # one entry (the commonest request): its rounds without the bookkeeping of several
         e, lo, size = todo[0]
@@ -438,11 +440,11 @@ def _scan(rng: np.random.Generator, lo: int, size: int, accept: Acceptance | Non
 # every lookup, so an id reused by another array never matches) and is dropped when the array is freed, so it
 # cannot outlive the population it describes. Entries are whole tuples, read once: models stepped in turn or in
 # other threads never see another population's sizes, nor half of an update.
-_block_sizes_kept: dict[int, tuple[weakref.ref, np.ndarray, bool, list[int]]] = {}
+_block_sizes_kept: dict[int, tuple[weakref.ref, np.ndarray, bool, list[int], list[int]]] = {}
 
 
-def _blocks(block_start: np.ndarray) -> tuple[weakref.ref, np.ndarray, bool, list[int]]:
-    """(the array, people per block, whether every block has someone, the starts as Python ints), kept per
+def _blocks(block_start: np.ndarray) -> tuple[weakref.ref, np.ndarray, bool, list[int], list[int]]:
+    """(the array, people per block, whether every block has someone, the starts and the sizes as Python ints), kept per
     ``block_start`` array: blocks never change size (residents stay in their neighbourhood's rows), and
     callers pass the same array every step, so this is worked out once instead of on every draw. An entry
     is one tuple (read once: safe with threads) and goes when its array is freed.
@@ -451,16 +453,10 @@ def _blocks(block_start: np.ndarray) -> tuple[weakref.ref, np.ndarray, bool, lis
     if held is None or held[0]() is not block_start:
         sizes = np.diff(block_start)
         sizes.flags.writeable = False  # shared by every draw in this population's blocks
-        held = (weakref.ref(block_start), sizes, bool((sizes > 0).all()), block_start.tolist())
+        held = (weakref.ref(block_start), sizes, bool((sizes > 0).all()), block_start.tolist(), sizes.tolist())
         _block_sizes_kept[id(block_start)] = held
         weakref.finalize(block_start, _block_sizes_kept.pop, id(block_start), None)
     return held
-
-
-def _block_sizes(block_start: np.ndarray) -> tuple[np.ndarray, bool]:
-    """People per block and whether every block has someone (kept: :func:`_blocks`)."""
-    held = _blocks(block_start)
-    return held[1], held[2]
 
 
 def anyone_in(rng: np.random.Generator, block_start: np.ndarray, hoods: list[int]) -> list[int]:
@@ -470,7 +466,7 @@ def anyone_in(rng: np.random.Generator, block_start: np.ndarray, hoods: list[int
     per person, as ``rng.random((m, 2))`` in order, of which the first picks, as nobody is refused) and
     the same people. A city with an empty block is left to sample_in_blocks' own rules (never in practice).
     """
-    _, _, none_empty, start = _blocks(block_start)
+    _, _, none_empty, start, _ = _blocks(block_start)
     if not none_empty:
         return sample_in_blocks(rng, block_start, np.array(hoods, np.int64)).tolist()
     first = rng.random(2 * len(hoods)).tolist()[::2]
