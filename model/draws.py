@@ -19,7 +19,6 @@ functions fall back to the Generator's methods: the same numbers, at numpy's spe
 
 from __future__ import annotations
 
-import ctypes
 import os
 from typing import Any
 
@@ -29,57 +28,19 @@ __all__ = ["accelerated", "binomial", "poisson"]
 
 #: numpy's largest Poisson mean (numpy.random._common.POISSON_LAM_MAX)
 POISSON_LAM_MAX = np.iinfo("l").max - np.sqrt(np.iinfo("l").max) * 10
-_BINOMIAL_STRUCT_DOUBLES = 17  # numpy's binomial_t (136 bytes): the sampler's cache for one (n, p)
 
-_kernels: tuple[Any, Any] | None | bool = None  # compiled on first use; False: not available
+_kernels: tuple[Any, Any] | None | bool = None  # loaded on first use; False: not available
 
 
 def _compile() -> tuple[Any, Any] | bool:
-    """The two compiled loops, or False where numba or numpy's exported samplers are missing."""
+    """The two compiled loops (:mod:`model._draw_loops`), or False where numba or numpy's samplers are missing."""
     if os.environ.get("SAFESTREETS_NUMPY_DRAWS"):
         return False
     try:
-        import numba
-        import numpy.random._generator as generator_module
-
-        library = ctypes.CDLL(generator_module.__file__)
-        random_poisson, random_binomial = library.random_poisson, library.random_binomial
+        from model import _draw_loops
     except (ImportError, OSError, AttributeError):
         return False
-    pointer = ctypes.c_size_t  # bitgen_t* and binomial_t*, passed as addresses
-    random_poisson.restype, random_poisson.argtypes = ctypes.c_int64, [pointer, ctypes.c_double]
-    random_binomial.restype = ctypes.c_int64
-    random_binomial.argtypes = [pointer, ctypes.c_double, ctypes.c_int64, pointer]
-    lam_max = float(POISSON_LAM_MAX)
-
-    @numba.njit(nogil=True)
-    def poisson_loop(bitgen: int, lam: np.ndarray, out: np.ndarray) -> int:
-        for i in range(lam.size):  # numpy checks every mean first: a bad one raises before any draw
-            if lam[i] < 0.0:
-                return 1
-        for i in range(lam.size):
-            if not lam[i] <= lam_max:
-                return 2
-        for i in range(lam.size):
-            out[i] = random_poisson(bitgen, lam[i])
-        return 0
-
-    @numba.njit(nogil=True)
-    def binomial_loop(bitgen: int, n: np.ndarray, p: np.ndarray, out: np.ndarray) -> int:
-        for i in range(p.size):
-            if not (0.0 <= p[i] <= 1.0):
-                return 1
-        for i in range(n.size):
-            if n[i] < 0:
-                return 2
-        cache = np.zeros(_BINOMIAL_STRUCT_DOUBLES)  # the sampler recomputes it whenever (n, p) changes
-        address = cache.ctypes.data
-        step_p = 1 if p.size > 1 else 0
-        for i in range(n.size):
-            out[i] = random_binomial(bitgen, p[i * step_p], n[i], address)
-        return 0
-
-    return poisson_loop, binomial_loop
+    return _draw_loops.poisson_loop, _draw_loops.binomial_loop
 
 
 def _loops() -> tuple[Any, Any] | None:

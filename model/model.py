@@ -348,13 +348,24 @@ class SecurityModel(mesa.Model):
             guns = wpm @ self.control + (1.0 - presence) * street
             factor = guns / self._gun_reference
             factor.flags.writeable = False
-            cached = self._gun_seen = (key, factor)
+            cached = self._gun_seen = (key, factor, None, None)
         return cached[1]
 
     def lethality(self) -> np.ndarray:
-        """Relative chance violence kills, from gun availability (figures.md s1: ~80% by firearm)."""
+        """Relative chance violence kills, from gun availability (figures.md s1: ~80% by firearm).
+
+        Read-only: shared, and kept with the gun factor it is made of (for the share it was made with).
+        """
         share = self.scenario.crime.gun_lethality
-        return (1.0 - share) + share * self.gun_factor()
+        factor = self.gun_factor()
+        cached = self._gun_seen
+        if cached is None or cached[2] != share:  # (None: no gangs, and no kept gun factor)
+            lethal = (1.0 - share) + share * factor
+            if cached is None:
+                return lethal
+            lethal.flags.writeable = False
+            cached = self._gun_seen = (*cached[:2], share, lethal)
+        return cached[3]
 
     def instant_certainty(self) -> np.ndarray:
         """Chance an offence here ends in a conviction, as the justice chain stands today.

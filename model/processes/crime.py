@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model import draws
 from model.population import Status, sample_in_blocks
 from model.processes.common import FEW, gang_by_control
 from model.state import ASSAULT, EXTORTION, HOMICIDE, ROBBERY
@@ -359,7 +360,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     lethality = None  # asked for on the first crime of the day (most days have some; nothing it reads changes)
     with_gangs = model.control.shape[0] > 0
     for row, c in enumerate(STREET_TYPES):
-        counts = rng.poisson(rates[row])
+        counts = draws.poisson(rng, rates[row])
         hoods = hood_ids.repeat(counts)
         if hoods.size == 0:
             continue
@@ -422,7 +423,7 @@ def drug_sales(model: SecurityModel, rng: np.random.Generator, buffers: _Buffers
     # One Poisson call for all gangs: it draws element by element in C order, row after row, so the
     # draws are those of one call per gang (nothing else draws in between), without the array call's
     # fixed cost (its argument checks) once per gang.
-    sales = rng.poisson(lam)
+    sales = draws.poisson(rng, lam)
     totals = np.add.reduce(sales, axis=1).tolist()
     tally = model.tally.hood["drug_sales"]
     for gang, total, sold in zip(gangs, totals, sales, strict=True):
