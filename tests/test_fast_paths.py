@@ -536,40 +536,54 @@ def test_hotspot_weights_rank_as_lexsort() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# trafficking: the day's seized loads accounted for one by one
+# trafficking: a day's few loads moved one by one
 
 
-def test_seizure_accounting_of_few_loads_is_the_array_accounting() -> None:
-    """trafficking._seizures (up to FEW seized legs, one load at a time) gives the kg seized, observed shares,
-    attempted legs and spill of trafficking._seizures_by_arrays (the path beyond FEW), bit for bit."""
+def _shipped_bits(shipped: object) -> tuple:
+    """A trafficking.Shipped as comparable bits (floats by their bytes, arrays by dtype, shape and bytes)."""
+    out = []
+    for value in shipped:
+        if isinstance(value, np.ndarray):
+            out.append((value.dtype.str, value.shape, value.tobytes()))
+        elif isinstance(value, float):
+            out.append(("float", _bits(value)))
+        else:
+            out.append((type(value).__name__, value))
+    return tuple(out)
+
+
+def test_ship_few_loads_is_ship_by_arrays() -> None:
+    """trafficking.ship_few (up to FEW loads, one at a time in Python numbers) gives ship_by_arrays's kg seized
+    and spilled, loads via the city, edges tried and observed seizure shares, bit for bit, and leaves the
+    generator where the array path does: 1 load, FEW, and random numbers between, with seizure odds from
+    none to certain, repeated edges within a route, any share of a load left in the city."""
     from model.processes import trafficking
 
-    rng = np.random.default_rng(16)
-    few = trafficking.FEW
+    m = _model(0, 1)
+    routes = trafficking._routes(m)
+    routes.today(m)
+    paths, edges = routes.path_edges.shape[0], routes.p_edge.size
+    rng = np.random.default_rng(18)
     for case in range(3000):
-        # loads: a handful (the usual day), or many (monthly steps, many shipments: hundreds of seized legs)
-        n = int(rng.integers(1, 15)) if case % 5 else int(rng.integers(15, 600))
-        if case % 4:  # a route: a transit leg, a border crossing, the way on to the market
-            edges = np.stack([rng.integers(0, 4, n), rng.integers(4, 8, n), rng.integers(8, 12, n)], axis=1)
-        else:  # any edges, repeats within a load too
-            edges = rng.integers(0, 12, (n, 3))
-        seized_at = rng.random((n, 3)) < rng.choice([0.05, 0.3, 0.8])
-        seized_at[int(rng.integers(n)), int(rng.integers(3))] = True  # (called only when something is seized)
-        if case % 7 == 0:  # exactly 1, FEW or FEW + 1 seized legs (where the step switches paths)
-            seized_at[:] = False
-            cells = rng.permutation(3 * n)[: min(3 * n, [1, few, few + 1][case // 7 % 3])]
-            seized_at.ravel()[cells] = True
-        kg = 1000.0 * rng.lognormal(-0.045, 0.3, n)
-        spill = kg * 0.1 * np.where(rng.random(n) < 0.5, 1.0, 0.25)
-        array_spill, array_attempted = spill.copy(), np.bincount(edges.ravel(), minlength=12)
-        seized_kg, observed = trafficking._seizures_by_arrays(seized_at, edges, kg, array_spill, array_attempted)
-        fast_spill, fast_attempted = spill.copy(), np.bincount(edges.ravel(), minlength=12)
-        fast_kg, fast_observed = trafficking._seizures(seized_at, edges, kg, fast_spill, fast_attempted)
-        assert _bits(fast_kg) == _bits(seized_kg), case
-        assert _bits(fast_observed) == _bits(observed), case
-        assert np.array_equal(fast_attempted, array_attempted), case
-        assert fast_attempted.dtype == array_attempted.dtype, case
-        assert _bits(fast_spill) == _bits(array_spill), case
+        n = [1, trafficking.FEW][case % 2] if case % 5 == 0 else int(rng.integers(1, trafficking.FEW + 1))
+        odds = rng.choice([0.0, 0.02, 0.3, 0.9, 1.0])
+        routes.p_edge = np.minimum(rng.random(edges) * odds * 2.0, 1.0) if case % 3 else np.full(edges, odds)
+        routes.p_edge_list = routes.p_edge.tolist()
+        routes.supply = np.where(routes.path_via_city, 1.0, rng.random())
+        routes.supply_list = routes.supply.tolist()
+        if case % 4 == 0:  # any edges, repeats within a route too
+            routes.path_edges = rng.integers(0, edges, (paths, 3))
+            routes.route_legs = routes.path_edges.tolist()
+        weights = rng.random(paths) * (rng.random(paths) < 0.7) + 1e-3 * (case % 2)
+        weights[int(rng.integers(paths))] += 0.5  # (never all zero)
+        shares = weights / weights.sum()
+        load_kg, spill_share = float(rng.lognormal(6.0, 1.0)), float(rng.choice([0.0, rng.random() * 0.5]))
+        seed = int(rng.integers(2**32))
+        slow, fast = np.random.default_rng(seed), np.random.default_rng(seed)
+        expected = trafficking.ship_by_arrays(slow, n, load_kg, spill_share, shares, routes)
+        got = trafficking.ship_few(fast, n, load_kg, spill_share, shares, routes)
+        assert _shipped_bits(got) == _shipped_bits(expected), case
+        assert fast.bit_generator.state == slow.bit_generator.state, case
 
 
 # ---------------------------------------------------------------------------------------------
@@ -584,7 +598,7 @@ THRESHOLDS = [  # (module, constant): below or at it, a few events are handled w
     ("model.processes.enforcement", "FEW"),  # reports cleared
     ("model.processes.common", "FEW"),  # binomial thinning and Poisson counts by scalar draws
     ("model.processes.mortality", "FEW"),  # a look for homicides
-    ("model.processes.trafficking", "FEW"),  # seized loads accounted for one by one
+    ("model.processes.trafficking", "FEW"),  # a few loads moved one by one
     ("model.processes.justice", "SHORT"),  # any case or release due
     ("model.population", "FEW_ENTRIES"),  # sample_in_blocks with a scalar acceptance
     ("model.population", "FEW_CANDIDATES"),  # its rounds in Python numbers

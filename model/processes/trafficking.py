@@ -3,19 +3,20 @@ crossings, and leave drugs in the city's market; guns come in and bulk cash goes
 city's crossings. Traffickers learn the seizure risk of the legs they use, so interdiction at some
 crossings moves flows to others (the balloon effect, figures.md s5: Magliocca et al. 2019).
 
-Most days nothing is seized, or a handful of legs: up to ``FEW`` seized legs are accounted for one load at
-a time with Python numbers (cheaper than ~25 array calls); beyond it (monthly steps, many shipments) by
-arrays. Both give the same bits (tests/test_fast_paths.py).
+A day brings a handful of shipments: up to ``FEW`` loads are routed, tried at their legs and accounted for one
+at a time with Python numbers (cheaper than ~25 array calls on a few values); beyond it (monthly steps, many
+shipments) by arrays. Both make the same draws and give the same bits (tests/test_fast_paths.py).
 """
 
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING
+from bisect import bisect_right
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from model.processes.common import FEW
+from model.processes.common import FEW, NUMPY_SEQUENTIAL_SUM
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
@@ -23,15 +24,17 @@ if TYPE_CHECKING:
 
 ROUTE_TEMPERATURE = 0.5
 LEGS = np.arange(3)  # a route's legs in order: transit leg, border crossing, onward to the market
+LOAD_SIZE_LOG_MEAN, LOAD_SIZE_LOG_SD = -0.045, 0.3  # a load's size relative to the mean (lognormal, mean ~1)
 
 
 class _Routes:
     """Tables derived once from a model's (fixed) trafficking network, plus today's seizure odds.
 
     The network never changes during a run, so its route-by-edge matrix and the city crossings'
-    inbound edges are built on first use. Seizure probabilities depend only on the levers
-    (interdiction, intelligence), which are usually the same from one step to the next: they
-    are recomputed only when those lever values change (the same function of the same inputs).
+    inbound edges are built on first use (also as Python lists, for a few loads). Seizure probabilities
+    depend only on the levers (interdiction, intelligence), which are usually the same from one step to
+    the next: they are recomputed only when those lever values change (the same function of the same
+    inputs).
     """
 
     def __init__(self, model: SecurityModel) -> None:
@@ -39,32 +42,39 @@ class _Routes:
         self.inbound = model.crossing_inbound  # built once with the network; identity checked on use
         self.path_edges = np.stack(net.path_edges)  # (paths, 3): leg, crossing, onward
         self.path_via_city = net.city_crossing[net.crossing_of_path]
+        self.route_legs = self.path_edges.tolist()  # the same tables in Python numbers, for a few loads
+        self.route_via_city = self.path_via_city.tolist()
         city = self.inbound[net.city_crossing]
         self.city_inbound = city
         self.city_inbound_count = np.maximum(city.sum(axis=1), 1)
         self.lever_key: tuple[bytes, float] | None = None
         self.p_edge = np.zeros(0)
+        self.p_edge_list: list[float] = []
         self.p_city = 0.0
         self.supply_key: float | None = None
         self.supply = np.zeros(0)
+        self.supply_list: list[float] = []
 
-    def market_supply(self, other_crossing_supply: float) -> np.ndarray:
-        """Per path, the share of a load's spill that reaches the city's market: all of it via the city's
-        crossings, ``other_crossing_supply`` via the others (a scenario setting: kept while it stays)."""
-        if other_crossing_supply != self.supply_key:
-            self.supply = np.where(self.path_via_city, 1.0, other_crossing_supply)
-            self.supply_key = other_crossing_supply
-        return self.supply
+    def today(self, model: SecurityModel) -> float:
+        """Bring today's terms up to date and return the mean seizure probability at the city's crossings.
 
-    def seizure_today(self, model: SecurityModel) -> tuple[np.ndarray, float]:
-        """Per-edge seizure probabilities and the mean at the city's crossings, for today's levers."""
+        Per edge, the seizure probabilities (:attr:`p_edge`, kept while the levers stay); per path, the
+        share of a load's spill that reaches the city's market (:attr:`supply`): all of it via the city's
+        crossings, ``other_crossing_supply`` via the others (a scenario setting, kept while it stays).
+        """
         levers = model.levers
         key = (levers.crossing_seizure.tobytes(), levers.intelligence)
         if key != self.lever_key:
             self.p_edge = seizure_probabilities(model)
+            self.p_edge_list = self.p_edge.tolist()
             self.p_city = float(np.mean(self.city_inbound @ self.p_edge / self.city_inbound_count))
             self.lever_key = key
-        return self.p_edge, self.p_city
+        other_crossing_supply = model.scenario.trafficking.other_crossing_supply
+        if other_crossing_supply != self.supply_key:
+            self.supply = np.where(self.path_via_city, 1.0, other_crossing_supply)
+            self.supply_list = self.supply.tolist()
+            self.supply_key = other_crossing_supply
+        return self.p_city
 
 
 _ROUTES: dict[int, _Routes] = {}  # by id of the network; an entry is dropped when its network is freed
@@ -120,63 +130,105 @@ def choose_routes(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.nd
     return cdf.searchsorted(rng.random(n), side="right")
 
 
-def _seizures(seized_at: np.ndarray, edges: np.ndarray, kg: np.ndarray, spill: np.ndarray,
-              attempted: np.ndarray) -> tuple[float, np.ndarray]:
-    """Account for the loads seized today, one by one: kg seized, and what traffickers saw.
+class Shipped(NamedTuple):
+    """What a day's loads did: kg seized (None if nothing was), kg left in the city's market, loads through
+    the city's crossings, the edges tried (bool per edge) and the observed seizure share per edge."""
 
-    Called with up to ``FEW`` seized legs (the loops run over those, so they are bounded by ``FEW``);
-    :func:`_seizures_by_arrays` does the same accounting for more, with the same bits.
+    seized_kg: float | None
+    spilled: float
+    via_city: int
+    used: np.ndarray
+    observed: np.ndarray | float
 
-    A load stops at the first leg where it is seized (leg, border crossing, onward). It leaves nothing
-    in the city if seized before the crossing (``spill`` set to 0 in place), and the legs after the
-    seizure were never tried (taken off ``attempted``, which counted every leg of every load).
-    Returns the kg seized and the observed seizure share of each edge.
 
-    The kg are summed as ``np.add.reduce`` over the loads seized at each leg, in load order, and the
-    three legs' sums added in order (a sum of one load is that load; of several, numpy's own reduction).
+def ship_by_arrays(rng: np.random.Generator, n: int, load_kg: float, spill_share: float, shares: np.ndarray,
+                   routes: _Routes) -> Shipped:
+    """Move ``n`` loads (of ``load_kg`` on average; ``spill_share`` of a load that crosses into the city is left
+    in its market) along routes drawn with ``shares``, each seized at a leg with the edge's probability today.
+
+    A load stops at the first leg where it is seized (leg, border crossing, onward). It leaves nothing in the
+    city if seized before the crossing; the legs after the seizure were never tried. Traffickers observe, on
+    each edge tried, the share of loads seized there.
     """
-    first: dict[int, int] = {}  # load -> first leg seized at (nonzero lists loads in order, legs ascending)
-    loads, legs = seized_at.nonzero()
-    for load, leg in zip(loads.tolist(), legs.tolist(), strict=True):
-        if load not in first:
-            first[load] = leg
-    caught: dict[int, int] = {}  # edge -> loads seized there
-    lost: tuple[list[float], ...] = ([], [], [])
-    for load, leg in first.items():
-        route = edges[load].tolist()
-        caught[route[leg]] = caught.get(route[leg], 0) + 1
-        for edge in route[leg + 1:]:
-            attempted[edge] -= 1
-        if leg < 2:
-            lost[leg].append(float(kg[load]))
-            spill[load] = 0.0
-        else:  # seized after the crossing: what spilled in the city stays there
-            lost[leg].append(float(kg[load]) - float(spill[load]))
-    # caught / attempted, 0 on edges where nothing was caught; whole counts, so Python's division of
-    # the two ints is numpy's of the two doubles (both correctly rounded)
-    observed = np.zeros(attempted.size)
-    for edge, count in caught.items():
-        observed[edge] = count / max(int(attempted[edge]), 1)
-    by_leg = [(values[0] if len(values) == 1 else float(np.add.reduce(np.array(values)))) if values else 0.0
-              for values in lost]
-    return by_leg[0] + by_leg[1] + by_leg[2], observed
-
-
-def _seizures_by_arrays(seized_at: np.ndarray, edges: np.ndarray, kg: np.ndarray, spill: np.ndarray,
-                        attempted: np.ndarray) -> tuple[float, np.ndarray]:
-    """:func:`_seizures` by arrays, for days with more than ``FEW`` seized legs (the same outputs and bits).
-
-    ``first`` is each load's first seized leg (3 if none); ``spill`` is set to 0 in place for loads seized
-    before the crossing, and ``attempted`` is overwritten with the legs tried (up to the first seized).
-    """
+    p_edge = routes.p_edge
+    kg = load_kg * rng.lognormal(LOAD_SIZE_LOG_MEAN, LOAD_SIZE_LOG_SD, n)
+    path = choose_routes(rng, shares, n)
+    edges = routes.path_edges[path]  # (n, 3): leg, crossing, onward
+    seized_at = rng.random(edges.shape) < p_edge[edges]
+    # what each load leaves in the city's market if it passes the border (set to 0 below if it does not)
+    spill = kg * spill_share * routes.supply[path]
+    via_city = int(np.count_nonzero(routes.path_via_city[path]))
+    # Whole counts, so one bincount gives the same floats as many
+    attempted = np.bincount(edges.ravel(), minlength=p_edge.size)
+    if not seized_at.any():  # the usual day: every leg was passed
+        return Shipped(None, float(np.add.reduce(spill)), via_city, attempted > 0, 0.0)
     first = np.where(np.logical_or.reduce(seized_at, axis=1), seized_at.argmax(axis=1), 3)
     spill[first < 2] = 0.0  # seized before the crossing: nothing reached the city
     seized_kg = float(np.add.reduce(kg[first == 0]) + np.add.reduce(kg[first == 1])
                       + np.add.reduce((kg - spill)[first == 2]))
-    # whole counts, so one bincount gives the same floats as many
-    attempted[:] = np.bincount(edges[first[:, None] >= LEGS], minlength=attempted.size)
-    caught = np.bincount(edges[first[:, None] == LEGS], minlength=attempted.size)
-    return seized_kg, caught / np.maximum(attempted, 1)
+    attempted = np.bincount(edges[first[:, None] >= LEGS], minlength=p_edge.size)  # legs tried, up to the first seized
+    caught = np.bincount(edges[first[:, None] == LEGS], minlength=p_edge.size)
+    return Shipped(seized_kg, float(np.add.reduce(spill)), via_city, attempted > 0, caught / np.maximum(attempted, 1))
+
+
+def ship_few(rng: np.random.Generator, n: int, load_kg: float, spill_share: float, shares: np.ndarray,
+             routes: _Routes) -> Shipped:
+    """:func:`ship_by_arrays` for up to ``FEW`` loads, one at a time with Python numbers (the loop over loads is
+    bounded by ``FEW``, over legs by 3): the same draws in the same order (lognormal sizes, one uniform per load
+    for its route, three per load for its legs) and the same floating-point operations, so the same bits.
+
+    Routes: the first index whose cumulative share exceeds the uniform (``bisect_right`` on the same
+    cumulative shares is ``searchsorted(side="right")``). Sums over loads add in load order, as numpy's
+    reduction does below ``NUMPY_SEQUENTIAL_SUM`` terms (numpy's own from there).
+    """
+    sizes = rng.lognormal(LOAD_SIZE_LOG_MEAN, LOAD_SIZE_LOG_SD, n).tolist()
+    cdf = shares.cumsum()
+    cdf /= cdf[-1]
+    bounds = cdf.tolist()
+    paths = [bisect_right(bounds, u) for u in rng.random(n).tolist()]
+    tries = rng.random(3 * n).tolist()  # the (n, 3) uniforms of the array path, row after row
+    p_edge, route_legs, supply, via = routes.p_edge_list, routes.route_legs, routes.supply_list, routes.route_via_city
+    tried: list[int] = []  # the edges tried, load after load, up to each load's first seizure
+    caught: dict[int, int] = {}  # edge -> loads seized there
+    lost: tuple[list[float], ...] = ([], [], [])  # kg seized at each leg, in load order
+    spill = []
+    for path, size, first_try in zip(paths, sizes, range(0, 3 * n, 3), strict=True):
+        kg = load_kg * size
+        left = kg * spill_share * supply[path]
+        for leg, edge in enumerate(route_legs[path]):
+            tried.append(edge)
+            if tries[first_try + leg] < p_edge[edge]:
+                caught[edge] = caught.get(edge, 0) + 1
+                if leg < 2:  # seized before the crossing: nothing reached the city
+                    lost[leg].append(kg)
+                    left = 0.0
+                else:  # seized after the crossing: what spilled in the city stays there
+                    lost[2].append(kg - left)
+                break
+        spill.append(left)
+    used = np.zeros(len(p_edge), bool)
+    used[tried] = True
+    if not caught:
+        return Shipped(None, _sum(spill), sum(via[path] for path in paths), used, 0.0)
+    # caught / tried, 0 on edges where nothing was caught; whole counts, so Python's division of the two
+    # ints is numpy's of the two doubles (both correctly rounded)
+    observed = np.zeros(len(p_edge))
+    for edge, count in caught.items():
+        observed[edge] = count / tried.count(edge)
+    seized_kg = _sum(lost[0]) + _sum(lost[1]) + _sum(lost[2])
+    return Shipped(seized_kg, _sum(spill), sum(via[path] for path in paths), used, observed)
+
+
+def _sum(values: list[float]) -> float:
+    """``float(np.add.reduce(np.array(values)))``: one after another below NUMPY_SEQUENTIAL_SUM terms."""
+    if len(values) >= NUMPY_SEQUENTIAL_SUM:
+        return float(np.add.reduce(np.array(values)))
+    if not values:
+        return 0.0
+    total = values[0]
+    for value in values[1:]:
+        total += value
+    return total
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
@@ -186,38 +238,27 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     state = model.traffic
     tally = model.tally.city
     routes = _routes(model)
-    p_edge, p_city = routes.seizure_today(model)
+    p_city = routes.today(model)
     shares = route_shares(model, routes)
     state.route_share = shares
 
     n = int(rng.poisson(tr.shipments_per_year * model.dt_years))
     if n:
-        kg = tr.transit_tonnes_per_year * 1000.0 / tr.shipments_per_year * rng.lognormal(-0.045, 0.3, n)
-        path = choose_routes(rng, shares, n)
-        edges = routes.path_edges[path]  # (n, 3): leg, crossing, onward
-        seized_at = rng.random(edges.shape) < p_edge[edges]
-        # what each load leaves in the city's market if it passes the border (set to 0 below if it does not)
-        spill = kg * state.spill_fraction * routes.market_supply(tr.other_crossing_supply)[path]
-        # Learning: the observed seizure share on each edge used today. Whole counts, so one bincount
-        # gives the same floats as many. On the usual day nothing is seized: every leg was passed.
-        attempted = np.bincount(edges.ravel(), minlength=p_edge.size)
-        observed = 0.0
-        seized = np.count_nonzero(seized_at)
-        if seized:  # a few seized legs one load at a time (Python numbers), more by arrays: the same bits
-            account = _seizures if seized <= FEW else _seizures_by_arrays
-            seized_kg, observed = account(seized_at, edges, kg, spill, attempted)
-            tally["seizures_kg"] += seized_kg
-        spilled = float(np.add.reduce(spill))
-        tally["contraband_inflow_kg"] += spilled
+        ship = ship_few if n <= FEW else ship_by_arrays  # a handful (the usual day) in Python numbers: the same bits
+        shipped = ship(rng, n, tr.transit_tonnes_per_year * 1000.0 / tr.shipments_per_year, state.spill_fraction,
+                       shares, routes)
+        if shipped.seized_kg is not None:
+            tally["seizures_kg"] += shipped.seized_kg
+        tally["contraband_inflow_kg"] += shipped.spilled
         tally["shipments"] += n
-        tally["shipments_via_city"] += float(np.count_nonzero(routes.path_via_city[path]))
-        used = attempted > 0
+        tally["shipments_via_city"] += float(shipped.via_city)
         rate = tr.learning_rate
-        # used edges move towards the observed rate, unused ones drift slowly back to the baseline
-        target = np.where(used, observed, net.base_seizure)
-        speed = np.where(used, rate, 0.2 * rate)
+        # Learning: edges used today move towards the observed seizure share, unused ones drift slowly back to
+        # the baseline
+        target = np.where(shipped.used, shipped.observed, net.base_seizure)
+        speed = np.where(shipped.used, rate, 0.2 * rate)
         state.perceived_risk += speed * (target - state.perceived_risk)
-        model.deliver_drugs(spilled)
+        model.deliver_drugs(shipped.spilled)
 
     # guns come in and cash goes out through the city's crossings
     guns = int(rng.poisson(tr.guns_per_100k_year * model.people.size / 1e5 * model.dt_years))
