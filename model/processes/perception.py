@@ -123,17 +123,18 @@ def _victims(model: SecurityModel, rng: np.random.Generator, p: Perception) -> N
 def _few_victims(model: SecurityModel, rng: np.random.Generator, p: Perception) -> None:
     """:func:`_victims` for a handful of incidents, one at a time (the same updates in the same order)."""
     inc = model.incidents
-    kinds = inc.kind.tolist()
-    alive = [i for i, kind in enumerate(kinds) if kind != 0]
-    if alive:
-        victim = inc.victim.tolist()
-        victims = [victim[i] for i in alive]
+    kinds, victim, hood = inc.kind.tolist(), inc.victim.tolist(), inc.hood.tolist()
+    if 0 in kinds:  # homicides: their victims are gone (witnesses are frightened below)
+        alive = [i for i, kind in enumerate(kinds) if kind != 0]
+        victims, hoods = [victim[i] for i in alive], [hood[i] for i in alive]
+    else:  # (the usual day: every victim is alive)
+        alive, victims, hoods = range(len(kinds)), victim, hood
+    if victims:
         _add_few(model, "fear", victims, p.victim_fear_shock, 0.0, 1.0)
         count = model.people.victimisations
         for person in set(victims):  # once each, however often named
             count[person] = min(count.item(person) + 1, MAX_VICTIMISATIONS)
-        hood = inc.hood.tolist()
-        model.tally.count_few("victims", [hood[i] for i in alive])
+        model.tally.count_few("victims", hoods)
         reported = inc.reported.tolist()
         told = [i for i in alive if reported[i]]
         if told:
