@@ -44,20 +44,22 @@ def strategy_weights(model: SecurityModel) -> np.ndarray:
 
 def allocate_units(weights: np.ndarray, n_units: int) -> np.ndarray:
     """Largest-remainder allocation of units to neighbourhoods; returns each unit's post."""
-    raw = weights / weights.sum() * n_units
+    raw = weights / np.add.reduce(weights) * n_units  # (add.reduce: the reduction of .sum(), with less overhead)
     counts = np.floor(raw).astype(np.int64)
-    # largest remainder first, ties by neighbourhood (a stable sort of counts - raw, which is -(raw - counts))
-    order = np.argsort(counts - raw, kind="stable")
-    counts[order[: n_units - counts.sum()]] += 1
-    return np.repeat(np.arange(weights.size), counts)
+    # largest remainder first, ties by neighbourhood (a stable sort of counts - raw, which is -(raw - counts));
+    # array methods, not np.argsort / np.repeat, whose Python-level wrappers cost more than the work here
+    order = (counts - raw).argsort(kind="stable")
+    counts[order[: n_units - int(np.add.reduce(counts))]] += 1
+    return np.arange(weights.size).repeat(counts)
 
 
 def redeploy(model: SecurityModel) -> None:
     """Post every unit by the strategy; only units whose post changes move."""
     force = model.police
     posts = allocate_units(strategy_weights(model), force.unit_hood.size)
-    for unit_id in np.flatnonzero(posts != force.unit_hood):
-        model.police_units[unit_id].take_post(int(posts[unit_id]))
+    moved = (posts != force.unit_hood).nonzero()[0]
+    for unit_id, post in zip(moved.tolist(), posts[moved].tolist(), strict=True):
+        model.police_units[unit_id].take_post(post)
 
 
 def beat(model: SecurityModel, at_post: np.ndarray) -> np.ndarray:
@@ -123,7 +125,10 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     if force.unit_officers.tobytes() != force.unit_nominal.tobytes():
         gap = force.unit_nominal - force.unit_officers
         force.unit_officers += gap * min(REHIRE_PER_YEAR * dt, 1.0)
-    drift = np.maximum((police.corrupt_share - force.unit_corrupt) * RECORRUPTION_PER_YEAR * dt, 0.0)
+    drift = police.corrupt_share - force.unit_corrupt
+    drift *= RECORRUPTION_PER_YEAR  # in place: the same products, in the same order, as (x * R) * dt
+    drift *= dt
+    np.maximum(drift, 0.0, out=drift)
     force.unit_corrupt += drift if vetted is None else np.where(vetted, 0.0, drift)
 
     # all officer time is kept while posts and strengths stay; the corrupt share of it moves every step

@@ -79,22 +79,25 @@ def max_personal(model: SecurityModel) -> float:
 
 def area_hazard(model: SecurityModel) -> np.ndarray:
     """Neighbourhood part of the joining hazard, per year."""
-    return (
-        model.cal.recruitment_per_year
-        * model.presence()
-        * model.gang_pull()
-        * model.deterrence()
-        * model.levers.recruitment
-    )
+    # rate x presence x pull x deterrence x lever, multiplied in that order (in place after the first product)
+    hazard = model.cal.recruitment_per_year * model.presence()
+    hazard *= model.gang_pull()
+    hazard *= model.deterrence()
+    hazard *= model.levers.recruitment
+    return hazard
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Draw today's recruits and leavers."""
     people = model.people
-    area = area_hazard(model)
     most = max_personal(model)
-    hmax = area * most
-    candidates = rng.poisson(model.world.residents * hmax * model.dt_years)
+    # residents x (area hazard x most) x dt, in place on the fresh area array (the same products in that order;
+    # residents as floats: the same values numpy converts the counts to)
+    rates = area_hazard(model)
+    rates *= most
+    np.multiply(model.residents, rates, out=rates)
+    rates *= model.dt_years
+    candidates = rng.poisson(rates)
     where = candidates.nonzero()[0]
     if where.size:
         counts = candidates[where].tolist()

@@ -60,15 +60,23 @@ def attack_rate(model: SecurityModel) -> np.ndarray:
     """Expected attacks this step per neighbourhood (structural part plus retaliation)."""
     members = member_views(model).near  # members here and half of those next door
     weight = model.control_held()  # the model's shared sum over gangs, kept until the control changes
-    levers = model.levers
-    structural = (
-        model.cal.rivalry_scale * contest(model, weight) * members * model.gun_factor()
-        * scarcity_pressure(model, weight) * levers.violence * model.dt_years
-    )
+    violence = model.levers.violence
+    # rivalry_scale x contest x members x guns x scarcity x violence x dt, multiplied in that order (in place:
+    # the same products without a new array each)
+    rate = model.cal.rivalry_scale * contest(model, weight)
+    rate *= members
+    rate *= model.gun_factor()
+    scarcity = scarcity_pressure(model, weight)
+    if isinstance(scarcity, np.ndarray):  # (else the usual day's number 1.0: a product with it changes nothing)
+        rate *= scarcity
+    rate *= violence
+    rate *= model.dt_years
     # each past killing brings `retaliation` attacks in expectation, spread with the memory's decay
     spread = 1.0 - model.memory_decay["retaliation"]
-    retaliation = model.scenario.gangs.retaliation * spread * model.hood.retaliation_memory * levers.violence
-    return structural + retaliation
+    retaliation = model.scenario.gangs.retaliation * spread * model.hood.retaliation_memory
+    retaliation *= violence
+    rate += retaliation
+    return rate
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
