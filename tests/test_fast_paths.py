@@ -393,12 +393,12 @@ def test_few_hazards_are_person_hazard(seed: int) -> None:
 
 
 def _counts_and_probabilities(rng: np.random.Generator, case: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-neighbourhood counts (0, 1, FEW, FEW + 1 or any number nonzero; floats as the tally's) and
-    probabilities that need clipping (below 0, -0, 0, 1, above 1)."""
+    """Per-neighbourhood counts (0, 1, FEW_BINOMIALS, FEW_BINOMIALS + 1 or any number nonzero; floats as the
+    tally's) and probabilities that need clipping (below 0, -0, 0, 1, above 1)."""
     from model.processes import common
 
-    k = int(rng.integers(common.FEW + 2, 70))
-    nonzero = [0, 1, common.FEW, common.FEW + 1, int(rng.integers(0, k + 1))][case % 5]
+    k = int(rng.integers(common.FEW_BINOMIALS + 2, 70))
+    nonzero = [0, 1, common.FEW_BINOMIALS, common.FEW_BINOMIALS + 1, int(rng.integers(0, k + 1))][case % 5]
     counts = np.zeros(k)
     counts[rng.choice(k, nonzero, replace=False)] = rng.integers(1, 40, nonzero)
     if case % 2:
@@ -447,7 +447,7 @@ def test_poisson_counts_are_the_array_poisson() -> None:
     setup = np.random.default_rng(10)
     for case in range(2000):
         k = int(setup.integers(1, 70))
-        nonzero = min(k, [0, 1, common.FEW, common.FEW + 1, int(setup.integers(0, k + 1))][case % 5])
+        nonzero = min(k, [0, 1, common.FEW_POISSONS, common.FEW_POISSONS + 1, int(setup.integers(0, k + 1))][case % 5])
         rates = np.zeros(k)
         rates[setup.choice(k, nonzero, replace=False)] = setup.choice([1e-9, 0.01, 0.5, 3.0, 40.0, 2000.0], nonzero)
         fast_rng, plain_rng = _twins(case)
@@ -596,7 +596,9 @@ THRESHOLDS = [  # (module, constant): below or at it, a few events are handled w
     ("model.processes.recruitment", "FEW"),  # candidates drawn and weighed
     ("model.processes.reporting", "FEW"),  # incidents reported
     ("model.processes.enforcement", "FEW"),  # reports cleared
-    ("model.processes.common", "FEW"),  # binomial thinning and Poisson counts by scalar draws
+    ("model.processes.common", "FEW"),  # members drawn by control
+    ("model.processes.common", "FEW_BINOMIALS"),  # binomial thinning by scalar draws
+    ("model.processes.common", "FEW_POISSONS"),  # Poisson counts by scalar draws
     ("model.processes.mortality", "FEW"),  # a look for homicides
     ("model.processes.trafficking", "FEW"),  # a few loads moved one by one
     ("model.processes.justice", "SHORT"),  # any case or release due

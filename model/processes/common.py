@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from model.model import SecurityModel
 
 FEW = 16  # up to this many items (incidents, neighbourhoods), a Python loop beats array calls
+# up to this many neighbourhoods to draw for, scalar draws one by one beat model.draws' compiled loop
+FEW_POISSONS = 2
+FEW_BINOMIALS = 4
 
 
 def half_life_factor(step_days: float, half_life_days: float) -> float:
@@ -126,7 +129,7 @@ def binomial_counts(rng: np.random.Generator, counts: np.ndarray,
     with none, 0 is returned (no draws).
     """
     nonzero = counts.nonzero()[0]  # (flatnonzero, as a method: cheaper)
-    if nonzero.size > FEW:
+    if nonzero.size > FEW_BINOMIALS:
         return draws.binomial(rng, counts.astype(np.int64), np.minimum(np.maximum(probability(), 0.0), 1.0))
     if nonzero.size == 0:
         return 0
@@ -144,7 +147,7 @@ def add_binomial_counts(rng: np.random.Generator, counts: np.ndarray, probabilit
     changes nothing).
     """
     nonzero = counts.nonzero()[0]
-    if nonzero.size > FEW:
+    if nonzero.size > FEW_BINOMIALS:
         out += draws.binomial(rng, counts.astype(np.int64), np.minimum(np.maximum(probability(), 0.0), 1.0))
     elif nonzero.size:
         for h, k in _few_binomials(rng, counts, nonzero, probability):
@@ -178,7 +181,7 @@ def poisson_counts(rng: np.random.Generator, rates: np.ndarray) -> np.ndarray | 
     the same stream without the array call's overhead. With none drawn above 0, 0 is returned.
     """
     nonzero = rates.nonzero()[0]
-    if nonzero.size > FEW:
+    if nonzero.size > FEW_POISSONS:
         return draws.poisson(rng, rates)
     poisson = rng.poisson
     out: np.ndarray | int = 0
