@@ -160,6 +160,15 @@ class Incidents:
         return int(self.kind.size)
 
 
+def _every_row(rows: tuple[str, ...], names: tuple[str, ...]) -> slice:
+    """The slice of ``rows`` that picks ``names`` in order (they are laid out evenly spaced for it)."""
+    where = [rows.index(name) for name in names]
+    step = where[1] - where[0] if len(where) > 1 else 1
+    if step <= 0 or where != list(range(where[0], where[0] + step * len(where), step)):
+        raise ValueError(f"expected {names} evenly spaced in order, found them at rows {where}")
+    return slice(where[0], where[-1] + 1, step)
+
+
 class Tally:
     """Counts of today's events per neighbourhood, plus city-wide flows (reset every step)."""
 
@@ -182,8 +191,10 @@ class Tally:
         # one (count, neighbourhood) block; ``hood[name]`` is a row of it (add in place, never rebind)
         self.block = np.zeros((len(self.ROWS), n_neighbourhoods))
         self.hood = {name: self.block[i] for i, name in enumerate(self.PER_HOOD)}
-        self._crime_rows = [self.PER_HOOD.index(name) for name in self.CRIMES]
-        self._reported_rows = [self.PER_HOOD.index(name + "_reported") for name in self.CRIMES]
+        # the crimes' rows and their reported rows, each every other row of the block's first eight: as slices,
+        # the totals are added from views (a reduction down axis 0 adds row after row, as from a copy)
+        self._crime_rows = _every_row(self.PER_HOOD, self.CRIMES)
+        self._reported_rows = _every_row(self.PER_HOOD, tuple(name + "_reported" for name in self.CRIMES))
         self.city = dict.fromkeys(self.CITY, 0.0)
         self._no_flows = dict(self.city)
 
