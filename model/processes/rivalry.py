@@ -52,8 +52,11 @@ def scarcity_pressure(model: SecurityModel, weight: np.ndarray | None = None) ->
     held = s @ model.control
     # the control-weighted mean where gangs hold anything, else 0: where none holds any (control is never
     # negative) ``held`` is 0 too, so dividing it by 1 there gives the 0 (cheaper than a masked division)
-    mean = held / np.where(weight > 0, weight, 1.0)
-    return 1.0 + model.scenario.gangs.scarcity_violence * mean
+    held /= np.where(weight > 0, weight, 1.0)
+    # 1 + scarcity_violence x mean, in place on this call's own array (a sum or product in either order)
+    held *= model.scenario.gangs.scarcity_violence
+    held += 1.0
+    return held
 
 
 def attack_rate(model: SecurityModel) -> np.ndarray:

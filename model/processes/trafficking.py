@@ -42,6 +42,7 @@ class _Routes:
         self.inbound = model.crossing_inbound  # built once with the network; identity checked on use
         self.path_edges = np.stack(net.path_edges)  # (paths, 3): leg, crossing, onward
         self.path_via_city = net.city_crossing[net.crossing_of_path]
+        self.legs_by_path = np.ascontiguousarray(self.path_edges.T)  # (3, paths): each leg's edges, in rows
         self.route_legs = self.path_edges.tolist()  # the same tables in Python numbers, for a few loads
         self.route_via_city = self.path_via_city.tolist()
         city = self.inbound[net.city_crossing]
@@ -109,14 +110,16 @@ def route_shares(model: SecurityModel, routes: _Routes | None = None) -> np.ndar
     """
     net = model.world.network
     risk = model.traffic.perceived_risk
-    path_edges = (routes or _routes(model)).path_edges
-    # each route's chance to pass all three legs (leg, crossing, onward), multiplied in that order
-    survive = np.multiply.reduce((1.0 - risk)[path_edges], axis=1)
+    legs = (routes or _routes(model)).legs_by_path
+    # each route's chance to pass all three legs (leg, crossing, onward), multiplied in that order (down the
+    # rows of the (leg, path) table: cheaper than along each path's short row, the same products)
+    survive = np.multiply.reduce((1.0 - risk)[legs], axis=0)
     # -(x) / T is x / -T exactly (rounding is symmetric in sign); one operation fewer
     utility = (net.path_cost + model.scenario.trafficking.risk_aversion * (1.0 - survive)) / -ROUTE_TEMPERATURE
     utility -= np.maximum.reduce(utility)
-    w = np.exp(utility)
-    return w / np.add.reduce(w)
+    w = np.exp(utility, out=utility)  # (in place: this call's own array)
+    w /= np.add.reduce(w)
+    return w
 
 
 def choose_routes(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.ndarray:
@@ -254,10 +257,11 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         tally["shipments_via_city"] += float(shipped.via_city)
         rate = tr.learning_rate
         # Learning: edges used today move towards the observed seizure share, unused ones drift slowly back to
-        # the baseline
-        target = np.where(shipped.used, shipped.observed, net.base_seizure)
-        speed = np.where(shipped.used, rate, 0.2 * rate)
-        state.perceived_risk += speed * (target - state.perceived_risk)
+        # the baseline: risk += speed x (target - risk), in place on the fresh target
+        step_to = np.where(shipped.used, shipped.observed, net.base_seizure)
+        step_to -= state.perceived_risk
+        step_to *= np.where(shipped.used, rate, 0.2 * rate)
+        state.perceived_risk += step_to
         model.deliver_drugs(shipped.spilled)
 
     # guns come in and cash goes out through the city's crossings
