@@ -273,6 +273,23 @@ def test_spread_rows_is_world_spread_row_by_row(neighbourhoods: int, layout: str
             assert _bits(fast) == _bits(plain), case
 
 
+def test_beat_of_a_padded_row_is_beat() -> None:
+    """policing._beat_padded of the units' time at their posts, padded with a 0, equals policing.beat of the
+    unpadded row, bit for bit (units anywhere, several at one post, none with any time)."""
+    from model.processes import policing
+
+    m = _model(0, 1)
+    k = m.world.n_neighbourhoods
+    rng = np.random.default_rng(19)
+    for case in range(500):
+        units = int(rng.integers(1, 3 * k))
+        posts = rng.integers(0, k, units) if case % 3 else np.full(units, int(rng.integers(k)))
+        time = rng.random(units) * rng.choice([0.0, 1.0, 1e-300, 1e300]) * (rng.random(units) < 0.8)
+        plain = policing.beat(m, np.bincount(posts, time, minlength=k))
+        fast = policing._beat_padded(m, np.bincount(posts, time, minlength=k + 1))
+        assert _bits(fast) == _bits(plain), case
+
+
 # ---------------------------------------------------------------------------------------------
 # census and perception: decay factors from tables of numpy's power; perception's few shocks and draws
 

@@ -70,6 +70,12 @@ def beat(model: SecurityModel, at_post: np.ndarray) -> np.ndarray:
     return (1.0 - BEAT_SPILL) * at_post + BEAT_SPILL * model.world.spread(at_post)
 
 
+def _beat_padded(model: SecurityModel, padded: np.ndarray) -> np.ndarray:
+    """:func:`beat` of one row given with a 0 after its values (the same bits): the padded layout
+    ``World.spread_rows`` takes, so the row is spread without ``World.spread``'s copy into a padded array."""
+    return (1.0 - BEAT_SPILL) * padded[:-1] + BEAT_SPILL * model.world.spread_rows(padded[None])[0]
+
+
 class _Posts:
     """What stays while the units keep their posts and strengths: all officer time on the beat.
 
@@ -135,7 +141,9 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     posts = _posts(model)
     officers = posts.officers
     k = model.world.n_neighbourhoods
-    corrupt = beat(model, np.bincount(force.unit_hood, force.unit_officers * force.unit_corrupt, minlength=k))
+    # corrupt time at the posts, with a 0 after the last neighbourhood (no unit is posted there)
+    corrupt = _beat_padded(model, np.bincount(force.unit_hood, force.unit_officers * force.unit_corrupt,
+                                              minlength=k + 1))
     force.corrupt_share = corrupt / posts.divisor
     force.effective = officers - corrupt + model.levers.patrol_officers
     force.per_1000 = force.effective / model.residents * 1000.0

@@ -266,10 +266,11 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
 
     # guns come in and cash goes out through the city's crossings
     guns = int(rng.poisson(tr.guns_per_100k_year * model.people.size / 1e5 * model.dt_years))
-    guns_seized = int(rng.binomial(guns, p_city)) if guns else 0
-    tally["guns_inflow"] += guns - guns_seized
-    tally["guns_seized"] += guns_seized
-    model.deliver_guns(guns - guns_seized)
+    if guns:  # (most days none: adding 0 to the tallies and delivering none would change nothing)
+        guns_seized = int(rng.binomial(guns, p_city))
+        tally["guns_inflow"] += guns - guns_seized
+        tally["guns_seized"] += guns_seized
+        model.deliver_guns(guns - guns_seized)
     outflow = model.cash_outflow_usd
     outflow_usd = outflow.tolist()  # Python floats: the same arithmetic as on numpy's scalars
     for gang in model.gang_list:
