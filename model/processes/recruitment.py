@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model import draws
 from model.population import YOUTH_AGES, Population, Status, anyone_in, sample_in_blocks
 from model.processes.common import FEW, draw_members, leave_gang, member_views
 
@@ -97,7 +98,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     rates *= most
     np.multiply(model.residents, rates, out=rates)
     rates *= model.dt_years
-    candidates = rng.poisson(rates)
+    candidates = draws.poisson(rng, rates)  # rng.poisson(rates)'s draws, without numpy's per-call checks
     where = candidates.nonzero()[0]
     if where.size:
         counts = candidates[where].tolist()
@@ -117,7 +118,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
             if keep.any():
                 _join(model, rng, ids[keep], hoods[keep])
 
-    leaving = rng.binomial(member_views(model).by_hood, _exit_probability(model))  # thinned below
+    leaving = draws.binomial(rng, member_views(model).by_hood, _exit_probability(model))  # thinned below
     where = leaving.nonzero()[0]
     if where.size:
         hoods = np.repeat(where, leaving[where])

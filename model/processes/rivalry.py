@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model import draws
 from model.population import sample_in_blocks
 from model.processes.common import draw_members, gang_by_control, member_views
 from model.state import ASSAULT, HOMICIDE
@@ -86,7 +87,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Draw today's attacks, who they hit, and who dies."""
     if model.control.shape[0] < 2:
         return
-    attacks = rng.poisson(attack_rate(model))
+    attacks = draws.poisson(rng, attack_rate(model))  # rng.poisson's draws, without numpy's per-call checks
     hit = attacks.nonzero()[0]
     if hit.size == 0:  # the usual day
         return
