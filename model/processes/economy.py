@@ -40,14 +40,8 @@ def strength(model: SecurityModel) -> np.ndarray:
 
 def resistance(model: SecurityModel) -> np.ndarray:
     """How hard a neighbourhood is to hold: people, honest police and collective efficacy."""
-    # (1 + deterrence x police) + efficacy, times the scaled residents, over the reference: in place on one
-    # fresh array (the same operations in the same order; a sum or product of two numbers in either order)
-    guard = model.scenario.police.deterrence * model.police.per_1000
-    guard += 1.0
-    guard += model.hood.efficacy
-    guard *= _scaled_residents(model)
-    guard /= model.guard_reference
-    return guard
+    guard = 1.0 + model.scenario.police.deterrence * model.police.per_1000 + model.hood.efficacy
+    return _scaled_residents(model) * guard / model.guard_reference
 
 
 _SCALED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # by model: (scale, residents, product)
@@ -84,11 +78,7 @@ def resistance_scale(strength: np.ndarray, unit: np.ndarray, residents: np.ndarr
 def territory_target(model: SecurityModel) -> np.ndarray:
     """Each gang's share of local strength against the neighbourhood's resistance: where control tends."""
     s = strength(model)
-    total = np.add.reduce(s, axis=0)
-    total += resistance(model)
-    total += 1e-12
-    s /= total  # (in place: s and total are this call's own arrays)
-    return s
+    return s / (np.add.reduce(s, axis=0) + resistance(model) + 1e-12)
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
@@ -98,7 +88,4 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         gang.settle_accounts()
     if model.control.size:
         rate = min(model.scenario.gangs.expansion_rate * model.step_days, 1.0)
-        move = territory_target(model)  # this call's own array: rate x (target - control), in place
-        move -= model.control
-        move *= rate
-        model.control += move
+        model.control += rate * (territory_target(model) - model.control)
