@@ -172,6 +172,7 @@ def worker_model(residents: int, steps: int, neighbourhoods: int | None, scenari
     """Build and run the model once in this (fresh) process; time, memory and state size."""
     cpu = _pin_one_core()
     rss_start = _rss_now_mb()
+    from model import draws
     from model.metrics import CITY_OUTCOMES
     from model.model import SecurityModel
 
@@ -210,7 +211,7 @@ def worker_model(residents: int, steps: int, neighbourhoods: int | None, scenari
     sizes = state_bytes(model)
     return {
         "kind": "model", "scenario": scenario, "residents": residents, "steps": steps,
-        "neighbourhoods": int(model.world.n_neighbourhoods), "cpu": cpu,
+        "neighbourhoods": int(model.world.n_neighbourhoods), "cpu": cpu, "compiled_draws": draws.accelerated(),
         "spin_up_years": float(getattr(sc, "spin_up_years", 0.0) or 0.0),
         "build_s": t1 - t0, "step_s": t2 - t1, "build_cpu_s": c1 - c0, "step_cpu_s": c2 - c1,
         "agent_steps_per_s": residents * steps / (t2 - t1),
@@ -427,7 +428,7 @@ def machine() -> dict[str, str]:
     except OSError:
         pass
     versions = {"python": platform.python_version()}
-    for name in ("safestreets", "mesa", "numpy", "scipy", "pandas", "networkx", "pyinstrument"):
+    for name in ("safestreets", "mesa", "numpy", "numba", "scipy", "pandas", "networkx", "pyinstrument"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -508,6 +509,11 @@ def write_report(path: Path, info: dict[str, str], sizes: list[dict], epstein: d
     lines += ["State is `model.people.nbytes()` plus every neighbourhood, police, gang, lever, justice and",
               "programme array; the recorder's output tables are not state (they grow with steps, not people).",
               "RSS growth is peak RSS minus RSS after the imports (Python, numpy, Mesa, pandas make up the rest).",
+              "Array Poisson and binomial draws: "
+              + ("numpy's samplers in numba-compiled loops (`model/draws.py`: the same draws; numba and its"
+                 " compiler add ~100 MB to the RSS, loaded during the build)."
+                 if all(r.get("compiled_draws") for r in sizes) else
+                 "numpy's Generator methods (`model/draws.py` fell back: numba missing or switched off)."),
               ""]
     mesa_rate, mesa_cpu = epstein["agent_steps_per_s"], epstein["agent_steps_per_cpu_s"]
     lines += ["## Against Mesa's Epstein civil violence example", "",

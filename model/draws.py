@@ -61,14 +61,17 @@ _BINOMIAL_ERRORS = {1: "p < 0, p > 1 or p contains NaNs", 2: "n < 0"}
 
 def poisson(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
     """``rng.poisson(lam)`` for an array of means (any shape): the same draws, int64, shaped like ``lam``."""
-    loops = _loops()
+    loops = _kernels or _loops()
     if loops is None:
         return rng.poisson(lam)
     lam = np.ascontiguousarray(lam, dtype=np.float64)
     out = np.empty(lam.shape, np.int64)
     bit_generator = rng.bit_generator
     with bit_generator.lock:
-        failed = loops[0](bit_generator.ctypes.bit_generator.value, lam.reshape(-1), out.reshape(-1))
+        if lam.ndim == 1:
+            failed = loops[0](bit_generator.ctypes.bit_generator.value, lam, out)
+        else:  # the loop goes through the means in C order, as numpy's broadcast does
+            failed = loops[0](bit_generator.ctypes.bit_generator.value, lam.reshape(-1), out.reshape(-1))
     if failed:
         raise ValueError(_POISSON_ERRORS[failed])
     return out
@@ -77,11 +80,13 @@ def poisson(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
 def binomial(rng: np.random.Generator, n: np.ndarray, p: np.ndarray | float) -> np.ndarray:
     """``rng.binomial(n, p)`` for a 1-D array of trials and probabilities of its size (or one probability):
     the same draws, int64."""
-    loops = _loops()
+    loops = _kernels or _loops()
     if loops is None:
         return rng.binomial(n, p)
     n = np.ascontiguousarray(n, dtype=np.int64)
-    p = np.ascontiguousarray(p, dtype=np.float64).reshape(-1)
+    p = np.ascontiguousarray(p, dtype=np.float64)
+    if p.ndim != 1:
+        p = p.reshape(-1)
     if n.ndim != 1 or p.size not in (1, n.size):
         return rng.binomial(n, p)  # other shapes broadcast: numpy's own method
     out = np.empty(n.size, np.int64)

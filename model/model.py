@@ -92,6 +92,7 @@ class SecurityModel(mesa.Model):
         # fixed for the run, and terms made from them are kept by identity: a write must fail, not go unseen
         self.residents.flags.writeable = self.world.residents.flags.writeable = False
         self._certainty_ratio: tuple | None = None
+        self._certainty_divisor_seen: tuple | None = None
         self._types_of_mix: tuple | None = None
         self._control_seen: tuple | None = None
         self._cost_seen: tuple | None = None
@@ -444,11 +445,23 @@ class SecurityModel(mesa.Model):
         held, start = self.hood.perceived_certainty, self.cal.certainty_start
         cached = self._certainty_ratio
         if cached is None or cached[0] is not held or cached[1] is not start:
-            ratio = np.divide(held, start, out=np.ones_like(start), where=start > 0)
+            # held / start where start > 0, else 1 (as np.divide(..., where=start > 0) into ones): the divisor and
+            # the places without a start are kept with the start they come from (replaced, never changed in place)
+            divisor, none = self._certainty_divisor(start)
+            ratio = held / divisor
+            ratio[none] = 1.0
             deterrence = np.minimum(np.maximum(ratio, 0.2), 5.0) ** -self.scenario.justice.deterrence
             ratio.flags.writeable = deterrence.flags.writeable = False
             cached = self._certainty_ratio = (held, start, ratio, deterrence)
         return cached[2], cached[3]
+
+    def _certainty_divisor(self, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``start`` with 1 where it is not above 0, and those places (for :meth:`_certainty_views`)."""
+        kept = self._certainty_divisor_seen
+        if kept is None or kept[0] is not start:
+            positive = start > 0
+            kept = self._certainty_divisor_seen = (start, np.where(positive, start, 1.0), np.flatnonzero(~positive))
+        return kept[1], kept[2]
 
     def gang_pull(self) -> np.ndarray:
         """Pull of gang life here: net income per member of the gangs present, relative to the start."""
