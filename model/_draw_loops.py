@@ -1,8 +1,9 @@
 """The compiled loops of :mod:`model.draws` (imported on first use: importing numba takes a while).
 
 numpy's samplers are bound by name into LLVM's symbol table and declared as external functions,
-so numba can keep the compiled loops in its on-disk cache (``__pycache__``): a new process loads
-them instead of compiling them again.
+so numba can keep the compiled loops in its on-disk cache (``__pycache__``, else the user's cache
+directory): a new process loads them instead of compiling them again. Where no cache directory is
+writable, the loops are compiled in each process instead.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import ctypes
 
 import llvmlite.binding
 import numba
-import numpy as np
 import numpy.random._generator as _generator
 from numba import types
+
+from model.draws import POISSON_LAM_MAX
 
 _library = ctypes.CDLL(_generator.__file__)
 for _name in ("random_poisson", "random_binomial"):
@@ -25,34 +27,47 @@ _random_poisson = types.ExternalFunction("safestreets_random_poisson", types.int
 _random_binomial = types.ExternalFunction(
     "safestreets_random_binomial", types.int64(types.uintp, types.float64, types.int64, types.uintp))
 
-LAM_MAX = float(np.iinfo("l").max - np.sqrt(np.iinfo("l").max) * 10)  # numpy's POISSON_LAM_MAX
-_BINOMIAL_STRUCT_DOUBLES = 17  # numpy's binomial_t (136 bytes): the sampler's set-up for one (n, p)
+LAM_MAX = float(POISSON_LAM_MAX)
 
 
-@numba.njit(cache=True, nogil=True)
+def _jit(function):
+    """``numba.njit`` kept in numba's on-disk cache, or without the cache where none can be written."""
+    try:
+        return numba.njit(cache=True, nogil=True)(function)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return numba.njit(nogil=True)(function)
+
+
+@_jit
 def poisson_loop(bitgen, lam, out):
-    """Draw ``out[i]`` ~ Poisson(``lam[i]``) in order; 0 if done, else numpy's error (1: negative, 2: too large)."""
-    for i in range(lam.size):  # numpy checks every mean first: a bad one raises before any draw
-        if lam[i] < 0.0:
-            return 1
+    """Draw ``out[i]`` ~ Poisson(``lam[i]``) in order; 0 if done, else numpy's error (1: negative, 2: too large).
+
+    numpy checks every mean before it draws, "too large" (which a NaN also fails) first.
+    """
     for i in range(lam.size):
         if not lam[i] <= LAM_MAX:
             return 2
+    for i in range(lam.size):
+        if lam[i] < 0.0:
+            return 1
     for i in range(lam.size):
         out[i] = _random_poisson(bitgen, lam[i])
     return 0
 
 
-@numba.njit(cache=True, nogil=True)
-def binomial_loop(bitgen, n, p, out):
-    """Draw ``out[i]`` ~ Binomial(``n[i]``, ``p[i]``) (or one ``p``) in order; 0 if done, else 1 (bad p), 2 (n < 0)."""
+@_jit
+def binomial_loop(bitgen, n, p, setup, out):
+    """Draw ``out[i]`` ~ Binomial(``n[i]``, ``p[i]``) (or one ``p``) in order; 0 if done, else 1 (bad p), 2 (n < 0).
+
+    ``setup`` is the sampler's scratch (numpy's binomial_t), owned by the caller so that it lives for the
+    whole loop; the sampler redoes it whenever (n, p) changes, so any start will do.
+    """
     for i in range(p.size):
         if not (0.0 <= p[i] <= 1.0):
             return 1
     for i in range(n.size):
         if n[i] < 0:
             return 2
-    setup = np.zeros(_BINOMIAL_STRUCT_DOUBLES)  # the sampler redoes it whenever (n, p) changes: any start will do
     address = setup.ctypes.data
     stride = 1 if p.size > 1 else 0
     for i in range(n.size):

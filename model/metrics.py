@@ -155,11 +155,12 @@ class Recorder:
         self._today = np.zeros((len(rows), k))
         self._hood_rows = np.array([self._row[name] for name in HOOD_OUTCOMES])
         self._sums = _slice_of(rows, _CITY_SUMS)
+        summed = rows[self._sums]  # the rows of the city's sums, in the order they come out
         self._means = _slice_of(rows, _CITY_MEANS)
         self._col = {name: i for i, name in enumerate(CITY_OUTCOMES)}
-        self._sum_cols = np.array([self._col[name] for name in rows[self._sums]])
+        self._sum_cols = np.array([self._col[name] for name in summed])
         self._mean_cols = np.array([self._col[name] for name in rows[self._means]])
-        self._rate_sums = [rows.index(name) for name in ("homicides", "crimes", "crimes_reported")]
+        self._rate_sums = [summed.index(name) for name in ("homicides", "crimes", "crimes_reported")]
         self._residents = model.world.residents.astype(float)
         self._total = self._residents.sum()
 

@@ -93,6 +93,7 @@ class SecurityModel(mesa.Model):
         self.residents.flags.writeable = self.world.residents.flags.writeable = False
         self._certainty_ratio: tuple | None = None
         self._certainty_divisor_seen: tuple | None = None
+        self._target_numbers_seen: tuple | None = None
         self._types_of_mix: tuple | None = None
         self._control_seen: tuple | None = None
         self._cost_seen: tuple | None = None
@@ -366,9 +367,9 @@ class SecurityModel(mesa.Model):
         share = self.scenario.crime.gun_lethality
         factor = self.gun_factor()
         cached = self._gun_seen
-        if cached is None or cached[2] != share:  # (None: no gangs, and no kept gun factor)
+        if cached is None or cached[1] is not factor or cached[2] != share:
             lethal = (1.0 - share) + share * factor
-            if cached is None:
+            if cached is None or cached[1] is not factor:  # (no gangs: a gun factor of ones, not kept)
                 return lethal
             lethal.flags.writeable = False
             cached = self._gun_seen = (*cached[:2], share, lethal)
@@ -483,7 +484,7 @@ class SecurityModel(mesa.Model):
         key = (self.memory_steps["homicides"], self.steps_per_year, p.initial_fear, p.homicide_fear,
                sc.crime.homicide_rate, p.gang_fear, sc.police.corrupt_share, p.initial_trust,
                p.corruption_distrust, p.impunity_distrust)
-        held = self.__dict__.get("_target_numbers_seen")
+        held = self._target_numbers_seen
         if held is None or held[0] != key:
             numbers = tuple(np.array(x, np.float64) for x in key)
             for x in numbers:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -24,7 +25,34 @@ def _means(meta: np.random.Generator, size: int, large: bool) -> np.ndarray:
 def test_the_compiled_loops_are_in_use():
     """With numba installed (a dependency), the draws take the compiled path: the fallback is for other platforms."""
     pytest.importorskip("numba")
+    if os.environ.get("SAFESTREETS_NUMPY_DRAWS"):
+        pytest.skip("SAFESTREETS_NUMPY_DRAWS asks for numpy's methods")
     assert draws.accelerated()
+
+
+def test_loops_that_disagree_with_numpy_are_not_used(monkeypatch):
+    """A numpy whose samplers changed would make the loops' numbers differ: then numpy's methods are used."""
+    pytest.importorskip("numba")
+    monkeypatch.delenv("SAFESTREETS_NUMPY_DRAWS", raising=False)
+    monkeypatch.setattr(draws, "_agrees_with_numpy", lambda loops: False)
+    with pytest.warns(RuntimeWarning, match="numpy's Generator methods"):
+        assert draws._compile() is False
+
+
+@pytest.mark.parametrize(("method", "args"), [
+    ("poisson", (np.float64(2.5),)),  # a 0-d mean: numpy's scalar result
+    ("poisson", (np.array(0.7),)),
+    ("binomial", (np.array([3, 5, 7]), np.array([[0.1], [0.5], [0.9]]))),  # broadcast to 3 x 3
+    ("binomial", (np.array([3, 5, 7]), np.array([[0.1, 0.5, 0.9]]))),  # a 1 x 3 result
+    ("binomial", (np.array([3, 5, 7], dtype=np.int32), np.array([0.1, 0.5, 0.9]))),
+    ("binomial", (5, np.array([0.1, 0.5]))),
+])
+def test_other_shapes_and_types_draw_as_numpy_does(method, args):
+    ours, numpys = np.random.default_rng(11), np.random.default_rng(11)
+    got, want = getattr(draws, method)(ours, *args), getattr(numpys, method)(*args)
+    assert np.shape(got) == np.shape(want) and type(got) is type(want)
+    np.testing.assert_array_equal(got, want)
+    assert ours.bit_generator.state == numpys.bit_generator.state
 
 
 @pytest.mark.parametrize("seed", range(60))
@@ -70,6 +98,8 @@ def test_binomial_is_numpys_binomial(seed):
     ("poisson", (np.array([1.0, -1.0]),)),
     ("poisson", (np.array([1.0, np.nan]),)),
     ("poisson", (np.array([2.0, LAM_MAX * 2]),)),
+    ("poisson", (np.array([-1.0, 1e300]),)),  # both wrong: numpy names "too large" first
+    ("poisson", (np.array([-1.0, np.nan]),)),
     ("binomial", (np.array([3, -1]), np.array([0.5, 0.5]))),
     ("binomial", (np.array([3, 3]), np.array([0.5, 1.5]))),
     ("binomial", (np.array([3, 3]), np.array([np.nan, 0.5]))),
@@ -91,10 +121,23 @@ def test_without_numba_the_generator_methods_draw_the_same():
             "from model.scenario import Scenario;"
             "m = SecurityModel(Scenario(city={'residents': 4000, 'neighbourhoods': 20}, spin_up_years=0.1), seed=3);"
             "m.run(60); print(draws.accelerated(), hashlib.sha256(m.recorder.city.tobytes()).hexdigest())")
+    numba = importlib.util.find_spec("numba") is not None
     runs = {}
     for flag in ("", "1"):
         env = {**os.environ, "SAFESTREETS_NUMPY_DRAWS": flag}
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
         runs[flag] = out.stdout.split()
     assert runs["1"][0] == "False"
+    assert runs[""][0] == str(numba)  # the first run did take the compiled loops (where numba is installed)
     assert runs[""][1] == runs["1"][1]
+
+
+@pytest.mark.parametrize("counts", [np.array([3.7, 2.2]), np.array([3, 5], dtype=np.uint64)])
+def test_counts_numpy_refuses_are_refused_alike(counts):
+    """Trial counts that are not whole numbers of a safe type: numpy's own refusal, not a silent truncation."""
+    ours, numpys = np.random.default_rng(12), np.random.default_rng(12)
+    with pytest.raises(TypeError) as raised:
+        draws.binomial(ours, counts, 0.5)
+    with pytest.raises(TypeError) as expected:
+        numpys.binomial(counts, 0.5)
+    assert str(raised.value) == str(expected.value)

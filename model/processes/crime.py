@@ -163,6 +163,7 @@ def _guardianship(model: SecurityModel, with_levers: bool = True, displacement: 
             EFFICACY_GUARDIANSHIP * model.hood.efficacy
     guard = np.empty((2 if displacement else 1, len(STREET_TYPES), police.size)) if buffers is None else buffers.guard
     # (in place: elementwise the same operations, in the same order, as the expressions in the comments)
+    # (guard[0, 1], robbery's row, holds the efficacy term until the property guardianship is copied into it below)
     efficacy = np.multiply(EFFICACY_GUARDIANSHIP, model.hood.efficacy, out=guard[0, 1])
     general = np.multiply(deterrence, police, out=guard[0, 2])
     np.add(1.0, general, out=general)

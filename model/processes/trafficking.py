@@ -226,10 +226,8 @@ def _sum(values: list[float]) -> float:
     """``float(np.add.reduce(np.array(values)))``: one after another below NUMPY_SEQUENTIAL_SUM terms."""
     if len(values) >= NUMPY_SEQUENTIAL_SUM:
         return float(np.add.reduce(np.array(values)))
-    if not values:
-        return 0.0
-    total = values[0]
-    for value in values[1:]:
+    total = 0.0  # (numpy's sum starts from +0.0 too: a sum of -0.0s is +0.0)
+    for value in values:
         total += value
     return total
 
