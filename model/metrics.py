@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.state import row_slice
+
 if TYPE_CHECKING:
     from model.model import SecurityModel
 
@@ -122,14 +124,6 @@ _DERIVED = ("gang_members", "youth_enrolled", "fear", "trust", "economic_activit
             "police_per_1000")
 
 
-def _slice_of(rows: tuple[str, ...], names: tuple[str, ...]) -> slice:
-    """The slice of ``rows`` that holds exactly ``names`` (in any order); the rows are laid out so that one does."""
-    where = sorted(rows.index(name) for name in names)
-    if where != list(range(where[0], where[0] + len(names))):
-        raise ValueError(f"expected the rows {names} next to each other, found them at {where}")
-    return slice(where[0], where[0] + len(names))
-
-
 class Recorder:
     """Preallocated tables filled once per step: city per step, neighbourhood per month.
 
@@ -154,9 +148,9 @@ class Recorder:
         self._row = {name: i for i, name in enumerate(rows)}
         self._today = np.zeros((len(rows), k))
         self._hood_rows = np.array([self._row[name] for name in HOOD_OUTCOMES])
-        self._sums = _slice_of(rows, _CITY_SUMS)
+        self._sums = row_slice(rows, _CITY_SUMS)
         summed = rows[self._sums]  # the rows of the city's sums, in the order they come out
-        self._means = _slice_of(rows, _CITY_MEANS)
+        self._means = row_slice(rows, _CITY_MEANS)
         self._col = {name: i for i, name in enumerate(CITY_OUTCOMES)}
         self._sum_cols = np.array([self._col[name] for name in summed])
         self._mean_cols = np.array([self._col[name] for name in rows[self._means]])

@@ -100,6 +100,7 @@ class SecurityModel(mesa.Model):
         self._moods_seen: tuple | None = None
         self._courts_seen: tuple | None = None
         self._gun_seen: tuple | None = None
+        self._lethality_seen: tuple | None = None
         self.space = Network(self.world.graph, random=self.random)
         by_id = {cell.coordinate: cell for cell in self.space.all_cells}
         self.cells = [by_id[i] for i in range(self.world.n_neighbourhoods)]
@@ -356,7 +357,7 @@ class SecurityModel(mesa.Model):
             guns = wpm @ self.control + (1.0 - presence) * street
             factor = guns / self._gun_reference
             factor.flags.writeable = False
-            cached = self._gun_seen = (key, factor, None, None)
+            cached = self._gun_seen = (key, factor)
         return cached[1]
 
     def lethality(self) -> np.ndarray:
@@ -366,14 +367,12 @@ class SecurityModel(mesa.Model):
         """
         share = self.scenario.crime.gun_lethality
         factor = self.gun_factor()
-        cached = self._gun_seen
-        if cached is None or cached[1] is not factor or cached[2] != share:
+        kept = self._lethality_seen
+        if kept is None or kept[0] is not factor or kept[1] != share:
             lethal = (1.0 - share) + share * factor
-            if cached is None or cached[1] is not factor:  # (no gangs: a gun factor of ones, not kept)
-                return lethal
             lethal.flags.writeable = False
-            cached = self._gun_seen = (*cached[:2], share, lethal)
-        return cached[3]
+            kept = self._lethality_seen = (factor, share, lethal)
+        return kept[2]
 
     def instant_certainty(self) -> np.ndarray:
         """Chance an offence here ends in a conviction, as the justice chain stands today.

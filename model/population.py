@@ -259,7 +259,7 @@ def sample_in_blocks(
         hood = hoods[0]
         if hood < 0:
             return np.full(1, -1, np.int64)
-        return np.array([_draw_one(rng, int(block_start[hood]), int(sizes[hood]), accept, max_rounds)], np.int64)
+        return np.array([_draw_one(rng, blocks[3][hood], blocks[4][hood], accept, max_rounds)], np.int64)
     lo_all = block_start[hoods]
     size_all = sizes[hoods]
     if np.minimum.reduce(hoods) < 0:  # no block: nobody (as block_start[h + 1] - block_start[h] < 0)
@@ -339,8 +339,8 @@ def _draw_few(rng: np.random.Generator, starts: list[int], sizes: list[int], hoo
     up to each entry's first accepted candidate.
     """
     out = [-1] * len(hoods)
-    todo = [(e, starts[h], sizes[h]) for e, h in enumerate(hoods) if h >= 0 and sizes[h] > 0]  # (no block or an
-    # empty one: nobody)
+    # (no block or an empty one: nobody)
+    todo = [(e, starts[h], sizes[h]) for e, h in enumerate(hoods) if h >= 0 and sizes[h] > 0]
     factor, rounds = 2, max_rounds
     if len(todo) == 1:  # one entry (the commonest request): its rounds without the bookkeeping of several
         e, lo, size = todo[0]
@@ -466,11 +466,11 @@ def anyone_in(rng: np.random.Generator, block_start: np.ndarray, hoods: list[int
     per person, as ``rng.random((m, 2))`` in order, of which the first picks, as nobody is refused) and
     the same people. A city with an empty block is left to sample_in_blocks' own rules (never in practice).
     """
-    _, _, none_empty, start, _ = _blocks(block_start)
+    _, _, none_empty, start, size = _blocks(block_start)
     if not none_empty:
         return sample_in_blocks(rng, block_start, np.array(hoods, np.int64)).tolist()
     first = rng.random(2 * len(hoods)).tolist()[::2]
-    return [start[h] + int(u * (start[h + 1] - start[h])) for h, u in zip(hoods, first, strict=True)]
+    return [start[h] + int(u * size[h]) for h, u in zip(hoods, first, strict=True)]
 
 
 def _accepted(rng: np.random.Generator, ids: np.ndarray, accept: Acceptance | None) -> np.ndarray:

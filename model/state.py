@@ -160,12 +160,13 @@ class Incidents:
         return int(self.kind.size)
 
 
-def _every_row(rows: tuple[str, ...], names: tuple[str, ...]) -> slice:
-    """The slice of ``rows`` that picks ``names`` in order (they are laid out evenly spaced for it)."""
-    where = [rows.index(name) for name in names]
+def row_slice(rows: tuple[str, ...], names: tuple[str, ...]) -> slice:
+    """The slice of ``rows`` that picks exactly ``names``, in ``rows``' order: they must be laid out evenly
+    spaced (one after another, or every other row, ...), so that one view of a block reaches them all."""
+    where = sorted(rows.index(name) for name in names)
     step = where[1] - where[0] if len(where) > 1 else 1
     if step <= 0 or where != list(range(where[0], where[0] + step * len(where), step)):
-        raise ValueError(f"expected {names} evenly spaced in order, found them at rows {where}")
+        raise ValueError(f"expected {names} evenly spaced, found them at rows {where}")
     return slice(where[0], where[-1] + 1, step)
 
 
@@ -193,8 +194,8 @@ class Tally:
         self.hood = {name: self.block[i] for i, name in enumerate(self.PER_HOOD)}
         # the crimes' rows and their reported rows, each every other row of the block's first eight: as slices,
         # the totals are added from views (a reduction down axis 0 adds row after row, as from a copy)
-        self._crime_rows = _every_row(self.PER_HOOD, self.CRIMES)
-        self._reported_rows = _every_row(self.PER_HOOD, tuple(name + "_reported" for name in self.CRIMES))
+        self._crime_rows = row_slice(self.PER_HOOD, self.CRIMES)
+        self._reported_rows = row_slice(self.PER_HOOD, tuple(name + "_reported" for name in self.CRIMES))
         self.city = dict.fromkeys(self.CITY, 0.0)
         self._no_flows = dict(self.city)
 
@@ -205,22 +206,15 @@ class Tally:
         self.__dict__.update(state)
         self.hood = {name: self.block[i] for i, name in enumerate(self.PER_HOOD)}
 
-    def crimes(self, out: np.ndarray | None = None) -> np.ndarray:
-        """Today's homicides, robberies, extortions and assaults per neighbourhood, added in that order."""
-        return np.add.reduce(self.block[self._crime_rows], axis=0, out=out)
-
-    def crimes_reported(self, out: np.ndarray | None = None) -> np.ndarray:
-        """The same for the crimes reported to the police."""
-        return np.add.reduce(self.block[self._reported_rows], axis=0, out=out)
-
     def close(self) -> None:
-        """Work out the :data:`TOTALS` rows, once the day's last event is counted.
+        """Work out the :data:`TOTALS` rows, once the day's last event is counted: today's homicides, robberies,
+        extortions and assaults per neighbourhood, added in that order, and the same for those reported.
 
         The model's memories and the recorder both read them: one working-out a step serves both.
         """
         n = len(self.PER_HOOD)
-        self.crimes(out=self.block[n])
-        self.crimes_reported(out=self.block[n + 1])
+        np.add.reduce(self.block[self._crime_rows], axis=0, out=self.block[n])
+        np.add.reduce(self.block[self._reported_rows], axis=0, out=self.block[n + 1])
 
     def reset(self) -> None:
         self.block.fill(0.0)

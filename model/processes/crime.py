@@ -54,7 +54,8 @@ class _Buffers:
     ``guard`` and ``rates``: (with levers, without) x type x neighbourhood; ``moved``: per type, the crime displaced
     from each neighbourhood, then the 0 :meth:`World.spread_rows` pads with (never written); ``patrol``: the patrol
     levers' officers per 1,000 residents (as :func:`_guardianship` works them out) and the lever bytes they are of;
-    ``sales``: :func:`drug_sales`' expected sales.
+    ``pressure``: :func:`_pressure`'s targets x offenders, type x neighbourhood; ``sales``: :func:`drug_sales`'
+    expected sales.
     """
 
     __slots__ = ("guard", "rates", "pressure", "moved", "patrol", "patrol_key", "sales")
@@ -161,9 +162,10 @@ def _guardianship(model: SecurityModel, with_levers: bool = True, displacement: 
     if not (with_levers or displacement):
         return 1.0 + deterrence * (police - lv.patrol_officers / model.residents * 1000.0) + \
             EFFICACY_GUARDIANSHIP * model.hood.efficacy
-    guard = np.empty((2 if displacement else 1, len(STREET_TYPES), police.size)) if buffers is None else buffers.guard
+    # (only step displaces, and it passes its buffers)
+    guard = np.empty((1, len(STREET_TYPES), police.size)) if buffers is None else buffers.guard
     # (in place: elementwise the same operations, in the same order, as the expressions in the comments)
-    # (guard[0, 1], robbery's row, holds the efficacy term until the property guardianship is copied into it below)
+    # (guard[0, 1], extortion's row, holds the efficacy term until the property guardianship is copied into it below)
     efficacy = np.multiply(EFFICACY_GUARDIANSHIP, model.hood.efficacy, out=guard[0, 1])
     general = np.multiply(deterrence, police, out=guard[0, 2])
     np.add(1.0, general, out=general)
@@ -181,11 +183,9 @@ def _guardianship(model: SecurityModel, with_levers: bool = True, displacement: 
     return guard if displacement else guard[0]
 
 
-def _patrol(model: SecurityModel, buffers: _Buffers | None) -> np.ndarray:
+def _patrol(model: SecurityModel, buffers: _Buffers) -> np.ndarray:
     """The patrol levers' officers per 1,000 residents (kept in ``buffers`` until the levers' bytes change)."""
     patrol = model.levers.patrol_officers
-    if buffers is None:
-        return patrol / model.residents * 1000.0
     key = patrol.tobytes()
     if buffers.patrol_key != key:
         np.multiply(np.divide(patrol, model.residents, out=buffers.patrol), 1000.0, out=buffers.patrol)
@@ -218,23 +218,16 @@ def expected_street_crime(model: SecurityModel, with_levers: bool = True) -> dic
     return dict(zip(STREET_TYPES, rows, strict=True))
 
 
-def _displace(model: SecurityModel, rates: np.ndarray, free: np.ndarray, moved: np.ndarray | None = None) -> np.ndarray:
+def _displace(model: SecurityModel, rates: np.ndarray, free: np.ndarray, moved: np.ndarray) -> np.ndarray:
     """Rates after moving the lever's share of deterred crime (``free`` - ``rates``) to neighbours.
 
-    ``moved``: a zeroed (type, neighbourhood + 1) block to work in; ``rates`` and ``free`` are then overwritten
-    (the result is written into ``rates``).
+    ``moved``: a zeroed (type, neighbourhood + 1) block to work in (per type, then the 0 World.spread_rows pads
+    with). In place: ``free`` is overwritten and the result is written into ``rates``.
     """
-    if moved is None:
-        moved = np.zeros((rates.shape[0], rates.shape[1] + 1))  # per type, then the 0 World.spread_rows pads with
-        deterred = free - rates
-        np.maximum(deterred, 0.0, out=deterred)
-        out = None
-    else:  # (in place)
-        deterred = np.subtract(free, rates, out=free)
-        np.maximum(deterred, 0.0, out=deterred)
-        out = rates
+    deterred = np.subtract(free, rates, out=free)
+    np.maximum(deterred, 0.0, out=deterred)
     np.multiply(model.levers.displacement, deterred, out=moved[:, :-1])
-    result = np.add(rates, model.world.spread_rows(moved), out=out)
+    result = np.add(rates, model.world.spread_rows(moved), out=rates)
     return np.maximum(result, 0.0, out=result)
 
 
@@ -244,7 +237,8 @@ def displaced(model: SecurityModel, rates: dict[int, np.ndarray]) -> dict[int, n
         return rates
     pressure = _pressure(model, _offending(model)[0], _fixed(model)[1])
     free = _rates(model, pressure, _guardianship(model, with_levers=False))
-    rows = _displace(model, np.array([rates[c] for c in STREET_TYPES]), free)
+    moved = np.zeros((len(STREET_TYPES), free.shape[1] + 1))
+    rows = _displace(model, np.array([rates[c] for c in STREET_TYPES]), free, moved)
     return dict(zip(STREET_TYPES, rows, strict=True))
 
 
@@ -360,12 +354,18 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         rates = _rates(model, pressure, _guardianship(model, buffers=buffers), buffers.rates[0])
     lethality = None  # asked for on the first crime of the day (most days have some; nothing it reads changes)
     with_gangs = model.control.shape[0] > 0
+    street_accept = None  # robbery's and assault's victim acceptance: one serves both (it reads the people when called)
     for row, c in enumerate(STREET_TYPES):
         counts = draws.poisson(rng, rates[row])
         hoods = hood_ids.repeat(counts)
         if hoods.size == 0:
             continue
-        accept = business_victim(model) if c == EXTORTION else repeat_weight(model)
+        if c == EXTORTION:
+            accept = business_victim(model)
+        else:
+            if street_accept is None:
+                street_accept = repeat_weight(model)
+            accept = street_accept
         victims = sample_in_blocks(rng, model.people.block_start, hoods, accept)
         if lethality is None:
             lethality = model.lethality()
@@ -395,10 +395,10 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     drug_sales(model, rng, buffers)
 
 
-def drug_sales(model: SecurityModel, rng: np.random.Generator, buffers: _Buffers | None = None) -> None:
+def drug_sales(model: SecurityModel, rng: np.random.Generator, buffers: _Buffers) -> None:
     """Retail sales by each gang in its territory, limited by the drugs it holds.
 
-    ``buffers``: :func:`step`'s, to work the expected sales out in (instead of new arrays).
+    ``buffers``: :func:`step`'s, to work the expected sales out in.
     """
     gangs = model.gang_list
     if not gangs:
@@ -409,12 +409,9 @@ def drug_sales(model: SecurityModel, rng: np.random.Generator, buffers: _Buffers
     reference = cal.stock_reference_kg.tolist()  # (Python floats: the same arithmetic as numpy scalars, faster)
     availability = np.array([[g.drug_stock_kg / (g.drug_stock_kg + reference[g.gang_id] + 1e-12)] for g in gangs])
     control = model.control
-    if buffers is None or buffers.sales.shape != control.shape:
-        lam = np.empty(control.shape)
-        if buffers is not None:
-            buffers.sales = lam
-    else:
-        lam = buffers.sales
+    lam = buffers.sales
+    if lam.shape != control.shape:
+        lam = buffers.sales = np.empty(control.shape)
     # lam = drug_scale * control * availability * residents * dt * deterrence, in that order (in place)
     np.multiply(cal.drug_scale, control, out=lam)
     np.multiply(lam, availability, out=lam)
