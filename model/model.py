@@ -33,7 +33,14 @@ from model.processes import (
     rivalry,
     trafficking,
 )
-from model.processes.common import half_life_factor, member_views, time_constant_factor, weapons_per_member
+from model.processes.common import (
+    ONE,
+    half_life_factor,
+    member_views,
+    time_constant_factor,
+    unit,
+    weapons_per_member,
+)
 from model.rng import Streams
 from model.scenario import Scenario
 from model.state import (
@@ -50,15 +57,9 @@ from model.world import build_world
 __all__ = ["SecurityModel"]
 
 
-# 0-d float64 bounds: np.maximum/np.minimum with them give the bits they give with the Python floats 0.0 and 1.0,
-# without numpy converting a Python scalar on every call (~0.2 us each on arrays of 60 neighbourhoods)
-_ZERO, _ONE, _MINUS_ONE, _HUNDRED_THOUSAND = np.array(0.0), np.array(1.0), np.array(-1.0), np.array(1e5)
-_ZERO.flags.writeable = _ONE.flags.writeable = _MINUS_ONE.flags.writeable = _HUNDRED_THOUSAND.flags.writeable = False
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    """``x`` clipped to [0, 1], in place (as np.clip; a third of its call overhead on small arrays)."""
-    return np.minimum(np.maximum(x, _ZERO, out=x), _ONE, out=x)
+# more 0-d float64 numbers, as common.ZERO and common.ONE
+_MINUS_ONE, _HUNDRED_THOUSAND = np.array(-1.0), np.array(1e5)
+_MINUS_ONE.flags.writeable = _HUNDRED_THOUSAND.flags.writeable = False
 
 RANKED = ("homicides", "robberies", "extortions", "assaults", "crimes_reported", "recruits")
 _TALLIED_ROWS = [Tally.ROWS.index(name) for name in RANKED]  # the tally's rows of each recent memory
@@ -293,8 +294,8 @@ class SecurityModel(mesa.Model):
                         hood.trust_shock_sum.tobytes()))
         cached = self._moods_seen
         if cached is None or cached[0] != key:
-            fear = _unit(hood.fear_level + hood.fear_shock_sum / self.residents)
-            trust = _unit(hood.trust_level + hood.trust_shock_sum / self.residents)
+            fear = unit(hood.fear_level + hood.fear_shock_sum / self.residents)
+            trust = unit(hood.trust_level + hood.trust_shock_sum / self.residents)
             activity = 1.0 - self.scenario.perception.activity_fear_elasticity * fear
             fear.flags.writeable = trust.flags.writeable = activity.flags.writeable = False
             cached = self._moods_seen = (key, fear, trust, activity)
@@ -305,7 +306,7 @@ class SecurityModel(mesa.Model):
         shock = self.people.trust_shock[ids]
         if np.count_nonzero(shock):  # most victims carry no shock: a zero shock decays to the same zero
             shock = self.people.decayed(self.people.trust_shock, self.people.trust_time, ids, self.t, self.trust_decay)
-        return _unit(self.hood.trust_level[hoods] + shock)
+        return unit(self.hood.trust_level[hoods] + shock)
 
     def presence(self) -> np.ndarray:
         """Total gang control per neighbourhood (0-1). Read-only: shared by every caller."""
@@ -328,7 +329,7 @@ class SecurityModel(mesa.Model):
         if cached is None or cached[0] != key or cached[1] != control.shape:
             if control.size:
                 held = np.add.reduce(control, axis=0)
-                presence = _unit(held.copy())
+                presence = unit(held.copy())
             else:
                 held = presence = np.zeros(self.world.n_neighbourhoods)
             held.flags.writeable = presence.flags.writeable = False
@@ -387,7 +388,7 @@ class SecurityModel(mesa.Model):
         # every crime type at once, as rows (broadcast: elementwise the same arithmetic as one type at a time)
         mix, clearance, report_base, intimidated = self._crime_types()
         report = reporting.report_probability_grid(self, report_base, intimidated, trust)
-        clear = _unit(clearance * clear_base * (1.0 - corrupt))
+        clear = unit(clearance * clear_base * (1.0 - corrupt))
         # the mix-weighted sum over types, added type by type (a reduction down axis 0 is sequential)
         return np.add.reduce(mix * report * clear, axis=0) * self._courts()
 
@@ -401,7 +402,7 @@ class SecurityModel(mesa.Model):
         key = (lv.prosecution.tobytes() + lv.conviction.tobytes(), j.prosecution_probability, j.conviction_probability)
         cached = self._courts_seen
         if cached is None or cached[0] != key:
-            courts = _unit(j.prosecution_probability * lv.prosecution) * _unit(j.conviction_probability * lv.conviction)
+            courts = unit(j.prosecution_probability * lv.prosecution) * unit(j.conviction_probability * lv.conviction)
             courts.flags.writeable = False
             cached = self._courts_seen = (key, courts)
         return cached[1]
@@ -478,7 +479,8 @@ class SecurityModel(mesa.Model):
 
     def _target_numbers(self) -> tuple[np.ndarray, ...]:
         """The numbers of :meth:`fear_target` and :meth:`trust_target` as read-only 0-d float64 arrays (the bits
-        of the Python numbers, without a scalar conversion per operation; see ``_ZERO``), kept until one changes."""
+        of the Python numbers, without a scalar conversion per operation; see ``common.ZERO``), kept until one
+        changes."""
         p, sc = self.scenario.perception, self.scenario
         key = (self.memory_steps["homicides"], self.steps_per_year, p.initial_fear, p.homicide_fear,
                sc.crime.homicide_rate, p.gang_fear, sc.police.corrupt_share, p.initial_trust,
@@ -495,14 +497,14 @@ class SecurityModel(mesa.Model):
         memory, per_year, initial, homicide_fear, homicide_rate, gang_fear = self._target_numbers()[:6]
         per_step = self.hood.homicide_memory / memory
         rate = per_step * per_year / self.residents * _HUNDRED_THOUSAND
-        return _unit(initial + homicide_fear * (rate - homicide_rate)
+        return unit(initial + homicide_fear * (rate - homicide_rate)
                      + gang_fear * (self.presence() - self._presence_reference))
 
     def trust_target(self) -> np.ndarray:
         corrupt_start, initial, corruption_distrust, impunity_distrust = self._target_numbers()[6:]
         corrupt = self.police.corrupt_share - corrupt_start
-        certainty = np.minimum(np.maximum(self.certainty_ratio() - _ONE, _MINUS_ONE), _ONE)
-        return _unit(initial - corruption_distrust * corrupt + impunity_distrust * certainty
+        certainty = np.minimum(np.maximum(self.certainty_ratio() - ONE, _MINUS_ONE), ONE)
+        return unit(initial - corruption_distrust * corrupt + impunity_distrust * certainty
                      + self.levers.legitimacy)
 
     def recent_by_neighbourhood(self, by: str) -> np.ndarray:

@@ -59,12 +59,15 @@ class World:
     adjacency: sp.csr_matrix  # row-normalised (each row sums to 1, or 0 for isolated nodes)
     network: TraffickingNetwork
     block_start: np.ndarray = field(init=False)
+    hood_ids: np.ndarray = field(init=False, repr=False)  # the neighbourhoods' numbers, 0, 1, ... (read-only)
     _spread_from: np.ndarray = field(init=False, repr=False)
     _spread_weight: np.ndarray = field(init=False, repr=False)
     _rows_index: dict = field(init=False, repr=False, default_factory=dict)  # spread_rows' tables by row count
 
     def __post_init__(self) -> None:
         self.block_start = np.concatenate([[0], np.cumsum(self.residents)]).astype(np.int64)
+        self.hood_ids = np.arange(self.residents.size)
+        self.hood_ids.flags.writeable = False
         # spread() runs several times a step on a handful of values. Lay the transposed adjacency out
         # as (slot, neighbourhood) tables, padded with zero weights: row s holds each neighbourhood's
         # s-th incoming link in sparse-matrix order, so summing down the slots adds the same products

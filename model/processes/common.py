@@ -17,6 +17,18 @@ if TYPE_CHECKING:
 
     from model.model import SecurityModel
 
+# 0-d float64 bounds: np.maximum/np.minimum with them give the bits they give with the Python floats 0.0 and 1.0,
+# without numpy converting a Python scalar on every call (~0.2 us each on arrays of 60 neighbourhoods)
+ZERO, ONE = np.array(0.0), np.array(1.0)
+ZERO.flags.writeable = ONE.flags.writeable = False
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    """``x`` clipped to [0, 1], in place (as np.clip, but -0.0 becomes +0.0; a third of its call overhead on small
+    arrays)."""
+    return np.minimum(np.maximum(x, ZERO, out=x), ONE, out=x)
+
+
 FEW = 16  # up to this many items (incidents, neighbourhoods), a Python loop beats array calls
 # up to this many neighbourhoods to draw for, scalar draws one by one beat model.draws' compiled loop
 FEW_POISSONS = 2

@@ -77,7 +77,7 @@ def _entry(model: SecurityModel) -> tuple:
         per_activity = np.array([n, n * world.commerce, n])
         for term in (background, per_activity):
             term.flags.writeable = False
-        held = _kept[model] = (world, n, (background, per_activity, np.arange(world.n_neighbourhoods)), None, None,
+        held = _kept[model] = (world, n, (background, per_activity, world.hood_ids), None, None,
                                _Buffers(world.n_neighbourhoods))
     return held
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.population import Acceptance, Status, sample_in_blocks
-from model.processes.common import FEW, binomial_counts, draw_members, poisson_counts
+from model.processes.common import FEW, ONE, ZERO, binomial_counts, draw_members, poisson_counts
 from model.state import DRUG_SALE
 
 if TYPE_CHECKING:
@@ -124,17 +124,12 @@ def offender(model: SecurityModel) -> Acceptance:
     return accept
 
 
-# 0-d float64 constants: an operation of a float64 array with one gives the bits it gives with the Python float,
-# without numpy converting a Python scalar on every call (~0.2 us each on arrays of 60 neighbourhoods)
-_ZERO, _ONE = np.array(0.0), np.array(1.0)
-_ZERO.flags.writeable = _ONE.flags.writeable = False
-
 _proactive_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per model: (key, terms)
 
 
 def _proactive_terms(model: SecurityModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Free gang members per neighbourhood, the same plus 10 (the saturation's denominator), and the proactive
-    arrests per officer-year and the step in years (0-d float64 arrays, as ``_ONE``). Read-only.
+    arrests per officer-year and the step in years (0-d float64 arrays, as ``ONE``). Read-only.
 
     Kept until the member counts' contents (or the two numbers) change: in a city of 10,000 they stay the same
     from one step's enforcement to the next on most days. A plain sum, not member_views: in a large city the
@@ -176,16 +171,16 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
             arrest(model, rng, ids, inc.kind[idx], inc.hood[idx])
 
     # detected drug sales and proactive work lead to gang members
-    honest = _ONE - corrupt
+    honest = ONE - corrupt
     detected = model.tally.hood["drug_sales_detected"]
     drug_arrests = binomial_counts(rng, detected, lambda: clearance[DRUG_SALE] * police_factor(model) * tips * honest)
     members, saturating, per_officer, dt_years = _proactive_terms(model)
     proactive = (per_officer * model.police.effective
                  * tips * honest * model.levers.group_enforcement
                  * members / saturating * dt_years)
-    n = poisson_counts(rng, np.maximum(proactive, _ZERO)) + drug_arrests  # 0 (a number) on most days
+    n = poisson_counts(rng, np.maximum(proactive, ZERO)) + drug_arrests  # 0 (a number) on most days
     if not isinstance(n, int) and np.count_nonzero(n):
-        hoods = np.repeat(np.arange(n.size), n)
+        hoods = model.world.hood_ids.repeat(n)
         ids = draw_members(model, rng, hoods)
         arrest(model, rng, ids, np.full(hoods.size, DRUG_SALE, np.int8), hoods)
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.population import anyone_in, decay_factor, sample_in_blocks
-from model.processes.common import FEW, poisson_counts
+from model.processes.common import FEW, poisson_counts, unit
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
@@ -151,13 +151,12 @@ def _witnesses(model: SecurityModel, rng: np.random.Generator, killed: np.ndarra
     add_shock(model, "fear", sample_in_blocks(rng, model.people.block_start, hoods), BYSTANDER_FEAR, 0.0, 1.0)
 
 
-def _contacts(model: SecurityModel, rng: np.random.Generator, expected: np.ndarray, numbers: np.ndarray) -> None:
-    """Positive contacts with community police (``expected`` per neighbourhood; ``numbers`` are the
-    neighbourhoods' numbers, 0, 1, ...) raise the trust of those met."""
+def _contacts(model: SecurityModel, rng: np.random.Generator, expected: np.ndarray) -> None:
+    """Positive contacts with community police (``expected`` per neighbourhood) raise the trust of those met."""
     contacts = poisson_counts(rng, expected)  # (no draw where nobody is expected: most scenario files)
     if isinstance(contacts, int):  # none today
         return
-    hoods = np.repeat(numbers, contacts)  # each neighbourhood once per contact there, in order
+    hoods = model.world.hood_ids.repeat(contacts)  # each neighbourhood once per contact there, in order
     if hoods.size > FEW:
         ids = sample_in_blocks(rng, model.people.block_start, hoods)
         add_shock(model, "trust", ids, CONTACT_TRUST, -1.0, 1.0)
@@ -168,18 +167,13 @@ def _contacts(model: SecurityModel, rng: np.random.Generator, expected: np.ndarr
         _add_few(model, "trust", anyone_in(rng, model.people.block_start, hoods), CONTACT_TRUST, -1.0, 1.0)
 
 
-# 0-d float64 constants: an operation of a float64 array with one gives the bits it gives with the Python float,
-# without numpy converting a Python scalar on every call (~0.2 us each on arrays of 60 neighbourhoods)
-_ZERO, _ONE = np.array(0.0), np.array(1.0)
-_ZERO.flags.writeable = _ONE.flags.writeable = False
-
 _terms_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per model: (inputs, terms)
 
 
 def _programme_terms(model: SecurityModel) -> tuple[np.ndarray, ...]:
-    """Expected police contacts per neighbourhood this step, this step's drift of collective efficacy, the
-    neighbourhoods' numbers (0, 1, ...), and as 0-d float64 arrays (see ``_ZERO``) the step's share of the way
-    to the targets, a tenth of it (collective efficacy's) and the decay of fear and trust shocks.
+    """Expected police contacts per neighbourhood this step, this step's drift of collective efficacy, and as 0-d
+    float64 arrays (see ``common.ZERO``) the step's share of the way to the targets, a tenth of it (collective
+    efficacy's) and the decay of fear and trust shocks.
 
     The first two come from additive levers, which are reset and turned again every step but mostly to the
     same values: all are kept per model until the additive levers' contents (or the numbers they are made
@@ -193,7 +187,7 @@ def _programme_terms(model: SecurityModel) -> tuple[np.ndarray, ...]:
         contacts = model.world.residents * lv.contact_rate * model.dt_years
         drift = lv.efficacy_drift * model.dt_years
         rate = min(model.step_days / adjust_days, 1.0)
-        terms = (contacts, drift, np.arange(contacts.size),
+        terms = (contacts, drift,
                  *(np.array(x, np.float64) for x in (rate, rate * 0.1, model.fear_decay, model.trust_decay)))
         for term in terms:
             term.flags.writeable = False
@@ -205,7 +199,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Update personal shocks from today's events, then move neighbourhood levels to targets."""
     p = model.scenario.perception
     hood = model.hood
-    expected_contacts, drift, numbers, rate, efficacy_rate, fear_decay, trust_decay = _programme_terms(model)
+    expected_contacts, drift, rate, efficacy_rate, fear_decay, trust_decay = _programme_terms(model)
     hood.fear_shock_sum *= fear_decay
     hood.trust_shock_sum *= trust_decay
     n = len(model.incidents)
@@ -213,10 +207,9 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         _victims(model, rng, p)
     elif n:
         _few_victims(model, rng, p)
-    _contacts(model, rng, expected_contacts, numbers)
+    _contacts(model, rng, expected_contacts)
 
     hood.fear_level += rate * (model.fear_target() - hood.fear_level)
     hood.trust_level += rate * (model.trust_target() - hood.trust_level)
     eff_base = model.world.collective_efficacy
-    hood.efficacy = np.minimum(np.maximum(hood.efficacy + drift + efficacy_rate * (eff_base - hood.efficacy), _ZERO),
-                               _ONE)
+    hood.efficacy = unit(hood.efficacy + drift + efficacy_rate * (eff_base - hood.efficacy))

@@ -112,7 +112,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         victim[missing] = sample_in_blocks(rng, people.block_start, hoods[missing], youth)
     ok = victim >= 0
     kind = np.where(lethal, HOMICIDE, ASSAULT)[ok]
-    model.incidents.add(kind, hoods[ok], victim[ok], attacker[ok].astype(np.int8))
+    model.incidents.add(kind, hoods[ok], victim[ok], attacker[ok])  # (gang_by_control's int8, as Incidents keeps)
     killed_hoods = hoods[ok & lethal]
     np.add.at(model.hood.retaliation_memory, killed_hoods, 1.0)
     model.tally.count("assaults", hoods[ok & ~lethal])

@@ -128,9 +128,14 @@ def choose_routes(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.nd
     The same draws and arithmetic as ``rng.choice(shares.size, size=n, p=shares)`` (inverse CDF
     on one uniform each), without its input checks, which cost more than the draw itself.
     """
+    return _route_cdf(shares).searchsorted(rng.random(n), side="right")
+
+
+def _route_cdf(shares: np.ndarray) -> np.ndarray:
+    """The routes' cumulative shares, scaled to end at exactly 1."""
     cdf = shares.cumsum()
     cdf /= cdf[-1]
-    return cdf.searchsorted(rng.random(n), side="right")
+    return cdf
 
 
 class Shipped(NamedTuple):
@@ -185,9 +190,7 @@ def ship_few(rng: np.random.Generator, n: int, load_kg: float, spill_share: floa
     reduction does below ``NUMPY_SEQUENTIAL_SUM`` terms (numpy's own from there).
     """
     sizes = rng.lognormal(LOAD_SIZE_LOG_MEAN, LOAD_SIZE_LOG_SD, n).tolist()
-    cdf = shares.cumsum()
-    cdf /= cdf[-1]
-    bounds = cdf.tolist()
+    bounds = _route_cdf(shares).tolist()
     paths = [bisect_right(bounds, u) for u in rng.random(n).tolist()]
     tries = rng.random(3 * n).tolist()  # the (n, 3) uniforms of the array path, row after row
     p_edge, route_legs, supply, via = routes.p_edge_list, routes.route_legs, routes.supply_list, routes.route_via_city
@@ -211,15 +214,16 @@ def ship_few(rng: np.random.Generator, n: int, load_kg: float, spill_share: floa
         spill.append(left)
     used = np.zeros(len(p_edge), bool)
     used[tried] = True
+    via_city = sum(via[path] for path in paths)
     if not caught:
-        return Shipped(None, _sum(spill), sum(via[path] for path in paths), used, 0.0)
+        return Shipped(None, _sum(spill), via_city, used, 0.0)
     # caught / tried, 0 on edges where nothing was caught; whole counts, so Python's division of the two
     # ints is numpy's of the two doubles (both correctly rounded)
     observed = np.zeros(len(p_edge))
     for edge, count in caught.items():
         observed[edge] = count / tried.count(edge)
     seized_kg = _sum(lost[0]) + _sum(lost[1]) + _sum(lost[2])
-    return Shipped(seized_kg, _sum(spill), sum(via[path] for path in paths), used, observed)
+    return Shipped(seized_kg, _sum(spill), via_city, used, observed)
 
 
 def _sum(values: list[float]) -> float:
