@@ -60,8 +60,10 @@ class World:
     network: TraffickingNetwork
     block_start: np.ndarray = field(init=False)
     hood_ids: np.ndarray = field(init=False, repr=False)  # the neighbourhoods' numbers, 0, 1, ... (read-only)
-    _spread_from: np.ndarray = field(init=False, repr=False)
-    _spread_weight: np.ndarray = field(init=False, repr=False)
+    # the transposed adjacency as (slot, neighbourhood) tables (see __post_init__), read-only: where each
+    # neighbourhood's s-th incoming link comes from (K where it has none) and its weight (0 where none)
+    spread_from: np.ndarray = field(init=False, repr=False)
+    spread_weight: np.ndarray = field(init=False, repr=False)
     _rows_index: dict = field(init=False, repr=False, default_factory=dict)  # spread_rows' tables by row count
 
     def __post_init__(self) -> None:
@@ -78,10 +80,11 @@ class World:
         to = np.repeat(np.arange(k), links)
         slot = np.arange(m.nnz) - np.repeat(m.indptr[:-1], links)
         width = int(links.max()) if k and m.nnz else 0
-        self._spread_from = np.full((width, k), k, np.int64)  # padding reads an appended 0
-        self._spread_weight = np.zeros((width, k))
-        self._spread_from[slot, to] = m.indices
-        self._spread_weight[slot, to] = m.data
+        self.spread_from = np.full((width, k), k, np.int64)  # padding reads an appended 0
+        self.spread_weight = np.zeros((width, k))
+        self.spread_from[slot, to] = m.indices
+        self.spread_weight[slot, to] = m.data
+        self.spread_from.flags.writeable = self.spread_weight.flags.writeable = False
 
     @property
     def n_neighbourhoods(self) -> int:
@@ -99,8 +102,8 @@ class World:
         """
         values = np.asarray(values, dtype=float)
         values = np.concatenate((values, np.zeros((1,) + values.shape[1:])))
-        weight = self._spread_weight if values.ndim == 1 else self._spread_weight[:, :, None]
-        return np.add.reduce(weight * values[self._spread_from], axis=0, initial=0.0)
+        weight = self.spread_weight if values.ndim == 1 else self.spread_weight[:, :, None]
+        return np.add.reduce(weight * values[self.spread_from], axis=0, initial=0.0)
 
     def spread_rows(self, padded: np.ndarray) -> np.ndarray:
         """:meth:`spread` of each row of ``padded`` (rows x neighbourhoods + 1: each row's values, then a 0),
@@ -116,8 +119,8 @@ class World:
         rows, k = padded.shape[0], padded.shape[1] - 1
         tables = self._rows_index.get(rows)
         if tables is None:
-            index = self._spread_from[:, None, :] + (k + 1) * np.arange(rows)[:, None]  # (slot, row, neighbourhood)
-            tables = self._rows_index[rows] = (index, self._spread_weight[:, None, :])
+            index = self.spread_from[:, None, :] + (k + 1) * np.arange(rows)[:, None]  # (slot, row, neighbourhood)
+            tables = self._rows_index[rows] = (index, self.spread_weight[:, None, :])
         index, weight = tables
         return np.add.reduce(weight * padded.ravel()[index], axis=0, initial=0.0)
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import draws
+from model.compiled import kernel
 from model.population import Status, sample_in_blocks
 from model.processes.common import FEW, gang_by_control
 from model.state import ASSAULT, EXTORTION, HOMICIDE, ROBBERY
@@ -34,11 +35,7 @@ BACKGROUND_OFFENDING = 0.02  # offenders per resident from the general populatio
 EFFICACY_GUARDIANSHIP = 0.8
 STREET_TYPES = (ROBBERY, EXTORTION, ASSAULT)
 TALLY_NAMES = ("robberies", "extortions", "assaults")  # in STREET_TYPES order
-
-# The expected counts are computed for the three street crime types at once, as rows of (3, K)
-# arrays in STREET_TYPES order: elementwise the same arithmetic as one type at a time, in a third
-# of the numpy calls (what a step costs at 60 neighbourhoods is mostly the number of calls).
-
+ASSAULT_ROW = STREET_TYPES.index(ASSAULT)  # the one street crime property guardianship does not deter
 
 # Terms kept between steps are held per model, one entry each: (world, residents, census terms, key of the offender
 # inputs, offender terms, step buffers). Weak keys: an entry goes with its model, and a copied or unpickled model is a
@@ -48,24 +45,18 @@ _kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class _Buffers:
-    """Arrays :func:`step` writes its expected counts into, kept per model (one model steps in one thread at a time)
-    instead of allocated every step; what they hold is used within the step and never handed out.
+    """Arrays :func:`step` writes into, kept per model (one model steps in one thread at a time) instead of
+    allocated every step; what they hold is used within the step and never handed out.
 
-    ``guard`` and ``rates``: (with levers, without) x type x neighbourhood; ``moved``: per type, the crime displaced
-    from each neighbourhood, then the 0 :meth:`World.spread_rows` pads with (never written); ``patrol``: the patrol
-    levers' officers per 1,000 residents (as :func:`_guardianship` works them out) and the lever bytes they are of;
-    ``pressure``: :func:`_pressure`'s targets x offenders, type x neighbourhood; ``sales``: :func:`drug_sales`'
-    expected sales.
+    ``rates``: expected counts, type x neighbourhood; ``moved``: the crime displaced from each neighbourhood, type x
+    neighbourhood; ``sales``: :func:`drug_sales`' expected sales, gang x neighbourhood.
     """
 
-    __slots__ = ("guard", "rates", "pressure", "moved", "patrol", "patrol_key", "sales")
+    __slots__ = ("rates", "moved", "sales")
 
     def __init__(self, k: int) -> None:
-        self.guard, self.rates = np.empty((2, len(STREET_TYPES), k)), np.empty((2, len(STREET_TYPES), k))
-        self.pressure = np.empty((len(STREET_TYPES), k))
-        self.moved = np.zeros((len(STREET_TYPES), k + 1))
-        self.patrol, self.patrol_key = np.empty(k), None
-        self.sales = np.empty((0, k))  # expected drug sales, gang x neighbourhood (sized on first use)
+        self.rates, self.moved = np.empty((len(STREET_TYPES), k)), np.empty((len(STREET_TYPES), k))
+        self.sales = np.empty((0, k))  # (sized on first use)
 
 
 def _entry(model: SecurityModel) -> tuple:
@@ -145,101 +136,74 @@ def _offending(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
     return _current(model)[4]
 
 
-def _guardianship(model: SecurityModel, with_levers: bool = True, displacement: bool = False,
-                  buffers: _Buffers | None = None) -> np.ndarray:
-    """Capable guardians (1 = none beyond the baseline constant): rows per street type, or one row for all
-    types without levers.
+@kernel
+def _street_rates(per_resident, per_activity, activity, deterrence, efficacy, police, patrol_officers, residents,
+                  guardianship, property_guardianship, displacement, police_deterrence, dt, with_levers, displace,
+                  spread_from, spread_weight, rates, moved):
+    """Expected street crimes this step, type (row: robbery, extortion, assault) x neighbourhood, into ``rates``.
 
-    ``displacement``: both at once, as (with levers, without) x type x neighbourhood (the lever-free rows
-    the same for every type), so that :func:`_rates` works out both in the calls of one.
-    ``buffers``: written into ``buffers.guard`` (with levers: its first block) instead of new arrays, and the
-    patrol levers' term kept there until the levers' bytes change (levers are reset and turned every step,
-    mostly to the same values).
+    Per neighbourhood h and type c, with ``efficacy`` the collective efficacy and ``police`` officers per 1,000:
+
+        pressure  = scale_c * offenders_c / residents  *  (targets per unit of activity)_c * activity
+        free      = 1 + police_deterrence * (police - patrol officers per 1,000) + 0.8 * efficacy
+        general   = (1 + police_deterrence * police + 0.8 * efficacy) * guardianship
+        guard     = general * property_guardianship for robbery and extortion, general for assault
+                    (``with_levers`` False: ``free`` for every type, guardianship as without programmes)
+        rate      = pressure / guard * deterrence * dt
+
+    ``displace``: the share ``displacement`` of the crime the levers deter here (the rate with ``free`` guardians
+    less the rate) moves to the neighbours (``moved``, then spread as :meth:`World.spread` does: each sum starts at
+    0 and adds its products in slot order), and a rate never falls below 0.
     """
-    police = model.police.per_1000
-    lv = model.levers
-    deterrence = model.scenario.police.deterrence
-    if not (with_levers or displacement):
-        return 1.0 + deterrence * (police - lv.patrol_officers / model.residents * 1000.0) + \
-            EFFICACY_GUARDIANSHIP * model.hood.efficacy
-    # (only step displaces, and it passes its buffers)
-    guard = np.empty((1, len(STREET_TYPES), police.size)) if buffers is None else buffers.guard
-    # (in place: elementwise the same operations, in the same order, as the expressions in the comments)
-    # (guard[0, 1], extortion's row, holds the efficacy term until the property guardianship is copied into it below)
-    efficacy = np.multiply(EFFICACY_GUARDIANSHIP, model.hood.efficacy, out=guard[0, 1])
-    general = np.multiply(deterrence, police, out=guard[0, 2])
-    np.add(1.0, general, out=general)
-    np.add(general, efficacy, out=general)
-    np.multiply(general, lv.guardianship, out=general)  # general = (1 + deterrence * police + efficacy) * guardianship
-    if displacement:  # free = 1 + deterrence * (police - patrol / residents * 1000) + efficacy
-        free = guard[1, 0]
-        np.subtract(police, _patrol(model, buffers), out=free)
-        np.multiply(deterrence, free, out=free)
-        np.add(1.0, free, out=free)
-        np.add(free, efficacy, out=free)
-        guard[1, 1:] = free
-    prop = np.multiply(general, lv.property_guardianship, out=guard[0, 0])  # prop = general * property guardianship
-    guard[0, 1] = prop
-    return guard if displacement else guard[0]
+    types, k = rates.shape
+    for h in range(k):
+        guardians = 1.0 + police_deterrence * police[h] + EFFICACY_GUARDIANSHIP * efficacy[h]
+        free = 1.0 + police_deterrence * (police[h] - patrol_officers[h] / residents[h] * 1000.0) \
+            + EFFICACY_GUARDIANSHIP * efficacy[h]
+        general = guardians * guardianship[h]
+        for c in range(types):
+            pressure = per_resident[c, h] * (per_activity[c, h] * activity[h])
+            if not with_levers:
+                guard = free
+            elif c == ASSAULT_ROW:
+                guard = general
+            else:
+                guard = general * property_guardianship[h]
+            rates[c, h] = pressure / guard * deterrence[h] * dt
+            if displace:
+                deterred = pressure / free * deterrence[h] * dt - rates[c, h]
+                moved[c, h] = displacement[h] * max(deterred, 0.0)
+    if displace:
+        for c in range(types):
+            for h in range(k):
+                arriving = 0.0
+                for slot in range(spread_from.shape[0]):
+                    origin = spread_from[slot, h]  # k: no link in this slot (the 0 spread pads with)
+                    arriving += spread_weight[slot, h] * (moved[c, origin] if origin < k else 0.0)
+                rates[c, h] = max(rates[c, h] + arriving, 0.0)
+    return rates
 
 
-def _patrol(model: SecurityModel, buffers: _Buffers) -> np.ndarray:
-    """The patrol levers' officers per 1,000 residents (kept in ``buffers`` until the levers' bytes change)."""
-    patrol = model.levers.patrol_officers
-    key = patrol.tobytes()
-    if buffers.patrol_key != key:
-        np.multiply(np.divide(patrol, model.residents, out=buffers.patrol), 1000.0, out=buffers.patrol)
-        buffers.patrol_key = key
-    return buffers.patrol
+def _expected(model: SecurityModel, per_resident: np.ndarray, per_activity: np.ndarray, buffers: _Buffers,
+              with_levers: bool = True, displace: bool = True) -> np.ndarray:
+    """:func:`_street_rates` for the model as it stands (displacement only where a lever asks for it)."""
+    lv, world = model.levers, model.world
+    displace = displace and with_levers and np.count_nonzero(lv.displacement) > 0
+    return _street_rates(per_resident, per_activity, model.activity(), model.deterrence(), model.hood.efficacy,
+                         model.police.per_1000, lv.patrol_officers, model.residents, lv.guardianship,
+                         lv.property_guardianship, lv.displacement, model.scenario.police.deterrence, model.dt_years,
+                         with_levers, displace, world.spread_from, world.spread_weight, buffers.rates, buffers.moved)
 
 
-def _pressure(model: SecurityModel, per_resident: np.ndarray, per_activity: np.ndarray,
-              out: np.ndarray | None = None) -> np.ndarray:
-    """scale_c * offenders_c / residents * targets_c, per type: the part of the expected count levers leave.
+def expected_street_crime(model: SecurityModel, with_levers: bool = True,
+                          displace: bool = False) -> dict[int, np.ndarray]:
+    """Expected counts this step per type and neighbourhood (new arrays), before displacement unless ``displace``.
 
-    ``per_resident`` is :func:`_per_resident`; targets are people out and about (businesses for extortion):
-    ``per_activity`` (the targets per unit of activity of :func:`_fixed`) times the activity.
+    ``with_levers`` False: as if no programme ran (guardians, patrols and displacement as without levers).
     """
-    targets = np.multiply(per_activity, model.activity(), out=out)
-    return np.multiply(per_resident, targets, out=targets)
-
-
-def _rates(model: SecurityModel, pressure: np.ndarray, guard: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Expected counts this step, per type (rows) and neighbourhood."""
-    rates = np.divide(pressure, guard, out=out)  # pressure / guard * deterrence * dt, in that order
-    np.multiply(rates, model.deterrence(), out=rates)
-    return np.multiply(rates, model.dt_years, out=rates)
-
-
-def expected_street_crime(model: SecurityModel, with_levers: bool = True) -> dict[int, np.ndarray]:
-    """Expected counts this step per type and neighbourhood, before displacement."""
-    pressure = _pressure(model, _offending(model)[0], _fixed(model)[1])
-    rows = _rates(model, pressure, _guardianship(model, with_levers))
-    return dict(zip(STREET_TYPES, rows, strict=True))
-
-
-def _displace(model: SecurityModel, rates: np.ndarray, free: np.ndarray, moved: np.ndarray) -> np.ndarray:
-    """Rates after moving the lever's share of deterred crime (``free`` - ``rates``) to neighbours.
-
-    ``moved``: a zeroed (type, neighbourhood + 1) block to work in (per type, then the 0 World.spread_rows pads
-    with). In place: ``free`` is overwritten and the result is written into ``rates``.
-    """
-    deterred = np.subtract(free, rates, out=free)
-    np.maximum(deterred, 0.0, out=deterred)
-    np.multiply(model.levers.displacement, deterred, out=moved[:, :-1])
-    result = np.add(rates, model.world.spread_rows(moved), out=rates)
-    return np.maximum(result, 0.0, out=result)
-
-
-def displaced(model: SecurityModel, rates: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
-    """Move the share of deterred crime the displacement lever says to adjacent neighbourhoods."""
-    if not model.levers.displacement.any():
-        return rates
-    pressure = _pressure(model, _offending(model)[0], _fixed(model)[1])
-    free = _rates(model, pressure, _guardianship(model, with_levers=False))
-    moved = np.zeros((len(STREET_TYPES), free.shape[1] + 1))
-    rows = _displace(model, np.array([rates[c] for c in STREET_TYPES]), free, moved)
-    return dict(zip(STREET_TYPES, rows, strict=True))
+    held = _current(model)
+    rates = _expected(model, held[4][0], held[2][1], _Buffers(model.world.n_neighbourhoods), with_levers, displace)
+    return dict(zip(STREET_TYPES, rates, strict=True))
 
 
 _victim_weights: dict[float, tuple[np.ndarray, np.ndarray, list, list]] = {}
@@ -346,12 +310,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     _, per_activity, hood_ids = held[2]
     per_resident, street_share = held[4]
     buffers = held[5]  # (arrays written in place: the step allocates none for its expected counts)
-    pressure = _pressure(model, per_resident, per_activity, buffers.pressure)
-    if np.count_nonzero(model.levers.displacement):  # (count_nonzero: a fifth of the call overhead of .any())
-        rates, free = _rates(model, pressure, _guardianship(model, displacement=True, buffers=buffers), buffers.rates)
-        rates = _displace(model, rates, free, buffers.moved)
-    else:
-        rates = _rates(model, pressure, _guardianship(model, buffers=buffers), buffers.rates[0])
+    rates = _expected(model, per_resident, per_activity, buffers)
     lethality = None  # asked for on the first crime of the day (most days have some; nothing it reads changes)
     with_gangs = model.control.shape[0] > 0
     street_accept = None  # robbery's and assault's victim acceptance: one serves both (it reads the people when called)
@@ -395,6 +354,16 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     drug_sales(model, rng, buffers)
 
 
+@kernel
+def _sales_means(drug_scale, control, availability, residents, dt, deterrence, out):
+    """Expected retail sales, gang x neighbourhood, into ``out``: a gang sells where it holds territory, in
+    proportion to the people there, as far as the drugs it holds allow (``availability``, 0-1, per gang)."""
+    for g in range(out.shape[0]):
+        for h in range(out.shape[1]):
+            out[g, h] = drug_scale * control[g, h] * availability[g] * residents[h] * dt * deterrence[h]
+    return out
+
+
 def drug_sales(model: SecurityModel, rng: np.random.Generator, buffers: _Buffers) -> None:
     """Retail sales by each gang in its territory, limited by the drugs it holds.
 
@@ -407,17 +376,12 @@ def drug_sales(model: SecurityModel, rng: np.random.Generator, buffers: _Buffers
     # every gang's expected sales at once (rows: gang_list is in gang id order, as the rows of control);
     # each gang's availability reads only its own stock, which only its own sales below change
     reference = cal.stock_reference_kg.tolist()  # (Python floats: the same arithmetic as numpy scalars, faster)
-    availability = np.array([[g.drug_stock_kg / (g.drug_stock_kg + reference[g.gang_id] + 1e-12)] for g in gangs])
+    availability = np.array([g.drug_stock_kg / (g.drug_stock_kg + reference[g.gang_id] + 1e-12) for g in gangs])
     control = model.control
     lam = buffers.sales
     if lam.shape != control.shape:
         lam = buffers.sales = np.empty(control.shape)
-    # lam = drug_scale * control * availability * residents * dt * deterrence, in that order (in place)
-    np.multiply(cal.drug_scale, control, out=lam)
-    np.multiply(lam, availability, out=lam)
-    np.multiply(lam, model.residents, out=lam)
-    np.multiply(lam, model.dt_years, out=lam)
-    np.multiply(lam, model.deterrence(), out=lam)
+    _sales_means(cal.drug_scale, control, availability, model.residents, model.dt_years, model.deterrence(), lam)
     # One Poisson call for all gangs: it draws element by element in C order, row after row, so the
     # draws are those of one call per gang (nothing else draws in between), without the array call's
     # fixed cost (its argument checks) once per gang.
