@@ -15,6 +15,7 @@ from mesa.discrete_space import Network
 
 from model.agents import Gang, Neighbourhood, PoliceUnit
 from model.calibration import Calibration, calibrate, per_type, recalibrate
+from model.compiled import kernel
 from model.interventions import Intervention
 from model.levers import Levers
 from model.metrics import Recorder
@@ -62,7 +63,7 @@ _MINUS_ONE, _HUNDRED_THOUSAND = np.array(-1.0), np.array(1e5)
 _MINUS_ONE.flags.writeable = _HUNDRED_THOUSAND.flags.writeable = False
 
 RANKED = ("homicides", "robberies", "extortions", "assaults", "crimes_reported", "recruits")
-_TALLIED_ROWS = [Tally.ROWS.index(name) for name in RANKED]  # the tally's rows of each recent memory
+_TALLIED_ROWS = np.array([Tally.ROWS.index(name) for name in RANKED])  # the tally's rows of each recent memory
 _CRIMES_ROW, _REPORTED_ROW = (Tally.ROWS.index(name) for name in Tally.TOTALS)
 
 
@@ -93,15 +94,12 @@ class SecurityModel(mesa.Model):
         # fixed for the run, and terms made from them are kept by identity: a write must fail, not go unseen
         self.residents.flags.writeable = self.world.residents.flags.writeable = False
         self._certainty_ratio: tuple | None = None
-        self._certainty_divisor_seen: tuple | None = None
         self._target_numbers_seen: tuple | None = None
         self._types_of_mix: tuple | None = None
         self._control_seen: tuple | None = None
         self._cost_seen: tuple | None = None
         self._moods_seen: tuple | None = None
-        self._courts_seen: tuple | None = None
         self._gun_seen: tuple | None = None
-        self._lethality_seen: tuple | None = None
         self.space = Network(self.world.graph, random=self.random)
         by_id = {cell.coordinate: cell for cell in self.space.all_cells}
         self.cells = [by_id[i] for i in range(self.world.n_neighbourhoods)]
@@ -196,15 +194,11 @@ class SecurityModel(mesa.Model):
         self.levers.reset()
         self.tally.reset()
         self.incidents.clear()
-        hood = self.hood
-        decay = self.memory_decay
+        hood, decay = self.hood, self.memory_decay
         recent = decay["recent"]
-        hood.homicide_memory *= decay["homicides"]
-        hood.offence_memory *= decay["year"]
-        hood.conviction_memory *= decay["year"]
-        hood.reported_memory *= recent
-        hood.retaliation_memory *= decay["retaliation"]
-        hood.recent.block *= recent
+        _decay_memories(hood.homicide_memory, hood.offence_memory, hood.conviction_memory, hood.reported_memory,
+                        hood.retaliation_memory, hood.recent.block, decay["homicides"], decay["year"], recent,
+                        decay["retaliation"])
         for gang in self.gang_list:
             gang.supply_memory_kg *= recent
 
@@ -240,11 +234,11 @@ class SecurityModel(mesa.Model):
         """Fold today's events into the memories processes read tomorrow."""
         hood, tally = self.hood, self.tally
         tally.close()
-        hood.offence_memory += tally.block[_CRIMES_ROW]
-        hood.reported_memory += tally.block[_REPORTED_ROW]
-        f = self.memory_decay["year"]
-        hood.perceived_certainty = f * hood.perceived_certainty + (1.0 - f) * self.instant_certainty()
-        hood.recent.block += tally.block[_TALLIED_ROWS]  # each ranked outcome into its recent memory, in one operation
+        instant = self.instant_certainty()
+        # (the one-year memory of the certainty is a new array: the certainty views are kept by its identity)
+        hood.perceived_certainty = _fold_in(tally.block, _CRIMES_ROW, _REPORTED_ROW, _TALLIED_ROWS, hood.offence_memory,
+                                            hood.reported_memory, hood.recent.block, self.memory_decay["year"],
+                                            hood.perceived_certainty, instant, np.empty(instant.size))
 
     def release(self) -> None:
         """Let the model be freed once nothing else holds it.
@@ -294,10 +288,10 @@ class SecurityModel(mesa.Model):
                         hood.trust_shock_sum.tobytes()))
         cached = self._moods_seen
         if cached is None or cached[0] != key:
-            fear = unit(hood.fear_level + hood.fear_shock_sum / self.residents)
-            trust = unit(hood.trust_level + hood.trust_shock_sum / self.residents)
-            activity = 1.0 - self.scenario.perception.activity_fear_elasticity * fear
-            fear.flags.writeable = trust.flags.writeable = activity.flags.writeable = False
+            moods = _moods(hood.fear_level, hood.fear_shock_sum, hood.trust_level, hood.trust_shock_sum, self.residents,
+                           self.scenario.perception.activity_fear_elasticity, np.empty((3, self.residents.size)))
+            moods.flags.writeable = False  # (and so the rows taken from it)
+            fear, trust, activity = moods
             cached = self._moods_seen = (key, fear, trust, activity)
         return cached
 
@@ -327,12 +321,9 @@ class SecurityModel(mesa.Model):
         key = control.tobytes()
         cached = self._control_seen
         if cached is None or cached[0] != key or cached[1] != control.shape:
-            if control.size:
-                held = np.add.reduce(control, axis=0)
-                presence = unit(held.copy())
-            else:
-                held = presence = np.zeros(self.world.n_neighbourhoods)
-            held.flags.writeable = presence.flags.writeable = False
+            views = _held_control(control, np.empty((2, self.world.n_neighbourhoods)))
+            views.flags.writeable = False  # (and so the rows taken from it)
+            held, presence = views
             cached = self._control_seen = (key, control.shape, held, presence)
         return cached[2], cached[3]
 
@@ -341,39 +332,32 @@ class SecurityModel(mesa.Model):
         return self._mood_views()[3]
 
     def gun_factor(self) -> np.ndarray:
-        """Guns in gang hands here relative to the city's start (1 = as at the start). Read-only: shared.
-
-        Kept until a gang's weapons, the member counts or the control change: crime and rivalry ask for
-        it in the same step with nothing changed in between (weapons wear out once a step, in economy).
-        """
-        if not self.gang_list:
-            return np.ones(self.world.n_neighbourhoods)
-        presence = self.presence()  # brings the control views up to date
-        key = ([g.weapons for g in self.gang_list], member_views(self), self._control_seen, self._gun_reference)
-        cached = self._gun_seen
-        if (cached is None or cached[0][1] is not key[1] or cached[0][2] is not key[2] or cached[0][0] != key[0]
-                or cached[0][3] != key[3]):
-            wpm = weapons_per_member(self)
-            street = 0.3 * self.scenario.gangs.weapons_per_member
-            guns = wpm @ self.control + (1.0 - presence) * street
-            factor = guns / self._gun_reference
-            factor.flags.writeable = False
-            cached = self._gun_seen = (key, factor)
-        return cached[1]
+        """Guns in gang hands here relative to the city's start (1 = as at the start). Read-only: shared."""
+        return self._gun_views()[0]
 
     def lethality(self) -> np.ndarray:
-        """Relative chance violence kills, from gun availability (figures.md s1: ~80% by firearm).
+        """Relative chance violence kills, from gun availability (figures.md s1: ~80% by firearm). Read-only: shared."""
+        return self._gun_views()[1]
 
-        Read-only: shared, and kept with the gun factor it is made of (for the share it was made with).
-        """
+    def _gun_views(self) -> tuple[np.ndarray, np.ndarray]:
+        """(gun factor, lethality), kept until a gang's weapons, the member counts, the control or the lethal
+        share of guns change: crime and rivalry ask for them in the same step with nothing changed in between
+        (weapons wear out once a step, in economy). Without gangs, new arrays on every call."""
         share = self.scenario.crime.gun_lethality
-        factor = self.gun_factor()
-        kept = self._lethality_seen
-        if kept is None or kept[0] is not factor or kept[1] != share:
-            lethal = (1.0 - share) + share * factor
-            lethal.flags.writeable = False
-            kept = self._lethality_seen = (factor, share, lethal)
-        return kept[2]
+        if not self.gang_list:
+            factor = np.ones(self.world.n_neighbourhoods)
+            return factor, (1.0 - share) + share * factor
+        presence = self.presence()  # brings the control views up to date
+        key = ([g.weapons for g in self.gang_list], member_views(self), self._control_seen, self._gun_reference, share)
+        cached = self._gun_seen
+        if (cached is None or cached[0][1] is not key[1] or cached[0][2] is not key[2] or cached[0][0] != key[0]
+                or cached[0][3] != key[3] or cached[0][4] != share):
+            carried = weapons_per_member(self) @ self.control  # (a matrix product: numpy's, outside the kernel)
+            views = _guns(carried, presence, 0.3 * self.scenario.gangs.weapons_per_member, self._gun_reference, share,
+                          np.empty((2, presence.size)))
+            views.flags.writeable = False  # (and so the rows taken from it)
+            cached = self._gun_seen = (key, *views)
+        return cached[1], cached[2]
 
     def instant_certainty(self) -> np.ndarray:
         """Chance an offence here ends in a conviction, as the justice chain stands today.
@@ -382,48 +366,33 @@ class SecurityModel(mesa.Model):
         corruption) and prosecution and conviction (courts), averaged over crime types with
         the scenario's baseline mix. Offenders perceive it with a lag (:meth:`certainty`).
         """
-        trust = self.trust()
-        clear_base = enforcement.police_factor(self) * enforcement.tip_factor(self)
-        corrupt = self.police.corrupt_share * self.presence()
-        # every crime type at once, as rows (broadcast: elementwise the same arithmetic as one type at a time)
+        # the report probabilities of every crime type at once, as rows of a grid
         mix, clearance, report_base, intimidated = self._crime_types()
-        report = reporting.report_probability_grid(self, report_base, intimidated, trust)
-        clear = unit(clearance * clear_base * (1.0 - corrupt))
-        # the mix-weighted sum over types, added type by type (a reduction down axis 0 is sequential)
-        return np.add.reduce(mix * report * clear, axis=0) * self._courts()
-
-    def _courts(self) -> np.ndarray:
-        """Chance a cleared case is prosecuted and convicted per neighbourhood, from the court levers.
-
-        Levers are reset and turned again every step but mostly to the same values; the product is
-        kept until their contents change (a comparison of their bytes). Read-only: shared.
-        """
+        report = reporting.report_probability_grid(self, report_base, intimidated, self.trust())
         lv, j = self.levers, self.scenario.justice
-        key = (lv.prosecution.tobytes() + lv.conviction.tobytes(), j.prosecution_probability, j.conviction_probability)
-        cached = self._courts_seen
-        if cached is None or cached[0] != key:
-            courts = unit(j.prosecution_probability * lv.prosecution) * unit(j.conviction_probability * lv.conviction)
-            courts.flags.writeable = False
-            cached = self._courts_seen = (key, courts)
-        return cached[1]
+        return _conviction_chance(mix, clearance, report, enforcement.police_factor(self), enforcement.tip_factor(self),
+                                  self.police.corrupt_share, self.presence(), j.prosecution_probability,
+                                  lv.prosecution, j.conviction_probability, lv.conviction, np.empty(report.shape[1]))
 
     def _crime_types(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Columns over the crime types in the calibrated mix (a grid with neighbourhood rows by
-        broadcasting): the mix weights, the types' clearance, their reporting base and intimidation x
-        their sensitivity to it. Kept until one of these four calibrated arrays is replaced or the
-        scenario's intimidation changes (the arrays are replaced, never changed in place).
+        """Over the crime types in the calibrated mix: the mix weights and the types' clearance, then as columns
+        (a grid with neighbourhood rows by broadcasting) their reporting base and intimidation x their sensitivity
+        to it. Kept until one of these four calibrated arrays is replaced or the scenario's intimidation changes
+        (the arrays are replaced, never changed in place).
         """
         cal = self.cal
-        key = (cal.crime_mix, cal.clearance, cal.report_base, cal.report_sensitivity)
         intimidation = self.scenario.gangs.intimidation
         cached = self._types_of_mix
-        if cached is None or any(a is not b for a, b in zip(cached[0], key, strict=True)) or cached[1] != intimidation:
+        if (cached is None or cached[0] is not cal.crime_mix or cached[1] is not cal.clearance
+                or cached[2] is not cal.report_base or cached[3] is not cal.report_sensitivity
+                or cached[4] != intimidation):
             mix = np.asarray(cal.crime_mix)
             types = np.flatnonzero(mix != 0)
             intimidated = intimidation * cal.report_sensitivity[types][:, None]
-            cached = self._types_of_mix = (key, intimidation, mix[types][:, None], cal.clearance[types][:, None],
+            cached = self._types_of_mix = (cal.crime_mix, cal.clearance, cal.report_base, cal.report_sensitivity,
+                                           intimidation, mix[types], cal.clearance[types],
                                            cal.report_base[types][:, None], intimidated)
-        return cached[2:]
+        return cached[5:]
 
     def certainty(self) -> np.ndarray:
         """Perceived certainty of conviction: a one-year memory of :meth:`instant_certainty`."""
@@ -446,23 +415,11 @@ class SecurityModel(mesa.Model):
         held, start = self.hood.perceived_certainty, self.cal.certainty_start
         cached = self._certainty_ratio
         if cached is None or cached[0] is not held or cached[1] is not start:
-            # held / start where start > 0, else 1 (as np.divide(..., where=start > 0) into ones): the divisor and
-            # the places without a start are kept with the start they come from (replaced, never changed in place)
-            divisor, none = self._certainty_divisor(start)
-            ratio = held / divisor
-            ratio[none] = 1.0
-            deterrence = np.minimum(np.maximum(ratio, 0.2), 5.0) ** -self.scenario.justice.deterrence
+            ratio, bounded = _certainty_ratio(held, start, np.empty((2, held.size)))
+            deterrence = bounded ** -self.scenario.justice.deterrence  # (a power: numpy's, outside the kernel)
             ratio.flags.writeable = deterrence.flags.writeable = False
             cached = self._certainty_ratio = (held, start, ratio, deterrence)
         return cached[2], cached[3]
-
-    def _certainty_divisor(self, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``start`` with 1 where it is not above 0, and those places (for :meth:`_certainty_views`)."""
-        kept = self._certainty_divisor_seen
-        if kept is None or kept[0] is not start:
-            positive = start > 0
-            kept = self._certainty_divisor_seen = (start, np.where(positive, start, 1.0), np.flatnonzero(~positive))
-        return kept[1], kept[2]
 
     def gang_pull(self) -> np.ndarray:
         """Pull of gang life here: net income per member of the gangs present, relative to the start."""
@@ -658,3 +615,124 @@ class SecurityModel(mesa.Model):
         self.crossing_inbound = inbound
         risk = net.base_seizure.copy()
         return TraffickingState(perceived_risk=risk, route_share=np.full(net.n_paths, 1.0 / net.n_paths))
+
+
+# ------------------------------------------------------------------------------ kernels
+# The model's own neighbourhood arithmetic, as loops over neighbourhoods compiled by numba (model.compiled).
+# ``min(1.0, max(0.0, x))`` is numpy's clip to [0, 1] (common.unit): with the bound first, a tie gives the bound,
+# as np.maximum(x, 0.0) gives 0.0 for x = -0.0.
+
+@kernel
+def _decay_memories(homicides, offences, convictions, reported, retaliation, recent, homicides_f, year_f, recent_f,
+                    retaliation_f):
+    """Each memory, in place, times its per-step decay factor: homicides (a year's), offences and convictions (a
+    year), reported crimes and the ranked outcomes (rows of ``recent``: ~90 days), rivalry killings (retaliation)."""
+    for h in range(homicides.size):
+        homicides[h] *= homicides_f
+        offences[h] *= year_f
+        convictions[h] *= year_f
+        reported[h] *= recent_f
+        retaliation[h] *= retaliation_f
+        for r in range(recent.shape[0]):
+            recent[r, h] *= recent_f
+
+
+@kernel
+def _fold_in(today, crimes_row, reported_row, ranked_rows, offences, reported, recent, year_f, certainty, instant,
+             out):
+    """Today's tally (``today``: the tally's block) into the memories, in place, and tomorrow's perceived
+    certainty of conviction into ``out``, per neighbourhood h:
+
+        offences += crimes today;  reported += crimes reported today;  recent_r += today's ranked outcome r
+        out = year_f * certainty + (1 - year_f) * instant     (a one-year memory of the instant certainty)
+    """
+    remembered = 1.0 - year_f
+    for h in range(out.size):
+        offences[h] += today[crimes_row, h]
+        reported[h] += today[reported_row, h]
+        for r in range(ranked_rows.size):
+            recent[r, h] += today[ranked_rows[r], h]
+        out[h] = year_f * certainty[h] + remembered * instant[h]
+    return out
+
+
+@kernel
+def _moods(fear_level, fear_shock_sum, trust_level, trust_shock_sum, residents, activity_fear_elasticity, out):
+    """Mean fear, trust in police and economic activity per neighbourhood h, as the rows of ``out``:
+
+        fear     = unit(fear level + fear shocks / residents)
+        trust    = unit(trust level + trust shocks / residents)
+        activity = 1 - activity_fear_elasticity * fear
+    """
+    for h in range(residents.size):
+        fear = min(1.0, max(0.0, fear_level[h] + fear_shock_sum[h] / residents[h]))
+        out[0, h] = fear
+        out[1, h] = min(1.0, max(0.0, trust_level[h] + trust_shock_sum[h] / residents[h]))
+        out[2, h] = 1.0 - activity_fear_elasticity * fear
+    return out
+
+
+@kernel
+def _held_control(control, out):
+    """Gang control per neighbourhood summed over the gangs (rows of ``control``, added in order) and the same
+    clipped to [0, 1] (presence), as the rows of ``out`` (0 where there are no gangs)."""
+    gangs = control.shape[0]
+    for h in range(out.shape[1]):
+        held = control[0, h] if gangs else 0.0
+        for g in range(1, gangs):
+            held += control[g, h]
+        out[0, h] = held
+        out[1, h] = min(1.0, max(0.0, held))
+    return out
+
+
+@kernel
+def _guns(carried, presence, street, reference, lethal_share, out):
+    """The gun factor and lethality per neighbourhood h, as the rows of ``out``: with ``carried`` the guns the gangs'
+    members carry here (each gang's guns per member x its control) and ``street`` the guns per unit of the city
+    gangs do not hold,
+
+        factor    = (carried + (1 - presence) * street) / reference
+        lethality = (1 - lethal_share) + lethal_share * factor
+    """
+    for h in range(presence.size):
+        factor = (carried[h] + (1.0 - presence[h]) * street) / reference
+        out[0, h] = factor
+        out[1, h] = (1.0 - lethal_share) + lethal_share * factor
+    return out
+
+
+@kernel
+def _conviction_chance(mix, clearance, report, police, tips, corrupt_share, presence, prosecution_probability,
+                       prosecution, conviction_probability, conviction, out):
+    """Chance an offence ends in a conviction per neighbourhood h, into ``out``. Over the crime types c of the mix
+    (``report``: their report probabilities, rows), with the police's capacity to clear crimes (``police``), the
+    tips reaching them, the corrupt share of the officers and the gangs' presence:
+
+        clear_c = unit(clearance_c * (police * tips) * (1 - corrupt_share * presence))
+        courts  = unit(prosecution_probability * prosecution) * unit(conviction_probability * conviction)
+        chance  = (mix_0 * report_0 * clear_0 + mix_1 * report_1 * clear_1 + ...) * courts
+    """
+    for h in range(out.size):
+        clear_base = police[h] * tips[h]
+        honest = 1.0 - corrupt_share[h] * presence[h]
+        chance = 0.0
+        for c in range(mix.size):
+            clear = min(1.0, max(0.0, clearance[c] * clear_base * honest))
+            term = mix[c] * report[c, h] * clear
+            chance = term if c == 0 else chance + term  # (the sum numpy adds down the types, from the first)
+        courts = (min(1.0, max(0.0, prosecution_probability * prosecution[h]))
+                  * min(1.0, max(0.0, conviction_probability * conviction[h])))
+        out[h] = chance * courts
+    return out
+
+
+@kernel
+def _certainty_ratio(held, start, out):
+    """Perceived certainty relative to the start per neighbourhood (1 where there was none to start with), and the
+    same bounded to [0.2, 5] (for deterrence), as the rows of ``out``."""
+    for h in range(held.size):
+        ratio = held[h] / start[h] if start[h] > 0.0 else 1.0
+        out[0, h] = ratio
+        out[1, h] = min(5.0, max(0.2, ratio))
+    return out
