@@ -14,13 +14,13 @@ on busier days), because a numpy call on a few values costs more than the arithm
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.compiled import kernel
 from model.population import anyone_in, decay_factor, sample_in_blocks
-from model.processes.common import FEW, poisson_counts, unit
+from model.processes.common import FEW, poisson_counts
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
@@ -167,49 +167,52 @@ def _contacts(model: SecurityModel, rng: np.random.Generator, expected: np.ndarr
         _add_few(model, "trust", anyone_in(rng, model.people.block_start, hoods), CONTACT_TRUST, -1.0, 1.0)
 
 
-_terms_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per model: (inputs, terms)
+@kernel
+def _drift(fear_decay, trust_decay, rate, fear_target, trust_target, efficacy_base, efficacy_drift, dt, residents,
+           contact_rate, fear_shock_sum, trust_shock_sum, fear_level, trust_level, efficacy, contacts):
+    """A step of the neighbourhoods' moods (in place) and the police contacts expected, into ``contacts``.
 
+    Per neighbourhood h, with ``rate`` the step's share of the way to the targets (at most 1):
 
-def _programme_terms(model: SecurityModel) -> tuple[np.ndarray, ...]:
-    """Expected police contacts per neighbourhood this step, this step's drift of collective efficacy, and as 0-d
-    float64 arrays (see ``common.ZERO``) the step's share of the way to the targets, a tenth of it (collective
-    efficacy's) and the decay of fear and trust shocks.
-
-    The first two come from additive levers, which are reset and turned again every step but mostly to the
-    same values: all are kept per model until the additive levers' contents (or the numbers they are made
-    of) change. Read-only.
+        fear shock sum  *= fear decay            (personal shocks fade; today's are added after)
+        trust shock sum *= trust decay
+        fear            += rate * (fear target - fear)
+        trust           += rate * (trust target - trust)
+        efficacy         = efficacy + drift a year * dt + rate * 0.1 * (base efficacy - efficacy), within [0, 1]
+        contacts         = residents * contacts a resident a year * dt
     """
-    lv = model.levers
-    adjust_days = model.scenario.perception.adjust_days
-    key = (lv.additions.tobytes(), model.dt_years, model.step_days, adjust_days, model.fear_decay, model.trust_decay)
-    held = _terms_kept.get(model)
-    if held is None or held[0] != key:
-        contacts = model.world.residents * lv.contact_rate * model.dt_years
-        drift = lv.efficacy_drift * model.dt_years
-        rate = min(model.step_days / adjust_days, 1.0)
-        terms = (contacts, drift,
-                 *(np.array(x, np.float64) for x in (rate, rate * 0.1, model.fear_decay, model.trust_decay)))
-        for term in terms:
-            term.flags.writeable = False
-        held = _terms_kept[model] = (key, terms)
-    return held[1]
+    efficacy_rate = rate * 0.1
+    for h in range(fear_level.shape[0]):
+        fear_shock_sum[h] = fear_shock_sum[h] * fear_decay
+        trust_shock_sum[h] = trust_shock_sum[h] * trust_decay
+        fear_level[h] = fear_level[h] + rate * (fear_target[h] - fear_level[h])
+        trust_level[h] = trust_level[h] + rate * (trust_target[h] - trust_level[h])
+        e = efficacy[h] + efficacy_drift[h] * dt + efficacy_rate * (efficacy_base[h] - efficacy[h])
+        if e <= 0.0:  # clipped as np.maximum(e, 0.0) (which gives +0.0 for -0.0) then np.minimum(e, 1.0); NaN stays
+            e = 0.0
+        elif e > 1.0:
+            e = 1.0
+        efficacy[h] = e
+        contacts[h] = residents[h] * contact_rate[h] * dt
+    return contacts
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
-    """Update personal shocks from today's events, then move neighbourhood levels to targets."""
+    """Move neighbourhood levels towards their targets and fade personal shocks, then add today's shocks.
+
+    Today's victims and contacts change shocks alone, and nothing the targets are made of: the levels may move
+    first.
+    """
     p = model.scenario.perception
-    hood = model.hood
-    expected_contacts, drift, rate, efficacy_rate, fear_decay, trust_decay = _programme_terms(model)
-    hood.fear_shock_sum *= fear_decay
-    hood.trust_shock_sum *= trust_decay
+    hood, lv = model.hood, model.levers
+    contacts = _drift(model.fear_decay, model.trust_decay, min(model.step_days / p.adjust_days, 1.0),
+                      model.fear_target(), model.trust_target(), model.world.collective_efficacy, lv.efficacy_drift,
+                      model.dt_years, model.world.residents, lv.contact_rate, hood.fear_shock_sum,
+                      hood.trust_shock_sum, hood.fear_level, hood.trust_level, hood.efficacy,
+                      np.empty(hood.fear_level.shape))
     n = len(model.incidents)
     if n > FEW:
         _victims(model, rng, p)
     elif n:
         _few_victims(model, rng, p)
-    _contacts(model, rng, expected_contacts)
-
-    hood.fear_level += rate * (model.fear_target() - hood.fear_level)
-    hood.trust_level += rate * (model.trust_target() - hood.trust_level)
-    eff_base = model.world.collective_efficacy
-    hood.efficacy = unit(hood.efficacy + drift + efficacy_rate * (eff_base - hood.efficacy))
+    _contacts(model, rng, contacts)
