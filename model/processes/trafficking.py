@@ -4,18 +4,19 @@ city's crossings. Traffickers learn the seizure risk of the legs they use, so in
 crossings moves flows to others (the balloon effect, figures.md s5: Magliocca et al. 2019).
 
 A day brings a handful of shipments: up to ``FEW`` loads are routed, tried at their legs and accounted for one
-at a time with Python numbers (cheaper than ~25 array calls on a few values); beyond it (monthly steps, many
-shipments) by arrays. Both make the same draws and give the same bits (tests/test_fast_paths.py).
+at a time in a compiled loop (:func:`_carry_loads`, cheaper than ~25 array calls on a few values); beyond it
+(monthly steps, many shipments) by arrays. Both make the same draws and give the same bits
+(tests/test_fast_paths.py).
 """
 
 from __future__ import annotations
 
 import weakref
-from bisect import bisect_right
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from model.compiled import kernel
 from model.processes.common import FEW, NUMPY_SEQUENTIAL_SUM
 
 if TYPE_CHECKING:
@@ -30,11 +31,10 @@ LOAD_SIZE_LOG_MEAN, LOAD_SIZE_LOG_SD = -0.045, 0.3  # a load's size relative to 
 class _Routes:
     """Tables derived once from a model's (fixed) trafficking network, plus today's seizure odds.
 
-    The network never changes during a run, so its route-by-edge matrix and the city crossings'
-    inbound edges are built on first use (also as Python lists, for a few loads). Seizure probabilities
-    depend only on the levers (interdiction, intelligence), which are usually the same from one step to
-    the next: they are recomputed only when those lever values change (the same function of the same
-    inputs).
+    The network never changes during a run, so its route-by-edge table and the city crossings' inbound
+    edges are built on first use. Seizure probabilities depend only on the levers (interdiction,
+    intelligence), which are usually the same from one step to the next: they are recomputed only when
+    those lever values change (the same function of the same inputs).
     """
 
     def __init__(self, model: SecurityModel) -> None:
@@ -42,19 +42,14 @@ class _Routes:
         self.inbound = model.crossing_inbound  # built once with the network; identity checked on use
         self.path_edges = np.stack(net.path_edges)  # (paths, 3): leg, crossing, onward
         self.path_via_city = net.city_crossing[net.crossing_of_path]
-        self.legs_by_path = np.ascontiguousarray(self.path_edges.T)  # (3, paths): each leg's edges, in rows
-        self.route_legs = self.path_edges.tolist()  # the same tables in Python numbers, for a few loads
-        self.route_via_city = self.path_via_city.tolist()
         city = self.inbound[net.city_crossing]
         self.city_inbound = city
         self.city_inbound_count = np.maximum(city.sum(axis=1), 1)
         self.lever_key: tuple[bytes, float] | None = None
         self.p_edge = np.zeros(0)
-        self.p_edge_list: list[float] = []
         self.p_city = 0.0
         self.supply_key: float | None = None
         self.supply = np.zeros(0)
-        self.supply_list: list[float] = []
 
     def today(self, model: SecurityModel) -> float:
         """Bring today's terms up to date and return the mean seizure probability at the city's crossings.
@@ -67,13 +62,11 @@ class _Routes:
         key = (levers.crossing_seizure.tobytes(), levers.intelligence)
         if key != self.lever_key:
             self.p_edge = seizure_probabilities(model)
-            self.p_edge_list = self.p_edge.tolist()
             self.p_city = float(np.mean(self.city_inbound @ self.p_edge / self.city_inbound_count))
             self.lever_key = key
         other_crossing_supply = model.scenario.trafficking.other_crossing_supply
         if other_crossing_supply != self.supply_key:
             self.supply = np.where(self.path_via_city, 1.0, other_crossing_supply)
-            self.supply_list = self.supply.tolist()
             self.supply_key = other_crossing_supply
         return self.p_city
 
@@ -103,21 +96,35 @@ def seizure_probabilities(model: SecurityModel) -> np.ndarray:
     return np.clip(p * model.levers.intelligence, 0.0, 0.95)
 
 
+@kernel
+def _route_utility(risk, path_edges, path_cost, risk_aversion, out):
+    """Each route's logit utility, less the largest, into ``out``: with the perceived ``risk`` of its three edges
+    (transit leg, border crossing, onward to the market),
+
+        survive_r = (1 - risk_leg) * (1 - risk_crossing) * (1 - risk_onward)
+        utility_r = (path_cost_r + risk_aversion * (1 - survive_r)) / -ROUTE_TEMPERATURE
+    """
+    best = -np.inf
+    for r in range(out.size):
+        survive = (1.0 - risk[path_edges[r, 0]]) * (1.0 - risk[path_edges[r, 1]]) * (1.0 - risk[path_edges[r, 2]])
+        # -(x) / T is x / -T exactly (rounding is symmetric in sign)
+        out[r] = (path_cost[r] + risk_aversion * (1.0 - survive)) / -ROUTE_TEMPERATURE
+        best = max(best, out[r])
+    for r in range(out.size):
+        out[r] -= best
+    return out
+
+
 def route_shares(model: SecurityModel, routes: _Routes | None = None) -> np.ndarray:
-    """Traffickers' route choice: a logit over risk-weighted costs of every route.
+    """Traffickers' route choice: a logit over risk-weighted costs of every route (:func:`_route_utility`).
 
     ``routes`` are the network's tables (:func:`_routes`) if the caller has them already.
     """
     net = model.world.network
-    risk = model.traffic.perceived_risk
-    legs = (routes or _routes(model)).legs_by_path
-    # each route's chance to pass all three legs (leg, crossing, onward), multiplied in that order (down the
-    # rows of the (leg, path) table: cheaper than along each path's short row, the same products)
-    survive = np.multiply.reduce((1.0 - risk)[legs], axis=0)
-    # -(x) / T is x / -T exactly (rounding is symmetric in sign); one operation fewer
-    utility = (net.path_cost + model.scenario.trafficking.risk_aversion * (1.0 - survive)) / -ROUTE_TEMPERATURE
-    utility -= np.maximum.reduce(utility)
-    w = np.exp(utility, out=utility)  # (in place: this call's own array)
+    path_edges = (routes or _routes(model)).path_edges
+    utility = _route_utility(model.traffic.perceived_risk, path_edges, net.path_cost,
+                             model.scenario.trafficking.risk_aversion, np.empty(path_edges.shape[0]))
+    w = np.exp(utility, out=utility)  # (numpy's exp and pairwise sum: not in the kernel)
     w /= np.add.reduce(w)
     return w
 
@@ -126,27 +133,30 @@ def choose_routes(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.nd
     """``n`` routes drawn with probabilities ``shares``.
 
     The same draws and arithmetic as ``rng.choice(shares.size, size=n, p=shares)`` (inverse CDF
-    on one uniform each), without its input checks, which cost more than the draw itself.
+    on one uniform each: the first route whose cumulative share, scaled to end at exactly 1, exceeds
+    it), without its input checks, which cost more than the draw itself.
     """
-    return _route_cdf(shares).searchsorted(rng.random(n), side="right")
-
-
-def _route_cdf(shares: np.ndarray) -> np.ndarray:
-    """The routes' cumulative shares, scaled to end at exactly 1."""
     cdf = shares.cumsum()
     cdf /= cdf[-1]
-    return cdf
+    return cdf.searchsorted(rng.random(n), side="right")
 
 
 class Shipped(NamedTuple):
     """What a day's loads did: kg seized (None if nothing was), kg left in the city's market, loads through
-    the city's crossings, the edges tried (bool per edge) and the observed seizure share per edge."""
+    the city's crossings, and per edge the loads that tried it and the loads seized there (whole counts)."""
 
     seized_kg: float | None
     spilled: float
     via_city: int
-    used: np.ndarray
-    observed: np.ndarray | float
+    tried: np.ndarray
+    caught: np.ndarray
+
+
+def _seized_kg(kg: np.ndarray, spill: np.ndarray, first: np.ndarray) -> float:
+    """kg seized, from each load's kg, what it left in the city and the leg it was seized at (3: none): all of a
+    load seized before the crossing, the rest of it after (numpy's sums, leg by leg)."""
+    onward = (kg - spill)[first == 2]
+    return float(np.add.reduce(kg[first == 0]) + np.add.reduce(kg[first == 1]) + np.add.reduce(onward))
 
 
 def ship_by_arrays(rng: np.random.Generator, n: int, load_kg: float, spill_share: float, shares: np.ndarray,
@@ -155,8 +165,7 @@ def ship_by_arrays(rng: np.random.Generator, n: int, load_kg: float, spill_share
     in its market) along routes drawn with ``shares``, each seized at a leg with the edge's probability today.
 
     A load stops at the first leg where it is seized (leg, border crossing, onward). It leaves nothing in the
-    city if seized before the crossing; the legs after the seizure were never tried. Traffickers observe, on
-    each edge tried, the share of loads seized there.
+    city if seized before the crossing; the legs after the seizure were never tried.
     """
     p_edge = routes.p_edge
     kg = load_kg * rng.lognormal(LOAD_SIZE_LOG_MEAN, LOAD_SIZE_LOG_SD, n)
@@ -166,74 +175,100 @@ def ship_by_arrays(rng: np.random.Generator, n: int, load_kg: float, spill_share
     # what each load leaves in the city's market if it passes the border (set to 0 below if it does not)
     spill = kg * spill_share * routes.supply[path]
     via_city = int(np.count_nonzero(routes.path_via_city[path]))
-    # Whole counts, so one bincount gives the same floats as many
-    attempted = np.bincount(edges.ravel(), minlength=p_edge.size)
     if not seized_at.any():  # the usual day: every leg was passed
-        return Shipped(None, float(np.add.reduce(spill)), via_city, attempted > 0, 0.0)
+        tried = np.bincount(edges.ravel(), minlength=p_edge.size)
+        return Shipped(None, float(np.add.reduce(spill)), via_city, tried, np.zeros(p_edge.size, tried.dtype))
     first = np.where(np.logical_or.reduce(seized_at, axis=1), seized_at.argmax(axis=1), 3)
     spill[first < 2] = 0.0  # seized before the crossing: nothing reached the city
-    seized_kg = float(np.add.reduce(kg[first == 0]) + np.add.reduce(kg[first == 1])
-                      + np.add.reduce((kg - spill)[first == 2]))
-    attempted = np.bincount(edges[first[:, None] >= LEGS], minlength=p_edge.size)  # legs tried, up to the first seized
+    tried = np.bincount(edges[first[:, None] >= LEGS], minlength=p_edge.size)  # legs tried, up to the first seized
     caught = np.bincount(edges[first[:, None] == LEGS], minlength=p_edge.size)
-    return Shipped(seized_kg, float(np.add.reduce(spill)), via_city, attempted > 0, caught / np.maximum(attempted, 1))
+    return Shipped(_seized_kg(kg, spill, first), float(np.add.reduce(spill)), via_city, tried, caught)
+
+
+@kernel
+def _carry_loads(sizes, u_route, u_legs, load_kg, spill_share, shares, path_edges, supply, via_city, p_edge,
+                 cdf, kg, spill, first, tried, caught):
+    """Each load i along its route, seized or not at each leg: per load ``kg``, ``spill`` and ``first``, per edge
+    ``tried`` and ``caught`` (counted from 0 by the caller). Returns the loads through the city's crossings, the
+    loads seized, the kg seized at each leg (transit, crossing, onward) and the kg left in the city.
+
+        cdf_r    = shares_0 + ... + shares_r, over its last   (numpy's cumsum, one after another)
+        route_i  = the first route r with cdf_r > u_route_i   (the inverse CDF of ``choose_routes``)
+        kg_i     = load_kg * size_i;   spill_i = kg_i * spill_share * supply_route
+        at each leg in turn: tried_edge += 1; seized where u_leg < p_edge, which stops the load (caught_edge += 1,
+        first_i = the leg): before the crossing, all of kg_i is seized and spill_i = 0; after it, kg_i - spill_i
+
+    The sums add load after load from 0: numpy's own order below NUMPY_SEQUENTIAL_SUM loads.
+    """
+    cdf[0] = shares[0]
+    for r in range(1, cdf.size):
+        cdf[r] = cdf[r - 1] + shares[r]
+    total = cdf[cdf.size - 1]
+    for r in range(cdf.size):
+        cdf[r] /= total
+    via, seizures = 0, 0
+    lost_leg, lost_crossing, lost_onward, spilled = 0.0, 0.0, 0.0, 0.0
+    for i in range(sizes.size):
+        route = 0
+        while route < cdf.size - 1 and cdf[route] <= u_route[i]:  # (cdf ends at exactly 1, above any uniform)
+            route += 1
+        if via_city[route]:
+            via += 1
+        kg[i] = load_kg * sizes[i]
+        spill[i] = kg[i] * spill_share * supply[route]
+        first[i] = 3
+        for leg in range(3):
+            edge = path_edges[route, leg]
+            tried[edge] += 1
+            if u_legs[i, leg] < p_edge[edge]:
+                caught[edge] += 1
+                first[i] = leg
+                seizures += 1
+                if leg == 0:
+                    lost_leg += kg[i]
+                elif leg == 1:
+                    lost_crossing += kg[i]
+                else:
+                    lost_onward += kg[i] - spill[i]
+                if leg < 2:  # seized before the crossing: nothing reached the city
+                    spill[i] = 0.0
+                break
+        spilled += spill[i]
+    return via, seizures, lost_leg, lost_crossing, lost_onward, spilled
 
 
 def ship_few(rng: np.random.Generator, n: int, load_kg: float, spill_share: float, shares: np.ndarray,
              routes: _Routes) -> Shipped:
-    """:func:`ship_by_arrays` for up to ``FEW`` loads, one at a time with Python numbers (the loop over loads is
-    bounded by ``FEW``, over legs by 3): the same draws in the same order (lognormal sizes, one uniform per load
-    for its route, three per load for its legs) and the same floating-point operations, so the same bits.
-
-    Routes: the first index whose cumulative share exceeds the uniform (``bisect_right`` on the same
-    cumulative shares is ``searchsorted(side="right")``). Sums over loads add in load order, as numpy's
-    reduction does below ``NUMPY_SEQUENTIAL_SUM`` terms (numpy's own from there).
+    """:func:`ship_by_arrays` for up to ``FEW`` loads, one at a time (:func:`_carry_loads`): the same draws in
+    the same order (lognormal sizes, one uniform per load for its route, three per load for its legs) and the same
+    floating-point operations, so the same bits.
     """
-    sizes = rng.lognormal(LOAD_SIZE_LOG_MEAN, LOAD_SIZE_LOG_SD, n).tolist()
-    bounds = _route_cdf(shares).tolist()
-    paths = [bisect_right(bounds, u) for u in rng.random(n).tolist()]
-    tries = rng.random(3 * n).tolist()  # the (n, 3) uniforms of the array path, row after row
-    p_edge, route_legs, supply, via = routes.p_edge_list, routes.route_legs, routes.supply_list, routes.route_via_city
-    tried: list[int] = []  # the edges tried, load after load, up to each load's first seizure
-    caught: dict[int, int] = {}  # edge -> loads seized there
-    lost: tuple[list[float], ...] = ([], [], [])  # kg seized at each leg, in load order
-    spill = []
-    for path, size, first_try in zip(paths, sizes, range(0, 3 * n, 3), strict=True):
-        kg = load_kg * size
-        left = kg * spill_share * supply[path]
-        for leg, edge in enumerate(route_legs[path]):
-            tried.append(edge)
-            if tries[first_try + leg] < p_edge[edge]:
-                caught[edge] = caught.get(edge, 0) + 1
-                if leg < 2:  # seized before the crossing: nothing reached the city
-                    lost[leg].append(kg)
-                    left = 0.0
-                else:  # seized after the crossing: what spilled in the city stays there
-                    lost[2].append(kg - left)
-                break
-        spill.append(left)
-    used = np.zeros(len(p_edge), bool)
-    used[tried] = True
-    via_city = sum(via[path] for path in paths)
-    if not caught:
-        return Shipped(None, _sum(spill), via_city, used, 0.0)
-    # caught / tried, 0 on edges where nothing was caught; whole counts, so Python's division of the two
-    # ints is numpy's of the two doubles (both correctly rounded)
-    observed = np.zeros(len(p_edge))
-    for edge, count in caught.items():
-        observed[edge] = count / tried.count(edge)
-    seized_kg = _sum(lost[0]) + _sum(lost[1]) + _sum(lost[2])
-    return Shipped(seized_kg, _sum(spill), via_city, used, observed)
+    sizes = rng.lognormal(LOAD_SIZE_LOG_MEAN, LOAD_SIZE_LOG_SD, n)
+    u_route = rng.random(n)
+    u_legs = rng.random((n, 3))
+    kg, spill, first = np.empty(n), np.empty(n), np.empty(n, np.int64)
+    tried, caught = np.zeros(routes.p_edge.size, np.int64), np.zeros(routes.p_edge.size, np.int64)
+    via, seizures, lost_leg, lost_crossing, lost_onward, spilled = _carry_loads(
+        sizes, u_route, u_legs, load_kg, spill_share, shares, routes.path_edges, routes.supply, routes.path_via_city,
+        routes.p_edge, np.empty(shares.size), kg, spill, first, tried, caught)
+    if n < NUMPY_SEQUENTIAL_SUM:
+        seized_kg = lost_leg + lost_crossing + lost_onward
+    else:  # numpy adds 8 terms or more in another order: its own sums, as ship_by_arrays makes them
+        seized_kg, spilled = _seized_kg(kg, spill, first), np.add.reduce(spill)
+    return Shipped(float(seized_kg) if seizures else None, float(spilled), via, tried, caught)
 
 
-def _sum(values: list[float]) -> float:
-    """``float(np.add.reduce(np.array(values)))``: one after another below NUMPY_SEQUENTIAL_SUM terms."""
-    if len(values) >= NUMPY_SEQUENTIAL_SUM:
-        return float(np.add.reduce(np.array(values)))
-    total = 0.0  # (numpy's sum starts from +0.0 too: a sum of -0.0s is +0.0)
-    for value in values:
-        total += value
-    return total
+@kernel
+def _learn(tried, caught, base_seizure, rate, risk):
+    """Traffickers' perceived seizure risk per edge, moved in place: ``risk += speed * (target - risk)``, towards
+    the share of loads seized there (caught / tried) at ``rate`` on the edges tried today, back towards the
+    baseline at ``0.2 * rate`` on the others."""
+    for e in range(risk.size):
+        if tried[e] > 0:
+            risk[e] += (caught[e] / tried[e] - risk[e]) * rate
+        else:
+            risk[e] += (base_seizure[e] - risk[e]) * (0.2 * rate)
+    return risk
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
@@ -257,13 +292,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         tally["contraband_inflow_kg"] += shipped.spilled
         tally["shipments"] += n
         tally["shipments_via_city"] += float(shipped.via_city)
-        rate = tr.learning_rate
-        # Learning: edges used today move towards the observed seizure share, unused ones drift slowly back to
-        # the baseline: risk += speed x (target - risk), in place on the fresh target
-        step_to = np.where(shipped.used, shipped.observed, net.base_seizure)
-        step_to -= state.perceived_risk
-        step_to *= np.where(shipped.used, rate, 0.2 * rate)
-        state.perceived_risk += step_to
+        _learn(shipped.tried, shipped.caught, net.base_seizure, tr.learning_rate, state.perceived_risk)
         model.deliver_drugs(shipped.spilled)
 
     # guns come in and cash goes out through the city's crossings
