@@ -123,16 +123,29 @@ def decay_factors(decay: float, steps: np.ndarray) -> np.ndarray:
     a third of a power on a million residents' shocks)."""
     if steps.size == 0 or np.minimum.reduce(steps) < 0:  # (none yet: no negative ages of a shock)
         return np.power(decay, steps.astype(np.float64))
-    longest = int(np.maximum.reduce(steps))
+    return _kept_powers(decay, int(np.maximum.reduce(steps)))[steps]
+
+
+def decay_powers(decay: float, first: int, last: int) -> np.ndarray:
+    """``decay ** [first, first + 1, ..., last]`` (at least; maybe more after ``last``) as np.power gives them:
+    a view of the kept table from ``first`` on, or np.power's numbers for ages below 0 (never in a run). Read-only."""
+    if first < 0:
+        return np.power(decay, np.arange(first, last + 1).astype(np.float64))
+    return _kept_powers(decay, last)[first:]
+
+
+def _kept_powers(decay: float, longest: int) -> np.ndarray:
+    """The kept table of ``decay ** [0, 1, ...]``, grown to hold ``longest`` steps at least."""
     table = _power_arrays.get(decay)
     if table is None or table.size <= longest:
         size = max(longest + 1, 2 * (0 if table is None else table.size), 1024)
         with np.errstate(over="ignore"):  # (a decay above 1 would overflow where no shock is that old)
             table = np.power(decay, np.arange(size).astype(np.float64))
+        table.flags.writeable = False  # shared by every census of every model
         if decay not in _power_arrays and len(_power_arrays) >= POWERS_KEPT:
             _power_arrays.clear()
         _power_arrays[decay] = table
-    return table[steps]
+    return table
 
 
 def decay_factor(decay: float, steps: int) -> float:
