@@ -10,13 +10,14 @@ Arrested people are held (``DETAINED``) and a case opens; a member held is off t
 
 from __future__ import annotations
 
-import weakref
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.compiled import kernel
 from model.population import Acceptance, Status, sample_in_blocks
-from model.processes.common import FEW, ONE, ZERO, binomial_counts, draw_members, poisson_counts
+from model.processes.common import FEW, binomial_counts, draw_members, poisson_counts
 from model.state import DRUG_SALE
 
 if TYPE_CHECKING:
@@ -24,46 +25,34 @@ if TYPE_CHECKING:
 
 OFFENDER_AGE = (15, 45)
 
-_capacity: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per model: (presence key, police_factor)
-
 
 def police_factor(model: SecurityModel) -> np.ndarray:
-    """Relative capacity to clear crimes per neighbourhood (1 at the city's starting presence).
-
-    Read-only, shared: kept until police presence changes (once a step, in ``policing``), while it is
-    asked for twice a step (here and for the day's certainty of conviction).
-    """
+    """Relative capacity to clear crimes per neighbourhood (1 at the city's starting presence; a new array)."""
     police = model.police
-    key = (police.per_1000.tobytes(), police.reference_per_1000)
-    held = _capacity.get(model)
-    if held is None or held[0] != key:
-        capacity = np.sqrt(np.maximum(police.per_1000, 0.0) / police.reference_per_1000)
-        capacity.flags.writeable = False
-        held = _capacity[model] = (key, capacity)
-    return held[1]
+    return _capacity(police.per_1000, police.reference_per_1000, np.empty(police.per_1000.size))
 
 
-_tips_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per model: (trust, tips key, start, factor)
+@kernel
+def _capacity(per_1000, reference, out):
+    """sqrt(max(officers per 1,000, 0) / the city's starting level) per neighbourhood, into ``out``: square root,
+    for diminishing returns (sqrt is correctly rounded, in numpy and compiled alike)."""
+    for h in range(out.size):
+        out[h] = math.sqrt(max(per_1000[h], 0.0) / reference)
+    return out
 
 
 def tip_factor(model: SecurityModel) -> np.ndarray:
-    """Information reaching police: trust relative to its start, times programme levers.
-
-    Read-only, shared: kept until the trust array (itself kept, and replaced when the moods change) or the
-    tips lever's contents change. It is asked for in the day's certainty of conviction (``remember``) and
-    again in the next step's enforcement, with the same trust and tips on most days.
-    """
-    trust = model.trust()
-    start = model.scenario.perception.initial_trust
+    """Information reaching police: trust relative to its start, times programme levers (a new array)."""
     tips = model.levers.tips
-    key = tips.tobytes()
-    held = _tips_kept.get(model)
-    # (``is``: the kept tuple holds the trust array, so its identity cannot pass to a new one)
-    if held is None or held[0] is not trust or held[1] != key or held[2] != start:
-        factor = (0.5 + 0.5 * trust / max(start, 1e-9)) * tips
-        factor.flags.writeable = False
-        held = _tips_kept[model] = (trust, key, start, factor)
-    return held[3]
+    return _tips(model.trust(), max(model.scenario.perception.initial_trust, 1e-9), tips, np.empty(tips.size))
+
+
+@kernel
+def _tips(trust, start, tips, out):
+    """(0.5 + 0.5 * trust / trust at the start) * tips lever per neighbourhood, into ``out``."""
+    for h in range(out.size):
+        out[h] = (0.5 + 0.5 * trust[h] / start) * tips[h]
+    return out
 
 
 def arrest(model: SecurityModel, rng: np.random.Generator, ids: np.ndarray, kind: np.ndarray,
@@ -124,28 +113,23 @@ def offender(model: SecurityModel) -> Acceptance:
     return accept
 
 
-_proactive_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per model: (key, terms)
+@kernel
+def _proactive_means(per_officer, effective, tips, corrupt, group_enforcement, counts, dt, out):
+    """Expected proactive arrests of gang members this step per neighbourhood, into ``out``:
 
+        members = free members of all gangs here (counts: gang x neighbourhood)
+        arrests = max(per_officer * effective officers * tips * (1 - corrupt share) * group enforcement
+                      * members / (members + 10) * dt, 0)
 
-def _proactive_terms(model: SecurityModel) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Free gang members per neighbourhood, the same plus 10 (the saturation's denominator), and the proactive
-    arrests per officer-year and the step in years (0-d float64 arrays, as ``ONE``). Read-only.
-
-    Kept until the member counts' contents (or the two numbers) change: in a city of 10,000 they stay the same
-    from one step's enforcement to the next on most days. A plain sum, not member_views: in a large city the
-    counts change around here every day, and views made here would be made again before anyone else read them.
+    (members / (members + 10): where there are many, police time limits the arrests, not members to find.)
     """
-    counts = model.gang_members
-    key = (counts.tobytes(), counts.shape, counts.dtype, model.scenario.police.proactive_arrests_per_officer_year,
-           model.dt_years)
-    held = _proactive_kept.get(model)
-    if held is None or held[0] != key:
-        members = np.add.reduce(counts, axis=0)
-        terms = (members, members + 10.0, np.array(key[3], np.float64), np.array(key[4], np.float64))
-        for term in terms:
-            term.flags.writeable = False
-        held = _proactive_kept[model] = (key, terms)
-    return held[1]
+    for h in range(out.size):
+        members = 0
+        for g in range(counts.shape[0]):
+            members += counts[g, h]
+        out[h] = max(per_officer * effective[h] * tips[h] * (1.0 - corrupt[h]) * group_enforcement[h]
+                     * members / (members + 10.0) * dt, 0.0)
+    return out
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
@@ -171,14 +155,14 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
             arrest(model, rng, ids, inc.kind[idx], inc.hood[idx])
 
     # detected drug sales and proactive work lead to gang members
-    honest = ONE - corrupt
     detected = model.tally.hood["drug_sales_detected"]
-    drug_arrests = binomial_counts(rng, detected, lambda: clearance[DRUG_SALE] * police_factor(model) * tips * honest)
-    members, saturating, per_officer, dt_years = _proactive_terms(model)
-    proactive = (per_officer * model.police.effective
-                 * tips * honest * model.levers.group_enforcement
-                 * members / saturating * dt_years)
-    n = poisson_counts(rng, np.maximum(proactive, ZERO)) + drug_arrests  # 0 (a number) on most days
+    drug_arrests = binomial_counts(rng, detected,
+                                   lambda: clearance[DRUG_SALE] * police_factor(model) * tips * (1.0 - corrupt))
+    police = model.police
+    proactive = _proactive_means(model.scenario.police.proactive_arrests_per_officer_year, police.effective, tips,
+                                 corrupt, model.levers.group_enforcement, model.gang_members, model.dt_years,
+                                 np.empty(corrupt.size))
+    n = poisson_counts(rng, proactive) + drug_arrests  # 0 (a number) on most days
     if not isinstance(n, int) and np.count_nonzero(n):
         hoods = model.world.hood_ids.repeat(n)
         ids = draw_members(model, rng, hoods)

@@ -8,10 +8,11 @@ returns as replacements are hired); without vetting, corruption drifts back to i
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from model.compiled import kernel
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
@@ -76,36 +77,59 @@ def _beat_padded(model: SecurityModel, padded: np.ndarray) -> np.ndarray:
     return (1.0 - BEAT_SPILL) * padded[:-1] + BEAT_SPILL * model.world.spread_rows(padded[None])[0]
 
 
-class _Posts:
-    """What stays while the units keep their posts and strengths: all officer time on the beat.
+@kernel
+def _presence(unit_hood, nominal, vetting, baseline_corrupt, dt, patrol_officers, residents, spread_from,
+              spread_weight, officers, corrupt, out):
+    """The units' strength and corruption over the step (``officers``, ``corrupt``: in place), then honest
+    presence per neighbourhood into ``out`` (rows: corrupt share, effective officers, effective per 1,000).
 
-    Units move only at redeployment and their strength only while vetted-out officers are being
-    replaced, so this is usually the same from one step to the next; it is kept, with the posts and
-    strengths (as bytes) it was computed from, and recomputed when either differs.
+    Per unit u, posted in neighbourhood h:
+
+        vet       = vetting_h * dt                                       (where vet is not 0:)
+        officers  = officers - officers * corrupt * vet                  (the corrupt are found and removed)
+        corrupt   = clip(corrupt * (1 - vet) / max(1 - corrupt * vet, 1e-12), 0, 1)
+        officers += (nominal - officers) * min(REHIRE_PER_YEAR * dt, 1)  (replacements hired)
+        corrupt  += max((baseline - corrupt) * RECORRUPTION_PER_YEAR * dt, 0), or 0 where vet > 0
+
+    Per neighbourhood h, with beat(x)_h = (1 - BEAT_SPILL) * x_h + BEAT_SPILL * (x spread from the neighbours)_h
+    (each spread sum starts at 0 and adds its products in slot order, as World.spread) of the officers posted
+    at h and of their corrupt time (each a sum from 0 in unit order, as np.bincount):
+
+        officer time  = beat(officers at h),  corrupt time = beat(officers * corrupt at h)
+        corrupt share = corrupt time / officer time (0 where there is no officer time)
+        effective     = officer time - corrupt time + patrol officers
+        per 1,000     = effective / residents * 1000
+
+    A unit's update with vet 0, or with no gap to its nominal strength, leaves it as it is (shares lie in [0, 1]
+    and strengths are not negative): the same numbers as skipping it.
     """
-
-    def __init__(self, model: SecurityModel, key: tuple[bytes, bytes]) -> None:
-        force = model.police
-        k = model.world.n_neighbourhoods
-        self.key = key
-        self.world = model.world
-        self.officers = beat(model, np.bincount(force.unit_hood, force.unit_officers, minlength=k))
-        # Corrupt time is at most officer time, so it is 0 where that is: dividing by 1 there gives the share's 0.
-        self.divisor = np.where(self.officers > 0, self.officers, 1.0)
-        self.officers.flags.writeable = self.divisor.flags.writeable = False  # shared between steps
-
-
-_POSTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # by model
-
-
-def _posts(model: SecurityModel) -> _Posts:
-    """The :class:`_Posts` of the units as they stand now."""
-    force = model.police
-    key = (force.unit_hood.tobytes(), force.unit_officers.tobytes())
-    held = _POSTS.get(model)
-    if held is None or held.key != key or held.world is not model.world:
-        held = _POSTS[model] = _Posts(model, key)
-    return held
+    rehire = min(REHIRE_PER_YEAR * dt, 1.0)
+    k = out.shape[1]
+    posted = np.zeros((2, k + 1))  # officers and their corrupt time at each post (a 0 after: where no link leads)
+    for u in range(unit_hood.size):
+        h = unit_hood[u]
+        vet = vetting[h] * dt
+        if vet != 0.0:
+            officers[u] -= officers[u] * corrupt[u] * vet
+            kept = corrupt[u] * (1.0 - vet) / max(1.0 - corrupt[u] * vet, 1e-12)
+            corrupt[u] = min(max(kept, 0.0), 1.0)
+        officers[u] += (nominal[u] - officers[u]) * rehire
+        drift = max((baseline_corrupt - corrupt[u]) * RECORRUPTION_PER_YEAR * dt, 0.0)
+        corrupt[u] += 0.0 if vet > 0.0 else drift
+        posted[0, h] += officers[u]
+        posted[1, h] += officers[u] * corrupt[u]
+    for h in range(k):
+        from_officers = from_corrupt = 0.0
+        for slot in range(spread_from.shape[0]):
+            origin = spread_from[slot, h]  # k: no link in this slot (the padding's 0)
+            from_officers += spread_weight[slot, h] * posted[0, origin]
+            from_corrupt += spread_weight[slot, h] * posted[1, origin]
+        officer_time = (1.0 - BEAT_SPILL) * posted[0, h] + BEAT_SPILL * from_officers
+        corrupt_time = (1.0 - BEAT_SPILL) * posted[1, h] + BEAT_SPILL * from_corrupt
+        out[0, h] = corrupt_time / (officer_time if officer_time > 0 else 1.0)
+        out[1, h] = officer_time - corrupt_time + patrol_officers[h]
+        out[2, h] = out[1, h] / residents[h] * 1000.0
+    return out
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
@@ -115,35 +139,8 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     police = model.scenario.police
     if model.t % max(round(police.reallocate_days / model.step_days), 1) == 0:  # days -> steps
         redeploy(model)
-    dt = model.dt_years
-    vetting = model.levers.vetting
-    vetted = None
-    # With no vetting anywhere the removal and the rescaling below change nothing (they would
-    # subtract zeros and divide by one, and shares already lie in [0, 1]), so they are skipped.
-    if np.count_nonzero(vetting):
-        vet = vetting[force.unit_hood] * dt
-        removed = force.unit_officers * force.unit_corrupt * vet
-        force.unit_officers -= removed
-        kept = force.unit_corrupt * (1.0 - vet) / np.maximum(1.0 - force.unit_corrupt * vet, 1e-12)
-        force.unit_corrupt = np.minimum(np.maximum(kept, 0.0), 1.0)
-        vetted = vet > 0
-    # Units at full strength (the usual case) have no one to rehire: the update would add zeros.
-    if force.unit_officers.tobytes() != force.unit_nominal.tobytes():
-        gap = force.unit_nominal - force.unit_officers
-        force.unit_officers += gap * min(REHIRE_PER_YEAR * dt, 1.0)
-    drift = police.corrupt_share - force.unit_corrupt
-    drift *= RECORRUPTION_PER_YEAR  # in place: the same products, in the same order, as (x * R) * dt
-    drift *= dt
-    np.maximum(drift, 0.0, out=drift)
-    force.unit_corrupt += drift if vetted is None else np.where(vetted, 0.0, drift)
-
-    # all officer time is kept while posts and strengths stay; the corrupt share of it moves every step
-    posts = _posts(model)
-    officers = posts.officers
     k = model.world.n_neighbourhoods
-    # corrupt time at the posts, with a 0 after the last neighbourhood (no unit is posted there)
-    corrupt = _beat_padded(model, np.bincount(force.unit_hood, force.unit_officers * force.unit_corrupt,
-                                              minlength=k + 1))
-    force.corrupt_share = corrupt / posts.divisor
-    force.effective = officers - corrupt + model.levers.patrol_officers
-    force.per_1000 = force.effective / model.residents * 1000.0
+    presence = _presence(force.unit_hood, force.unit_nominal, model.levers.vetting, police.corrupt_share,
+                         model.dt_years, model.levers.patrol_officers, model.residents, model.world.spread_from,
+                         model.world.spread_weight, force.unit_officers, force.unit_corrupt, np.empty((3, k)))
+    force.corrupt_share, force.effective, force.per_1000 = presence  # (new arrays every step, as rows of one block)
