@@ -1,0 +1,78 @@
+"""Compiled loops over neighbourhoods: a process's arithmetic in one call instead of a dozen numpy calls.
+
+A step at 10,000 residents works on arrays of ~60 neighbourhoods, where a numpy call costs far more
+than its arithmetic (~0.4 us a ufunc call against a few ns of work). A process that works out, say,
+guardianship, pressure and expected counts in fifteen in-place numpy calls spends most of that time in
+calls. Written instead as a loop over neighbourhoods, the same equations run in one call to a function
+numba compiles, and read as the equations themselves.
+
+**The same numbers.** A kernel does only IEEE arithmetic that numpy does the same way on this CPU:
+``+ - * /``, comparisons, ``min``/``max`` of two numbers, in the order numpy would (``a * b * c`` is
+``(a * b) * c``). numba contracts no multiply-add unless asked (``fastmath`` is off), and its float
+division by zero gives numpy's inf/nan (``error_model="numpy"``). What numpy computes another way stays
+in numpy, outside kernels: ``exp``, ``log`` and powers (numpy's own vectorised versions, not the C
+library's), and sums along a contiguous row of 8 or more numbers (numpy adds those pairwise, not one
+after another).
+
+**Loaded on first use.** Importing numba takes a while, so a kernel is compiled (or loaded from numba's
+cache in ``__pycache__``) the first time it is called, not when its module is imported. Where numba
+cannot be imported, or ``SAFESTREETS_PYTHON_KERNELS=1`` is set, the kernel runs as the plain Python
+function it is written as: the same numbers (Python floats and numpy scalars are IEEE doubles too), far
+slower. ``tests/test_compiled.py`` runs models both ways and compares them bit for bit.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["compiled", "kernel"]
+
+_PYTHON = "SAFESTREETS_PYTHON_KERNELS"
+
+
+def _compile(function: Callable) -> Callable:
+    """``function`` compiled by numba (kept in numba's on-disk cache where one is writable), or itself."""
+    if os.environ.get(_PYTHON):
+        return function
+    try:
+        import numba
+    except ImportError:
+        return function
+    options = {"nogil": True, "error_model": "numpy"}
+    try:
+        return numba.njit(cache=True, **options)(function)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return numba.njit(**options)(function)
+
+
+def kernel(function: Callable) -> Callable:
+    """Decorator: ``function``, a loop of plain arithmetic over arrays, compiled on its first call.
+
+    The returned function takes the same arguments; ``.python`` is the function as written. A kernel
+    must not call another kernel (it would see this wrapper, which numba cannot compile).
+    """
+    runner: Callable | None = None
+
+    @functools.wraps(function)
+    def run(*args: Any) -> Any:
+        nonlocal runner
+        if runner is None:
+            runner = _compile(function)
+        return runner(*args)
+
+    run.python = function
+    return run
+
+
+def compiled() -> bool:
+    """Whether kernels are compiled (False: they run as Python, as without numba)."""
+    if os.environ.get(_PYTHON):
+        return False
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True

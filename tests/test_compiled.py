@@ -1,0 +1,114 @@
+"""Compiled kernels (model.compiled) give the numbers their Python text gives, and load wherever the model runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from model import compiled
+from model.compiled import kernel
+
+HAS_NUMBA = importlib.util.find_spec("numba") is not None
+
+# A run of the full programme package (displacement levers on, so every branch of crime's kernel runs) and of
+# the baseline, printing whether kernels were compiled, a hash of the city table and of the neighbourhood sums,
+# and hashes of expected street crime without levers and with displacement (paths the step itself does not take).
+_RUN = """
+import hashlib, sys
+from model import compiled
+from model.model import SecurityModel
+from model.processes import crime
+from model.scenario import load_scenario
+out = [str(compiled.compiled())]
+for name in ("carsi_package", "baseline"):
+    sc = load_scenario(f"scenarios/{name}.yaml", overrides=["city.residents=6000", "spin_up_years=0.2"])
+    m = SecurityModel(sc, seed=5)
+    m.run(90)
+    digest = hashlib.sha256(m.recorder.city.tobytes() + m.recorder.hood_sum.tobytes())
+    for with_levers, displace in ((False, False), (True, True)):
+        for rates in crime.expected_street_crime(m, with_levers, displace).values():
+            digest.update(rates.tobytes())
+    out.append(digest.hexdigest())
+print(" ".join(out))
+"""
+
+
+def _run(python_kernels: bool) -> list[str]:
+    env = {**os.environ, "SAFESTREETS_PYTHON_KERNELS": "1" if python_kernels else ""}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", _RUN], capture_output=True, text=True, env=env, cwd=root, check=True)
+    return out.stdout.split()
+
+
+def test_runs_with_compiled_kernels_equal_runs_with_python_kernels_bit_for_bit():
+    """numba compiles the kernels' arithmetic as Python evaluates it: every output of two scenario runs agrees."""
+    fast, slow = _run(False), _run(True)
+    assert fast[0] == str(HAS_NUMBA) and slow[0] == "False"
+    assert fast[1:] == slow[1:]
+
+
+@kernel
+def _ratio_and_clip(a, b, low, out):
+    for i in range(out.size):
+        out[i] = max(a[i] / b[i] * 3.0 - 0.1 * a[i], low)
+    return out
+
+
+def test_a_kernel_keeps_ieee_arithmetic_division_by_zero_included():
+    """Elementwise the same bits as numpy's expression, inf and nan where numpy gives them (no exception)."""
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=500), rng.normal(size=500)
+    b[:5] = 0.0
+    a[:2] = 0.0  # 0 / 0: nan
+    got = _ratio_and_clip(a, b, -2.0, np.empty(500))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want = np.maximum(a / b * 3.0 - 0.1 * a, -2.0)
+        assert np.isnan(want[:2]).all() and np.isinf(a[2:5] / b[2:5]).all()  # the cases the test is about
+    assert got.tobytes() == want.tobytes()
+    assert _ratio_and_clip.python is not _ratio_and_clip
+
+
+def test_python_kernels_on_request(monkeypatch):
+    monkeypatch.setenv("SAFESTREETS_PYTHON_KERNELS", "1")
+    assert compiled.compiled() is False
+
+    def add_one(x):
+        return x + 1
+
+    assert compiled._compile(add_one) is add_one
+
+
+def test_without_numba_a_kernel_is_its_python_function(monkeypatch):
+    monkeypatch.delenv("SAFESTREETS_PYTHON_KERNELS", raising=False)
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+
+    def add_one(x):
+        return x + 1
+
+    assert compiled._compile(add_one) is add_one
+    assert compiled.compiled() is False
+
+
+def test_kernels_compile_without_a_cache_where_none_can_be_written(monkeypatch):
+    """numba refuses ``cache=True`` where no cache directory is writable: the kernel is compiled without it."""
+    numba = pytest.importorskip("numba")
+    monkeypatch.delenv("SAFESTREETS_PYTHON_KERNELS", raising=False)
+    real_njit = numba.njit
+
+    def njit(*args, **options):
+        if options.get("cache"):
+            raise RuntimeError("cannot cache function 'f': no locator available for file '<here>'")
+        return real_njit(*args, **options)
+
+    monkeypatch.setattr(numba, "njit", njit)
+
+    def add_one(x):
+        return x + 1
+
+    made = compiled._compile(add_one)
+    assert made.py_func is add_one and made(41) == 42
