@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.compiled import kernel
 from model.state import row_slice
 
 if TYPE_CHECKING:
@@ -118,8 +119,8 @@ _CITY_SUMS = (
 _CITY_MEANS = ("fear", "trust", "economic_activity", "gang_control")  # resident-weighted means
 _CITY_FLOWS = {"contraband_inflow": "contraband_inflow_kg", "seizures": "seizures_kg", "guns_inflow": "guns_inflow",
                "guns_seized": "guns_seized", "cash_seized_usd": "cash_seized_usd"}
-# worked out from the model after the tally's rows; in this order, so that the rows the city sums and the rows
-# it averages are each one slice of the day's block
+# worked out from the model after the tally's rows (by :func:`_today`, in this order), so that the rows the city
+# sums are one slice of the day's block
 _DERIVED = ("gang_members", "youth_enrolled", "fear", "trust", "economic_activity", "gang_control", "homicide_rate",
             "police_per_1000")
 
@@ -147,13 +148,13 @@ class Recorder:
         rows = self._tallied + _DERIVED
         self._row = {name: i for i, name in enumerate(rows)}
         self._today = np.zeros((len(rows), k))
+        self._weighted = np.zeros((len(_CITY_MEANS), k))  # the city's means' rows of today times the residents
         self._hood_rows = np.array([self._row[name] for name in HOOD_OUTCOMES])
         self._sums = row_slice(rows, _CITY_SUMS)
         summed = rows[self._sums]  # the rows of the city's sums, in the order they come out
-        self._means = row_slice(rows, _CITY_MEANS)
         self._col = {name: i for i, name in enumerate(CITY_OUTCOMES)}
         self._sum_cols = np.array([self._col[name] for name in summed])
-        self._mean_cols = np.array([self._col[name] for name in rows[self._means]])
+        self._mean_cols = np.array([self._col[name] for name in _CITY_MEANS])
         self._rate_sums = [summed.index(name) for name in ("homicides", "crimes", "crimes_reported")]
         self._residents = model.world.residents.astype(float)
         self._total = self._residents.sum()
@@ -166,26 +167,18 @@ class Recorder:
         t = model.t
         if not 0 <= t < self.city.shape[0]:
             return
-        today = self._gather(model)
         m = self.month_of(model, t)
-        self.hood_sum[m] += today[self._hood_rows]
+        today = self._gather(model, self.hood_sum[m])
         self.hood_steps[m] += 1
         self._city_row(model, today, self.city[t])
         self.steps_recorded = t + 1
 
-    def _gather(self, model: SecurityModel) -> np.ndarray:
-        """Today's (outcome, neighbourhood) block: the tally, then the derived values."""
-        today, row = self._today, self._row
-        today[: len(self._tallied)] = model.tally.block
-        np.add.reduce(model.gang_members, axis=0, out=today[row["gang_members"]])
-        today[row["youth_enrolled"]] = model.hood.enrolled
-        today[row["fear"]] = model.fear()
-        today[row["trust"]] = model.trust()
-        today[row["economic_activity"]] = model.activity()
-        today[row["gang_control"]] = model.presence()
-        today[row["homicide_rate"]] = model.tally.hood["homicides"] * model.steps_per_year / self._residents * 1e5
-        today[row["police_per_1000"]] = model.police.per_1000
-        return today
+    def _gather(self, model: SecurityModel, month: np.ndarray) -> np.ndarray:
+        """Today's (outcome, neighbourhood) block: the tally, then the derived values; its neighbourhood outcomes are
+        added to ``month`` (the month's sums) and its city means' rows weighted by the residents."""
+        return _today(model.tally.block, model.gang_members, model.hood.enrolled, model.fear(), model.trust(),
+                      model.activity(), model.presence(), model.tally.hood["homicides"], model.steps_per_year,
+                      self._residents, model.police.per_1000, self._hood_rows, month, self._today, self._weighted)
 
     def _city_row(self, model: SecurityModel, today: np.ndarray, out: np.ndarray) -> None:
         """The city's values today, written into ``out`` (one row of the city table).
@@ -197,7 +190,7 @@ class Recorder:
         total = self._total
         sums = np.add.reduce(today[self._sums], axis=1)
         out[self._sum_cols] = sums
-        out[self._mean_cols] = np.add.reduce(today[self._means] * self._residents, axis=1) / total
+        out[self._mean_cols] = np.add.reduce(self._weighted, axis=1) / total
         city = model.tally.city
         for name, key in _CITY_FLOWS.items():
             out[col[name]] = city[key]
@@ -220,3 +213,40 @@ class Recorder:
         """(month, outcome, neighbourhood): sums for counts, means for levels."""
         steps = np.maximum(self.hood_steps, 1)[:, None, None]
         return np.where(self._hood_count[None, :, None], self.hood_sum, self.hood_sum / steps)
+
+
+@kernel
+def _today(tally, members, enrolled, fear, trust, activity, presence, homicides, per_year, residents, per_1000,
+           hood_rows, month, today, weighted):
+    """Today's (outcome, neighbourhood) block into ``today``: the tally's rows, then the :data:`_DERIVED` values in
+    their order, per neighbourhood h:
+
+        gang members (``members``: per gang, rows) | youth enrolled | fear | trust | economic activity | gang control
+        (presence) | homicide rate = homicides * per_year / residents * 100,000 | honest officers per 1,000;
+
+    today's rows ``hood_rows`` (the neighbourhood outcomes) are added into ``month`` (the month's sums), and
+    :data:`_CITY_MEANS` (fear, trust, economic activity, gang control) times the residents make the rows of
+    ``weighted`` (the city's resident-weighted means are their sums over the residents).
+    """
+    n = tally.shape[0]
+    for h in range(residents.size):
+        for r in range(n):
+            today[r, h] = tally[r, h]
+        held = 0  # (members are whole numbers: their sum is exact)
+        for g in range(members.shape[0]):
+            held += members[g, h]
+        today[n, h] = held
+        today[n + 1, h] = enrolled[h]
+        today[n + 2, h] = fear[h]
+        today[n + 3, h] = trust[h]
+        today[n + 4, h] = activity[h]
+        today[n + 5, h] = presence[h]
+        today[n + 6, h] = homicides[h] * per_year / residents[h] * 1e5
+        today[n + 7, h] = per_1000[h]
+        for i in range(hood_rows.size):
+            month[i, h] += today[hood_rows[i], h]
+        weighted[0, h] = fear[h] * residents[h]
+        weighted[1, h] = trust[h] * residents[h]
+        weighted[2, h] = activity[h] * residents[h]
+        weighted[3, h] = presence[h] * residents[h]
+    return today

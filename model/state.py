@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from model.compiled import kernel
+
 __all__ = [
     "CRIME_TYPES", "HOMICIDE", "ROBBERY", "EXTORTION", "ASSAULT", "DRUG_SALE",
     "NeighbourhoodState", "PoliceForce", "Rows", "JusticeState", "TraffickingState", "Incidents", "Tally",
@@ -192,10 +194,9 @@ class Tally:
         # one (count, neighbourhood) block; ``hood[name]`` is a row of it (add in place, never rebind)
         self.block = np.zeros((len(self.ROWS), n_neighbourhoods))
         self.hood = {name: self.block[i] for i, name in enumerate(self.PER_HOOD)}
-        # the crimes' rows and their reported rows, each every other row of the block's first eight: as slices,
-        # the totals are added from views (a reduction down axis 0 adds row after row, as from a copy)
-        self._crime_rows = row_slice(self.PER_HOOD, self.CRIMES)
-        self._reported_rows = row_slice(self.PER_HOOD, tuple(name + "_reported" for name in self.CRIMES))
+        # the crimes' rows and their reported rows (for the totals)
+        self._crime_rows = np.array([self.PER_HOOD.index(name) for name in self.CRIMES])
+        self._reported_rows = np.array([self.PER_HOOD.index(name + "_reported") for name in self.CRIMES])
         self.city = dict.fromkeys(self.CITY, 0.0)
         self._no_flows = dict(self.city)
 
@@ -212,9 +213,7 @@ class Tally:
 
         The model's memories and the recorder both read them: one working-out a step serves both.
         """
-        n = len(self.PER_HOOD)
-        np.add.reduce(self.block[self._crime_rows], axis=0, out=self.block[n])
-        np.add.reduce(self.block[self._reported_rows], axis=0, out=self.block[n + 1])
+        _day_totals(self.block, self._crime_rows, self._reported_rows, len(self.PER_HOOD))
 
     def reset(self) -> None:
         self.block.fill(0.0)
@@ -237,3 +236,18 @@ class Tally:
         row = self.hood[name]
         for h in hoods:
             row[h] += 1.0
+
+
+@kernel
+def _day_totals(block, crime_rows, reported_rows, totals_row):
+    """The tally's :data:`Tally.TOTALS` per neighbourhood h, in place: into row ``totals_row`` of ``block`` the sum of
+    its ``crime_rows`` (today's crimes of each type), into the next row the sum of its ``reported_rows`` (those
+    reported), each added in the rows' order from the first."""
+    for h in range(block.shape[1]):
+        crimes = block[crime_rows[0], h]
+        reported = block[reported_rows[0], h]
+        for i in range(1, crime_rows.size):
+            crimes += block[crime_rows[i], h]
+            reported += block[reported_rows[i], h]
+        block[totals_row, h] = crimes
+        block[totals_row + 1, h] = reported
