@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import draws
+from model.compiled import kernel
 from model.population import sample_in_blocks
 from model.processes.common import draw_members, gang_by_control, member_views
 from model.state import ASSAULT, HOMICIDE
@@ -26,61 +27,68 @@ ATTACK_LETHALITY = 0.4  # share of attacks that kill at baseline gun availabilit
 MEMBER_VICTIM_SHARE = 0.5  # victims who are gang members, where members are present
 
 
+@kernel
+def _attack_terms(control, weight, held, scarce, scarcity_violence, scale, members, guns, violence, dt, retaliation,
+                  memory, terms):
+    """Per neighbourhood h, into the rows of ``terms``: the contest, the scarcity pressure and the expected attacks.
+
+        contest_h  = weight_h^2 - sum_g control_gh^2   (weight_h = sum_g control_gh: the chance two gangs meet here)
+        scarcity_h = 1 + scarcity_violence * held_h / weight_h   (held_h = sum_g scarcity_g * control_gh, the
+                     control-weighted shortage; / 1 where no gang holds any; 1 everywhere with no gang ``scarce``)
+        attacks_h  = scale * contest_h * members_h * guns_h * scarcity_h * violence_h * dt
+                     + retaliation * memory_h * violence_h
+    """
+    for h in range(terms.shape[1]):
+        squares = 0.0
+        for g in range(control.shape[0]):
+            squares += control[g, h] * control[g, h]
+        terms[0, h] = weight[h] * weight[h] - squares
+        terms[1, h] = 1.0 + scarcity_violence * (held[h] / (weight[h] if weight[h] > 0 else 1.0)) if scarce else 1.0
+        terms[2, h] = scale * terms[0, h] * members[h] * guns[h] * terms[1, h] * violence[h] * dt \
+            + retaliation * memory[h] * violence[h]
+    return terms
+
+
+def _terms(model: SecurityModel, weight: np.ndarray | None) -> np.ndarray:
+    """:func:`_attack_terms` for the model as it stands (rows: contest, scarcity pressure, expected attacks).
+
+    ``weight`` is the total control per neighbourhood if the caller has it already.
+    """
+    control = model.control
+    if weight is None:
+        weight = model.control_held()  # the model's shared sum over gangs, kept until the control changes
+    scarcity = [g.scarcity for g in model.gang_list]
+    scarce = any(scarcity)  # (most days in most runs some gang is short of drugs)
+    # the shortage weighted by control, summed over gangs (a matrix product: numpy's, outside the kernel; not
+    # read unless some gang is short)
+    held = np.array(scarcity) @ control if scarce else weight
+    # each past killing brings `retaliation` attacks in expectation, spread with the memory's decay
+    retaliation = model.scenario.gangs.retaliation * (1.0 - model.memory_decay["retaliation"])
+    return _attack_terms(control, weight, held, scarce, model.scenario.gangs.scarcity_violence, model.cal.rivalry_scale,
+                         member_views(model).near, model.gun_factor(), model.levers.violence, model.dt_years,
+                         retaliation, model.hood.retaliation_memory, np.empty((3, weight.size)))
+
+
 def contest(model: SecurityModel, weight: np.ndarray | None = None) -> np.ndarray:
     """Probability that two different gangs meet here: (sum c)^2 - sum c^2, in [0, 1).
 
     ``weight`` is the total control per neighbourhood (sum c) if the caller has it already.
     """
-    c = model.control
-    if weight is None:
-        weight = model.control_held()
-    return weight**2 - np.add.reduce(c**2, axis=0)
+    return _terms(model, weight)[0]
 
 
-def scarcity_pressure(model: SecurityModel, weight: np.ndarray | None = None) -> np.ndarray | float:
-    """Extra competition where gangs short of drugs hold territory (figures.md s5: Castillo et al.).
+def scarcity_pressure(model: SecurityModel, weight: np.ndarray | None = None) -> np.ndarray:
+    """Extra competition where gangs short of drugs hold territory (figures.md s5: Castillo et al.): 1 + factor x
+    the control-weighted mean scarcity (0 where no gang holds any; 1 everywhere with no gang short of drugs).
 
-    ``weight`` is the total control per neighbourhood if the caller has it already. With no gang
-    short of drugs (the usual day) the pressure is 1 everywhere (1 + factor x 0, for finite control
-    and factor): the number 1.0 is returned instead of an array of ones (a product with it is the same).
+    ``weight`` is the total control per neighbourhood if the caller has it already.
     """
-    scarcity = [g.scarcity for g in model.gang_list]
-    if not any(scarcity):
-        return 1.0
-    s = np.array(scarcity)
-    if weight is None:
-        weight = model.control_held()
-    held = s @ model.control
-    # the control-weighted mean where gangs hold anything, else 0: where none holds any (control is never
-    # negative) ``held`` is 0 too, so dividing it by 1 there gives the 0 (cheaper than a masked division)
-    held /= np.where(weight > 0, weight, 1.0)
-    # 1 + scarcity_violence x mean, in place on this call's own array (a sum or product in either order)
-    held *= model.scenario.gangs.scarcity_violence
-    held += 1.0
-    return held
+    return _terms(model, weight)[1]
 
 
 def attack_rate(model: SecurityModel) -> np.ndarray:
     """Expected attacks this step per neighbourhood (structural part plus retaliation)."""
-    members = member_views(model).near  # members here and half of those next door
-    weight = model.control_held()  # the model's shared sum over gangs, kept until the control changes
-    violence = model.levers.violence
-    # rivalry_scale x contest x members x guns x scarcity x violence x dt, multiplied in that order (in place:
-    # the same products without a new array each)
-    rate = model.cal.rivalry_scale * contest(model, weight)
-    rate *= members
-    rate *= model.gun_factor()
-    scarcity = scarcity_pressure(model, weight)
-    if isinstance(scarcity, np.ndarray):  # (else the usual day's number 1.0: a product with it changes nothing)
-        rate *= scarcity
-    rate *= violence
-    rate *= model.dt_years
-    # each past killing brings `retaliation` attacks in expectation, spread with the memory's decay
-    spread = 1.0 - model.memory_decay["retaliation"]
-    retaliation = model.scenario.gangs.retaliation * spread * model.hood.retaliation_memory
-    retaliation *= violence
-    rate += retaliation
-    return rate
+    return _terms(model, None)[2]
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
