@@ -15,26 +15,51 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.population import decay_factor
-from model.processes.common import FEW, add_binomial_counts
-from model.state import DRUG_SALE
+from model.compiled import kernel
+from model.processes.common import FEW, add_binomial_counts  # noqa: F401 (FEW: see below)
+from model.state import DRUG_SALE, HOMICIDE, Tally
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
 
 REPORTED_NAMES = {0: "homicides_reported", 1: "robberies_reported", 2: "extortions_reported",
                   3: "assaults_reported"}
+# the tally's rows (``Tally.block``) of today's homicides and of the reported crimes of each type (by type)
+HOMICIDES_ROW = Tally.PER_HOOD.index("homicides")
+REPORTED_ROWS = np.array([Tally.PER_HOOD.index(REPORTED_NAMES[c]) for c in range(len(REPORTED_NAMES))])
+REPORTED_ROWS.flags.writeable = False
+# (Incidents are few or many by the same path: ``FEW``, the processes' threshold for Python numbers, is imported for
+# the tests that set every process's threshold, reporting's among them.)
+
+
+@kernel
+def _report_chances(kind, hood, trusting, base, sensitivity, intimidation, presence, out):
+    """The chance each incident is reported, into ``out``.
+
+    Per incident i of type c in neighbourhood h, with ``trusting`` exp(elasticity * (victim's trust - initial
+    trust)) and ``presence`` the gangs' control there:
+
+        chance_i = base_c * trusting_i * (1 - intimidation * sensitivity_c * presence_h), within [0, 0.99]
+    """
+    for i in range(kind.shape[0]):
+        c = kind[i]
+        chance = base[c] * trusting[i] * (1.0 - intimidation * sensitivity[c] * presence[hood[i]])
+        if chance <= 0.0:  # clipped as np.maximum(chance, 0.0) (+0.0 for -0.0) then np.minimum(chance, 0.99)
+            chance = 0.0
+        elif chance > 0.99:
+            chance = 0.99
+        out[i] = chance
+    return out
 
 
 def report_probability(model: SecurityModel, kind: np.ndarray, hood: np.ndarray,
                        trust: np.ndarray) -> np.ndarray:
-    """Probability each incident is reported, given its type, place and the victim's trust."""
+    """Probability each incident is reported, given its type, place and the victim's trust (one of each per
+    incident)."""
     sc = model.scenario
-    base = model.cal.report_base[kind]
-    sens = model.cal.report_sensitivity[kind]
-    grip = sc.gangs.intimidation * sens * model.presence()[hood]
-    p = base * np.exp(sc.reporting.trust_elasticity * (trust - sc.perception.initial_trust)) * (1.0 - grip)
-    return np.minimum(np.maximum(p, 0.0), 0.99)
+    trusting = np.exp(sc.reporting.trust_elasticity * (trust - sc.perception.initial_trust))
+    return _report_chances(kind, hood, trusting, model.cal.report_base, model.cal.report_sensitivity,
+                           sc.gangs.intimidation, model.presence(), np.empty(trusting.shape))
 
 
 def report_probability_grid(model: SecurityModel, base: np.ndarray, intimidated: np.ndarray,
@@ -51,64 +76,56 @@ def report_probability_grid(model: SecurityModel, base: np.ndarray, intimidated:
     return np.minimum(np.maximum(p, 0.0), 0.99)
 
 
+@kernel
+def _trust_exponents(hood, shock, level, elasticity, initial, out):
+    """``elasticity * (trust - initial trust)`` of each incident's victim, into ``out`` (before the exponential).
+
+    The victim's trust is ``model.personal_trust``'s: their neighbourhood's level plus their own shock as it stands
+    now (``shock``), within [0, 1].
+    """
+    for i in range(hood.shape[0]):
+        trust = level[hood[i]] + shock[i]
+        if trust <= 0.0:  # clipped as np.maximum(trust, 0.0) (+0.0 for -0.0) then np.minimum(trust, 1.0); NaN stays
+            trust = 0.0
+        elif trust > 1.0:
+            trust = 1.0
+        out[i] = elasticity * (trust - initial)
+    return out
+
+
+@kernel
+def _count_reports(kind, hood, reported, homicides_row, reported_rows, tally):
+    """Today's homicides (reported or not) and reported crimes of each type, added to the tally's rows (``tally``,
+    a row per count, a column per neighbourhood; ``reported_rows``: the row of each type's reports)."""
+    for i in range(kind.shape[0]):
+        c, h = kind[i], hood[i]
+        if c == HOMICIDE:
+            tally[homicides_row, h] += 1.0
+        if reported[i] and c < reported_rows.shape[0]:
+            tally[reported_rows[c], h] += 1.0
+
+
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
-    """Decide which of today's incidents are reported, and how many drug sales police detect."""
+    """Decide which of today's incidents are reported, and how many drug sales police detect.
+
+    The victims' trust and the chances are :func:`report_probability`'s (in two kernels around the exponential,
+    which stays numpy's), for a handful of incidents a day as for thousands.
+    """
     inc = model.incidents
-    tally = model.tally.hood
     n = inc.kind.size
-    if n > FEW:
-        trust = model.personal_trust(inc.victim, inc.hood)
-        inc.reported = rng.random(n) < report_probability(model, inc.kind, inc.hood, trust)
-        for c, name in REPORTED_NAMES.items():
-            model.tally.count(name, inc.hood[inc.reported & (inc.kind == c)])
-        model.tally.count("homicides", inc.hood[inc.kind == 0])
-    elif n:  # a handful a day in a city: one at a time (Python floats, the same operations)
-        _report_few(model, rng)
+    if n:
+        sc, people = model.scenario, model.people
+        shock = people.trust_shock[inc.victim]
+        if np.count_nonzero(shock):  # most victims carry no shock: a zero shock decays to the same zero
+            shock = people.decayed(people.trust_shock, people.trust_time, inc.victim, model.t, model.trust_decay)
+        exponents = _trust_exponents(inc.hood, shock, model.hood.trust_level, sc.reporting.trust_elasticity,
+                                     sc.perception.initial_trust, np.empty(n))
+        chance = _report_chances(inc.kind, inc.hood, np.exp(exponents, out=exponents), model.cal.report_base,
+                                 model.cal.report_sensitivity, sc.gangs.intimidation, model.presence(), np.empty(n))
+        inc.reported = rng.random(n) < chance
+        _count_reports(inc.kind, inc.hood, inc.reported, HOMICIDES_ROW, REPORTED_ROWS, model.tally.block)
     # police detect drug sales in proportion to their presence (a row of the tally, added to in place)
+    tally = model.tally.hood
     base, police = model.cal.report_base[DRUG_SALE], model.police
     add_binomial_counts(rng, tally["drug_sales"], lambda: base * police.per_1000 / police.reference_per_1000,
                         tally["drug_sales_detected"])
-
-
-def _report_few(model: SecurityModel, rng: np.random.Generator) -> None:
-    """Today's few incidents reported or not, and tallied, one by one.
-
-    The victims' trust is ``model.personal_trust``'s and the probability :func:`report_probability`'s,
-    incident by incident in Python floats (the same operations in the same order), but for the
-    exponential, which numpy computes for all at once as there (numpy's ``exp`` can differ from the C
-    library's in the last bit), and the decay of shocks, from :func:`population.decay_factor` (numpy's
-    power). Tallies add ones as ``tally.count`` does.
-    """
-    sc = model.scenario
-    inc = model.incidents
-    tally = model.tally.hood
-    people = model.people
-    victims, hoods = inc.victim.tolist(), inc.hood.tolist()
-    shock = people.trust_shock
-    shocks = [shock.item(v) for v in victims]  # (a float32 shock as a Python float: the same number)
-    if any(shocks):  # as personal_trust: all decayed if any is nonzero (a NaN counts, as in count_nonzero)
-        decay, t, when = model.trust_decay, model.t, people.trust_time
-        shocks = [s * decay_factor(decay, t - when.item(v)) for s, v in zip(shocks, victims, strict=True)]
-    level, elasticity, initial = model.hood.trust_level, sc.reporting.trust_elasticity, sc.perception.initial_trust
-    exponents = []
-    for h, s in zip(hoods, shocks, strict=True):
-        x = level.item(h) + s
-        if x <= 0.0:  # clipped to [0, 1] as personal_trust does (np.maximum gives +0.0 for -0.0; NaN stays)
-            x = 0.0
-        elif x > 1.0:
-            x = 1.0
-        exponents.append(elasticity * (x - initial))
-    trusting = np.exp(np.array(exponents)).tolist()
-    base, sens = model.cal.report_base.tolist(), model.cal.report_sensitivity.tolist()
-    intimidation, presence = sc.gangs.intimidation, model.presence()
-    draws = rng.random(len(trusting)).tolist()
-    reported = []
-    homicides = tally["homicides"]
-    for kind, hood, e, u in zip(inc.kind.tolist(), hoods, trusting, draws, strict=True):
-        p = base[kind] * e * (1.0 - intimidation * sens[kind] * presence.item(hood))
-        reported.append(u < min(max(p, 0.0), 0.99))
-        if kind == 0:
-            homicides[hood] += 1.0
-        if reported[-1] and kind in REPORTED_NAMES:
-            tally[REPORTED_NAMES[kind]][hood] += 1.0
-    inc.reported = np.array(reported, bool)
