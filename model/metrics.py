@@ -123,6 +123,11 @@ _CITY_FLOWS = {"contraband_inflow": "contraband_inflow_kg", "seizures": "seizure
 # sums are one slice of the day's block
 _DERIVED = ("gang_members", "youth_enrolled", "fear", "trust", "economic_activity", "gang_control", "homicide_rate",
             "police_per_1000")
+# the city table's columns
+_COL = {name: i for i, name in enumerate(CITY_OUTCOMES)}
+_HOMICIDE_RATE, _REPORTED_SHARE, _POLICE_EFFECTIVE, _CERTAINTY = (
+    _COL[name] for name in ("homicide_rate", "reported_share", "police_effective", "certainty"))
+_FLOW_COLS = tuple((_COL[name], key) for name, key in _CITY_FLOWS.items())
 
 
 class Recorder:
@@ -148,14 +153,15 @@ class Recorder:
         rows = self._tallied + _DERIVED
         self._row = {name: i for i, name in enumerate(rows)}
         self._today = np.zeros((len(rows), k))
-        self._weighted = np.zeros((len(_CITY_MEANS), k))  # the city's means' rows of today times the residents
+        # the other rows the city sums: the city means' rows of today times the residents (the sums of these, over
+        # the residents, are the means), then honest officers, convictions and offences remembered (by _today)
+        self._weighted = np.zeros((len(_CITY_MEANS) + 3, k))
         self._hood_rows = np.array([self._row[name] for name in HOOD_OUTCOMES])
         self._sums = row_slice(rows, _CITY_SUMS)
         summed = rows[self._sums]  # the rows of the city's sums, in the order they come out
-        self._col = {name: i for i, name in enumerate(CITY_OUTCOMES)}
-        self._sum_cols = np.array([self._col[name] for name in summed])
-        self._mean_cols = np.array([self._col[name] for name in _CITY_MEANS])
-        self._rate_sums = [summed.index(name) for name in ("homicides", "crimes", "crimes_reported")]
+        self._sum_cols = np.array([_COL[name] for name in summed])
+        self._mean_cols = np.array([_COL[name] for name in _CITY_MEANS])
+        self._rate_sums = np.array([summed.index(name) for name in ("homicides", "crimes", "crimes_reported")])
         self._residents = model.world.residents.astype(float)
         self._total = self._residents.sum()
 
@@ -176,38 +182,31 @@ class Recorder:
     def _gather(self, model: SecurityModel, month: np.ndarray) -> np.ndarray:
         """Today's (outcome, neighbourhood) block: the tally, then the derived values; its neighbourhood outcomes are
         added to ``month`` (the month's sums) and its city means' rows weighted by the residents."""
-        return _today(model.tally.block, model.gang_members, model.hood.enrolled, model.fear(), model.trust(),
+        hood = model.hood
+        return _today(model.tally.block, model.gang_members, hood.enrolled, model.fear(), model.trust(),
                       model.activity(), model.presence(), model.tally.hood["homicides"], model.steps_per_year,
-                      self._residents, model.police.per_1000, self._hood_rows, month, self._today, self._weighted)
+                      self._residents, model.police.per_1000, self._hood_rows, month, model.police.effective,
+                      hood.conviction_memory, hood.offence_memory, self._today, self._weighted)
 
     def _city_row(self, model: SecurityModel, today: np.ndarray, out: np.ndarray) -> None:
         """The city's values today, written into ``out`` (one row of the city table).
 
-        Each row of ``today`` is summed as a contiguous row on its own: the same pairwise sums
-        as summing each outcome's array by itself.
+        Each row of ``today`` (and of the other rows the city sums) is summed as a contiguous row on its own: the
+        same pairwise sums as summing each outcome's array by itself.
         """
-        col = self._col
-        total = self._total
-        sums = np.add.reduce(today[self._sums], axis=1)
-        out[self._sum_cols] = sums
-        out[self._mean_cols] = np.add.reduce(self._weighted, axis=1) / total
+        _city_values(np.add.reduce(today[self._sums], axis=1), self._sum_cols, np.add.reduce(self._weighted, axis=1),
+                     self._mean_cols, self._total, model.steps_per_year, self._rate_sums, out)
         city = model.tally.city
-        for name, key in _CITY_FLOWS.items():
-            out[col[name]] = city[key]
-        homicides, crimes, reported = (sums[i] for i in self._rate_sums)
-        out[col["homicide_rate"]] = float(homicides) * model.steps_per_year / total * 1e5
-        out[col["reported_share"]] = reported / crimes if crimes else np.nan
-        out[col["incarcerated"]] = model.justice.prison_person.size
-        out[col["detained_pending"]] = model.justice.case_person.size
-        out[col["police_effective"]] = np.add.reduce(model.police.effective)
+        for c, key in _FLOW_COLS:
+            out[c] = city[key]
+        out[_COL["incarcerated"]] = model.justice.prison_person.size
+        out[_COL["detained_pending"]] = model.justice.case_person.size
         officers = model.police.unit_officers
-        out[col["police_corrupt_share"]] = (np.add.reduce(officers * model.police.unit_corrupt)
-                                            / max(np.add.reduce(officers), 1e-12))
-        out[col["certainty"]] = (np.add.reduce(model.hood.conviction_memory)
-                                 / max(np.add.reduce(model.hood.offence_memory), 1e-12))
+        out[_COL["police_corrupt_share"]] = (np.add.reduce(officers * model.police.unit_corrupt)
+                                             / max(np.add.reduce(officers), 1e-12))
         shipments = city["shipments"]
-        out[col["route_share_city"]] = city["shipments_via_city"] / shipments if shipments else np.nan
-        out[col["gang_weapons"]] = sum(g.weapons for g in model.gang_list)
+        out[_COL["route_share_city"]] = city["shipments_via_city"] / shipments if shipments else np.nan
+        out[_COL["gang_weapons"]] = sum(g.weapons for g in model.gang_list)
 
     def hood_table(self) -> np.ndarray:
         """(month, outcome, neighbourhood): sums for counts, means for levels."""
@@ -217,16 +216,17 @@ class Recorder:
 
 @kernel
 def _today(tally, members, enrolled, fear, trust, activity, presence, homicides, per_year, residents, per_1000,
-           hood_rows, month, today, weighted):
+           hood_rows, month, effective, convictions, offences, today, weighted):
     """Today's (outcome, neighbourhood) block into ``today``: the tally's rows, then the :data:`_DERIVED` values in
     their order, per neighbourhood h:
 
         gang members (``members``: per gang, rows) | youth enrolled | fear | trust | economic activity | gang control
         (presence) | homicide rate = homicides * per_year / residents * 100,000 | honest officers per 1,000;
 
-    today's rows ``hood_rows`` (the neighbourhood outcomes) are added into ``month`` (the month's sums), and
-    :data:`_CITY_MEANS` (fear, trust, economic activity, gang control) times the residents make the rows of
-    ``weighted`` (the city's resident-weighted means are their sums over the residents).
+    today's rows ``hood_rows`` (the neighbourhood outcomes) are added into ``month`` (the month's sums), and the
+    other rows the city sums are written into ``weighted``: :data:`_CITY_MEANS` (fear, trust, economic activity,
+    gang control) times the residents (the city's resident-weighted means are their sums over the residents), honest
+    officers (``effective``), convictions and offences remembered.
     """
     n = tally.shape[0]
     for h in range(residents.size):
@@ -249,4 +249,30 @@ def _today(tally, members, enrolled, fear, trust, activity, presence, homicides,
         weighted[1, h] = trust[h] * residents[h]
         weighted[2, h] = activity[h] * residents[h]
         weighted[3, h] = presence[h] * residents[h]
+        weighted[4, h] = effective[h]
+        weighted[5, h] = convictions[h]
+        weighted[6, h] = offences[h]
     return today
+
+
+@kernel
+def _city_values(sums, sum_cols, other_sums, mean_cols, residents, per_year, rate_sums, out):
+    """The city's values worked out from its sums over neighbourhoods, into their columns of ``out`` (a row of the
+    city table): ``sums`` (the day's sums, into ``sum_cols``) and ``other_sums`` (those of the weighted rows of
+    :func:`_today`: resident-weighted moods and control, honest officers, convictions, offences), with
+    ``rate_sums`` the places of today's homicides, crimes and crimes reported among ``sums``:
+
+        city means     = weighted sum / residents
+        homicide rate  = homicides * per_year / residents * 100,000
+        reported share = crimes reported / crimes (NaN without crimes)
+        certainty      = convictions / max(offences, 1e-12)     (both remembered over a year)
+    """
+    for i in range(sums.size):
+        out[sum_cols[i]] = sums[i]
+    for i in range(mean_cols.size):
+        out[mean_cols[i]] = other_sums[i] / residents
+    homicides, crimes, reported = sums[rate_sums[0]], sums[rate_sums[1]], sums[rate_sums[2]]
+    out[_HOMICIDE_RATE] = homicides * per_year / residents * 1e5
+    out[_REPORTED_SHARE] = reported / crimes if crimes else np.nan
+    out[_POLICE_EFFECTIVE] = other_sums[4]
+    out[_CERTAINTY] = other_sums[5] / max(other_sums[6], 1e-12)
