@@ -8,11 +8,11 @@ against the neighbourhood's resistance (residents, police presence and collectiv
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.compiled import kernel
 from model.processes.common import member_views
 
 if TYPE_CHECKING:
@@ -32,30 +32,51 @@ def arms(model: SecurityModel, counts: np.ndarray | None = None) -> np.ndarray:
                      for gang, n in zip(model.gang_list, members, strict=True)])
 
 
+@kernel
+def _territory(near, arms, scale, residents, police_deterrence, police, efficacy, guard_reference, rate, move,
+               strength, resistance, target, control):
+    """Per neighbourhood h and gang g, into ``strength``, ``resistance`` and ``target`` (and, if ``move``, ``control``
+    moved in place at ``rate``):
+
+        resistance_h = scale * residents_h / 1000 * (1 + police_deterrence * police_h + efficacy_h) / guard_reference
+        strength_gh  = near_gh * arms_g   (members here and half of those next door, times the gang's arms)
+        target_gh    = strength_gh / (sum_g strength_gh + resistance_h + 1e-12)
+        control_gh  += rate * (target_gh - control_gh)
+    """
+    for h in range(resistance.size):
+        resistance[h] = scale * residents[h] / 1000.0 * (1.0 + police_deterrence * police[h] + efficacy[h]) \
+            / guard_reference
+        total = 0.0
+        for g in range(strength.shape[0]):
+            strength[g, h] = near[g, h] * arms[g]
+            total += strength[g, h]
+        for g in range(strength.shape[0]):
+            target[g, h] = strength[g, h] / (total + resistance[h] + 1e-12)
+            if move:
+                control[g, h] += rate * (target[g, h] - control[g, h])
+    return target
+
+
+def _terms(model: SecurityModel, rate: float = 0.0, move: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_territory` for the model as it stands: (strength, resistance, target), new arrays; the control
+    moved towards the target at ``rate`` if ``move``."""
+    views = member_views(model)
+    control = model.control
+    strength, resistance, target = np.empty(control.shape), np.empty(control.shape[1]), np.empty(control.shape)
+    _territory(views.gang_near, arms(model, views.counts), model.hood.resistance_scale, model.residents,
+               model.scenario.police.deterrence, model.police.per_1000, model.hood.efficacy, model.guard_reference,
+               rate, move, strength, resistance, target, control)
+    return strength, resistance, target
+
+
 def strength(model: SecurityModel) -> np.ndarray:
     """Armed presence of each gang in each neighbourhood, with support from adjacent ones."""
-    views = member_views(model)
-    return views.gang_near * arms(model, views.counts)[:, None]
+    return _terms(model)[0]
 
 
 def resistance(model: SecurityModel) -> np.ndarray:
     """How hard a neighbourhood is to hold: people, honest police and collective efficacy."""
-    guard = 1.0 + model.scenario.police.deterrence * model.police.per_1000 + model.hood.efficacy
-    return _scaled_residents(model) * guard / model.guard_reference
-
-
-_SCALED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # by model: (scale, residents, product)
-
-
-def _scaled_residents(model: SecurityModel) -> np.ndarray:
-    """``resistance_scale * residents / 1000``, kept while the scale stays (it changes only at calibration)."""
-    scale, residents = model.hood.resistance_scale, model.residents  # residents: fixed, as floats
-    held = _SCALED.get(model)
-    if held is None or held[0] != scale or held[1] is not residents:
-        values = scale * residents / 1000.0
-        values.flags.writeable = False  # shared between steps
-        held = _SCALED[model] = (scale, residents, values)
-    return held[2]
+    return _terms(model)[1]
 
 
 def resistance_scale(strength: np.ndarray, unit: np.ndarray, residents: np.ndarray, held: float, lo: float,
@@ -77,15 +98,13 @@ def resistance_scale(strength: np.ndarray, unit: np.ndarray, residents: np.ndarr
 
 def territory_target(model: SecurityModel) -> np.ndarray:
     """Each gang's share of local strength against the neighbourhood's resistance: where control tends."""
-    s = strength(model)
-    return s / (np.add.reduce(s, axis=0) + resistance(model) + 1e-12)
+    return _terms(model)[2]
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
-    """Settle gang accounts and move territorial control."""
+    """Settle gang accounts and move territorial control towards its target (:func:`_territory`)."""
     del rng
     for gang in model.gang_list:  # each gang's own settlement (what gangs.do calls, without its overhead)
         gang.settle_accounts()
     if model.control.size:
-        rate = min(model.scenario.gangs.expansion_rate * model.step_days, 1.0)
-        model.control += rate * (territory_target(model) - model.control)
+        _terms(model, min(model.scenario.gangs.expansion_rate * model.step_days, 1.0), move=True)
