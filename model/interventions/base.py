@@ -117,7 +117,7 @@ class Delivery:
 
     __slots__ = (
         "stream", "start", "end", "mask", "next_retarget", "targeted", "targeted_residents", "everywhere",
-        "cost_where", "cost_weights", "effects", "effects_mask", "factors", "shifts",
+        "cost_weights", "effects", "effects_mask", "factors", "shifts",
     )
 
     def __init__(self, stream: str, start: int, end: int, n_neighbourhoods: int) -> None:
@@ -128,8 +128,7 @@ class Delivery:
         self.targeted: list[int] = []  # indices where the mask is true (len(targeted): how many)
         self.targeted_residents = 0.0  # residents in the targeted neighbourhoods
         self.everywhere = np.ones(n_neighbourhoods, dtype=bool)
-        self.cost_where: np.ndarray | None = None  # the cost mask cost_weights was computed for
-        self.cost_weights: tuple[np.ndarray, Any] = (self.everywhere, 1)
+        self.cost_weights: tuple[np.ndarray, Any] | None = None  # Intervention.cost_weights, for the current target
         self.effects: dict[str, float] | None = None  # the lever effects factors/shifts were built for
         self.effects_mask: np.ndarray | None = None
         self.factors: np.ndarray | None = None
@@ -192,6 +191,7 @@ class Intervention(Section):
         """Bind to a model at construction: fresh per-run state; the target is resolved on the first active step."""
         self._delivery = self.delivery_class(
             stream_name, self.start_step(model), self.end_step(model), model.world.n_neighbourhoods)
+        self._weigh_costs(model)
 
     @property
     def delivery(self) -> Delivery:
@@ -245,6 +245,7 @@ class Intervention(Section):
         run.targeted = np.flatnonzero(mask).tolist()
         residents = model.world.residents
         run.targeted_residents = float(residents[mask].sum()) if mask.size == residents.size else 0.0
+        self._weigh_costs(model)
 
     def resolve_target(self, model: SecurityModel) -> np.ndarray:
         return self.target.resolve(model)
@@ -259,7 +260,11 @@ class Intervention(Section):
         """Units delivered now (participants, officers, crossings...), for costing."""
 
     def cost_mask(self, model: SecurityModel) -> np.ndarray:
-        """Neighbourhoods that carry this programme's cost (its target by default). Do not modify it."""
+        """Neighbourhoods that carry this programme's cost (its target by default). Do not modify it.
+
+        Asked for when the target is resolved (at :meth:`init` and every :meth:`retarget`): the costs fall
+        where this says as long as the target stands.
+        """
         run = self.delivery
         mask = run.mask
         if mask is None or mask.size != run.everywhere.size:
@@ -269,16 +274,15 @@ class Intervention(Section):
     def cost_weights(self, model: SecurityModel) -> tuple[np.ndarray, Any]:
         """``(weights, total)``: residents where the cost falls, and ``max(weights.sum(), 1)``.
 
-        The cost of a step is spread over neighbourhoods as ``cost * weights / total``. Cached until
-        :meth:`cost_mask` returns another array (neighbourhood residents are fixed for the run).
+        The cost of a step is spread over neighbourhoods as ``cost * weights / total``. Worked out when
+        the target is resolved (neighbourhood residents are fixed for the run), so this is a lookup.
         """
-        run = self.delivery
-        where = self.cost_mask(model)
-        if where is not run.cost_where:
-            weights = model.world.residents * where
-            run.cost_weights = (weights, max(weights.sum(), 1))
-            run.cost_where = where
-        return run.cost_weights
+        return self.delivery.cost_weights
+
+    def _weigh_costs(self, model: SecurityModel) -> None:
+        """Work :meth:`cost_weights` out for the current target."""
+        weights = model.world.residents * self.cost_mask(model)
+        self.delivery.cost_weights = (weights, max(weights.sum(), 1))
 
     def turn_levers(self, model: SecurityModel, **effects: float) -> None:
         """Turn per-neighbourhood levers in the targeted neighbourhoods, as ``lever[mask] *= value`` for
