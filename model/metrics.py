@@ -183,10 +183,11 @@ class Recorder:
         """Today's (outcome, neighbourhood) block: the tally, then the derived values; its neighbourhood outcomes are
         added to ``month`` (the month's sums) and its city means' rows weighted by the residents."""
         hood = model.hood
-        return _today(model.tally.block, model.gang_members, hood.enrolled, model.fear(), model.trust(),
-                      model.activity(), model.presence(), model.tally.hood["homicides"], model.steps_per_year,
-                      self._residents, model.police.per_1000, self._hood_rows, month, model.police.effective,
-                      hood.conviction_memory, hood.offence_memory, self._today, self._weighted)
+        _today(model.tally.block, model.gang_members, hood.enrolled, model.fear(), model.trust(), model.activity(),
+               model.presence(), model.tally.hood["homicides"], model.steps_per_year, self._residents,
+               model.police.per_1000, self._hood_rows, month, model.police.effective, hood.conviction_memory,
+               hood.offence_memory, self._today, self._weighted)
+        return self._today
 
     def _city_row(self, model: SecurityModel, today: np.ndarray, out: np.ndarray) -> None:
         """The city's values today, written into ``out`` (one row of the city table).
@@ -214,7 +215,7 @@ class Recorder:
         return np.where(self._hood_count[None, :, None], self.hood_sum, self.hood_sum / steps)
 
 
-@kernel
+@kernel  # (as every kernel here, writes into the arrays passed and returns nothing: a returned array is boxed anew)
 def _today(tally, members, enrolled, fear, trust, activity, presence, homicides, per_year, residents, per_1000,
            hood_rows, month, effective, convictions, offences, today, weighted):
     """Today's (outcome, neighbourhood) block into ``today``: the tally's rows, then the :data:`_DERIVED` values in
@@ -252,7 +253,6 @@ def _today(tally, members, enrolled, fear, trust, activity, presence, homicides,
         weighted[4, h] = effective[h]
         weighted[5, h] = convictions[h]
         weighted[6, h] = offences[h]
-    return today
 
 
 @kernel

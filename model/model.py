@@ -235,10 +235,10 @@ class SecurityModel(mesa.Model):
         hood, tally = self.hood, self.tally
         tally.close()
         instant = self.instant_certainty()
-        # (the one-year memory of the certainty is a new array: the certainty views are kept by its identity)
-        hood.perceived_certainty = _fold_in(tally.block, _CRIMES_ROW, _REPORTED_ROW, _TALLIED_ROWS, hood.offence_memory,
-                                            hood.reported_memory, hood.recent.block, self.memory_decay["year"],
-                                            hood.perceived_certainty, instant, np.empty(instant.size))
+        certainty = np.empty(instant.size)  # (a new array: the certainty views are kept by its identity)
+        _fold_in(tally.block, _CRIMES_ROW, _REPORTED_ROW, _TALLIED_ROWS, hood.offence_memory, hood.reported_memory,
+                 hood.recent.block, self.memory_decay["year"], hood.perceived_certainty, instant, certainty)
+        hood.perceived_certainty = certainty
 
     def release(self) -> None:
         """Let the model be freed once nothing else holds it.
@@ -288,8 +288,9 @@ class SecurityModel(mesa.Model):
                         hood.trust_shock_sum.tobytes()))
         cached = self._moods_seen
         if cached is None or cached[0] != key:
-            moods = _moods(hood.fear_level, hood.fear_shock_sum, hood.trust_level, hood.trust_shock_sum, self.residents,
-                           self.scenario.perception.activity_fear_elasticity, np.empty((3, self.residents.size)))
+            moods = np.empty((3, self.residents.size))
+            _moods(hood.fear_level, hood.fear_shock_sum, hood.trust_level, hood.trust_shock_sum, self.residents,
+                   self.scenario.perception.activity_fear_elasticity, moods)
             moods.flags.writeable = False  # (and so the rows taken from it)
             fear, trust, activity = moods
             cached = self._moods_seen = (key, fear, trust, activity)
@@ -321,7 +322,8 @@ class SecurityModel(mesa.Model):
         key = control.tobytes()
         cached = self._control_seen
         if cached is None or cached[0] != key or cached[1] != control.shape:
-            views = _held_control(control, np.empty((2, self.world.n_neighbourhoods)))
+            views = np.empty((2, self.world.n_neighbourhoods))
+            _held_control(control, views)
             views.flags.writeable = False  # (and so the rows taken from it)
             held, presence = views
             cached = self._control_seen = (key, control.shape, held, presence)
@@ -353,8 +355,8 @@ class SecurityModel(mesa.Model):
         if (cached is None or cached[0][1] is not key[1] or cached[0][2] is not key[2] or cached[0][0] != key[0]
                 or cached[0][3] != key[3] or cached[0][4] != share):
             carried = weapons_per_member(self) @ self.control  # (a matrix product: numpy's, outside the kernel)
-            views = _guns(carried, presence, 0.3 * self.scenario.gangs.weapons_per_member, self._gun_reference, share,
-                          np.empty((2, presence.size)))
+            views = np.empty((2, presence.size))
+            _guns(carried, presence, 0.3 * self.scenario.gangs.weapons_per_member, self._gun_reference, share, views)
             views.flags.writeable = False  # (and so the rows taken from it)
             cached = self._gun_seen = (key, *views)
         return cached[1], cached[2]
@@ -370,9 +372,11 @@ class SecurityModel(mesa.Model):
         mix, clearance, report_base, intimidated = self._crime_types()
         report = reporting.report_probability_grid(self, report_base, intimidated, self.trust())
         lv, j = self.levers, self.scenario.justice
-        return _conviction_chance(mix, clearance, report, enforcement.police_factor(self), enforcement.tip_factor(self),
-                                  self.police.corrupt_share, self.presence(), j.prosecution_probability,
-                                  lv.prosecution, j.conviction_probability, lv.conviction, np.empty(report.shape[1]))
+        chance = np.empty(report.shape[1])
+        _conviction_chance(mix, clearance, report, enforcement.police_factor(self), enforcement.tip_factor(self),
+                           self.police.corrupt_share, self.presence(), j.prosecution_probability, lv.prosecution,
+                           j.conviction_probability, lv.conviction, chance)
+        return chance
 
     def _crime_types(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Over the crime types in the calibrated mix: the mix weights and the types' clearance, then as columns
@@ -415,7 +419,8 @@ class SecurityModel(mesa.Model):
         held, start = self.hood.perceived_certainty, self.cal.certainty_start
         cached = self._certainty_ratio
         if cached is None or cached[0] is not held or cached[1] is not start:
-            ratio, bounded = _certainty_ratio(held, start, np.empty((2, held.size)))
+            ratio, bounded = views = np.empty((2, held.size))
+            _certainty_ratio(held, start, views)
             deterrence = bounded ** -self.scenario.justice.deterrence  # (a power: numpy's, outside the kernel)
             ratio.flags.writeable = deterrence.flags.writeable = False
             cached = self._certainty_ratio = (held, start, ratio, deterrence)
@@ -619,6 +624,7 @@ class SecurityModel(mesa.Model):
 
 # ------------------------------------------------------------------------------ kernels
 # The model's own neighbourhood arithmetic, as loops over neighbourhoods compiled by numba (model.compiled).
+# Each writes into arrays its caller passes and returns nothing (a returned array is boxed anew: ~0.7 us a call).
 # ``min(1.0, max(0.0, x))`` is numpy's clip to [0, 1] (common.unit): with the bound first, a tie gives the bound,
 # as np.maximum(x, 0.0) gives 0.0 for x = -0.0.
 
@@ -653,7 +659,6 @@ def _fold_in(today, crimes_row, reported_row, ranked_rows, offences, reported, r
         for r in range(ranked_rows.size):
             recent[r, h] += today[ranked_rows[r], h]
         out[h] = year_f * certainty[h] + remembered * instant[h]
-    return out
 
 
 @kernel
@@ -669,7 +674,6 @@ def _moods(fear_level, fear_shock_sum, trust_level, trust_shock_sum, residents, 
         out[0, h] = fear
         out[1, h] = min(1.0, max(0.0, trust_level[h] + trust_shock_sum[h] / residents[h]))
         out[2, h] = 1.0 - activity_fear_elasticity * fear
-    return out
 
 
 @kernel
@@ -683,7 +687,6 @@ def _held_control(control, out):
             held += control[g, h]
         out[0, h] = held
         out[1, h] = min(1.0, max(0.0, held))
-    return out
 
 
 @kernel
@@ -699,7 +702,6 @@ def _guns(carried, presence, street, reference, lethal_share, out):
         factor = (carried[h] + (1.0 - presence[h]) * street) / reference
         out[0, h] = factor
         out[1, h] = (1.0 - lethal_share) + lethal_share * factor
-    return out
 
 
 @kernel
@@ -724,7 +726,6 @@ def _conviction_chance(mix, clearance, report, police, tips, corrupt_share, pres
         courts = (min(1.0, max(0.0, prosecution_probability * prosecution[h]))
                   * min(1.0, max(0.0, conviction_probability * conviction[h])))
         out[h] = chance * courts
-    return out
 
 
 @kernel
@@ -735,4 +736,3 @@ def _certainty_ratio(held, start, out):
         ratio = held[h] / start[h] if start[h] > 0.0 else 1.0
         out[0, h] = ratio
         out[1, h] = min(5.0, max(0.2, ratio))
-    return out
