@@ -29,22 +29,25 @@ OFFENDER_AGE = (15, 45)
 def police_factor(model: SecurityModel) -> np.ndarray:
     """Relative capacity to clear crimes per neighbourhood (1 at the city's starting presence; a new array)."""
     police = model.police
-    return _capacity(police.per_1000, police.reference_per_1000, np.empty(police.per_1000.size))
+    capacity = np.empty(police.per_1000.size)
+    _capacity(police.per_1000, police.reference_per_1000, capacity)
+    return capacity
 
 
-@kernel
+@kernel  # (writes into ``out`` and returns nothing: a returned array is boxed anew, ~0.7 us a call)
 def _capacity(per_1000, reference, out):
     """sqrt(max(officers per 1,000, 0) / the city's starting level) per neighbourhood, into ``out``: square root,
     for diminishing returns (sqrt is correctly rounded, in numpy and compiled alike)."""
     for h in range(out.size):
         out[h] = math.sqrt(max(per_1000[h], 0.0) / reference)
-    return out
 
 
 def tip_factor(model: SecurityModel) -> np.ndarray:
     """Information reaching police: trust relative to its start, times programme levers (a new array)."""
     tips = model.levers.tips
-    return _tips(model.trust(), max(model.scenario.perception.initial_trust, 1e-9), tips, np.empty(tips.size))
+    factor = np.empty(tips.size)
+    _tips(model.trust(), max(model.scenario.perception.initial_trust, 1e-9), tips, factor)
+    return factor
 
 
 @kernel
@@ -52,7 +55,6 @@ def _tips(trust, start, tips, out):
     """(0.5 + 0.5 * trust / trust at the start) * tips lever per neighbourhood, into ``out``."""
     for h in range(out.size):
         out[h] = (0.5 + 0.5 * trust[h] / start) * tips[h]
-    return out
 
 
 def arrest(model: SecurityModel, rng: np.random.Generator, ids: np.ndarray, kind: np.ndarray,
@@ -129,7 +131,6 @@ def _proactive_means(per_officer, effective, tips, corrupt, group_enforcement, c
             members += counts[g, h]
         out[h] = max(per_officer * effective[h] * tips[h] * (1.0 - corrupt[h]) * group_enforcement[h]
                      * members / (members + 10.0) * dt, 0.0)
-    return out
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
@@ -158,10 +159,9 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     detected = model.tally.hood["drug_sales_detected"]
     drug_arrests = binomial_counts(rng, detected,
                                    lambda: clearance[DRUG_SALE] * police_factor(model) * tips * (1.0 - corrupt))
-    police = model.police
-    proactive = _proactive_means(model.scenario.police.proactive_arrests_per_officer_year, police.effective, tips,
-                                 corrupt, model.levers.group_enforcement, model.gang_members, model.dt_years,
-                                 np.empty(corrupt.size))
+    proactive = np.empty(corrupt.size)
+    _proactive_means(model.scenario.police.proactive_arrests_per_officer_year, model.police.effective, tips, corrupt,
+                     model.levers.group_enforcement, model.gang_members, model.dt_years, proactive)
     n = poisson_counts(rng, proactive) + drug_arrests  # 0 (a number) on most days
     if not isinstance(n, int) and np.count_nonzero(n):
         hoods = model.world.hood_ids.repeat(n)

@@ -77,7 +77,7 @@ def _beat_padded(model: SecurityModel, padded: np.ndarray) -> np.ndarray:
     return (1.0 - BEAT_SPILL) * padded[:-1] + BEAT_SPILL * model.world.spread_rows(padded[None])[0]
 
 
-@kernel
+@kernel  # (writes into ``out`` and returns nothing: a returned array is boxed anew, ~0.7 us a call)
 def _presence(unit_hood, nominal, vetting, baseline_corrupt, dt, patrol_officers, residents, spread_from,
               spread_weight, officers, corrupt, out):
     """The units' strength and corruption over the step (``officers``, ``corrupt``: in place), then honest
@@ -129,7 +129,6 @@ def _presence(unit_hood, nominal, vetting, baseline_corrupt, dt, patrol_officers
         out[0, h] = corrupt_time / (officer_time if officer_time > 0 else 1.0)
         out[1, h] = officer_time - corrupt_time + patrol_officers[h]
         out[2, h] = out[1, h] / residents[h] * 1000.0
-    return out
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
@@ -139,8 +138,9 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     police = model.scenario.police
     if model.t % max(round(police.reallocate_days / model.step_days), 1) == 0:  # days -> steps
         redeploy(model)
-    k = model.world.n_neighbourhoods
-    presence = _presence(force.unit_hood, force.unit_nominal, model.levers.vetting, police.corrupt_share,
-                         model.dt_years, model.levers.patrol_officers, model.residents, model.world.spread_from,
-                         model.world.spread_weight, force.unit_officers, force.unit_corrupt, np.empty((3, k)))
-    force.corrupt_share, force.effective, force.per_1000 = presence  # (new arrays every step, as rows of one block)
+    presence = np.empty((3, model.residents.size))
+    _presence(force.unit_hood, force.unit_nominal, model.levers.vetting, police.corrupt_share, model.dt_years,
+              model.levers.patrol_officers, model.residents, model.world.spread_from, model.world.spread_weight,
+              force.unit_officers, force.unit_corrupt, presence)
+    # new arrays every step, as rows of one block (indexed: cheaper than unpacking the rows)
+    force.corrupt_share, force.effective, force.per_1000 = presence[0], presence[1], presence[2]

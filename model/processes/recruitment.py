@@ -15,12 +15,12 @@ busier days), because a numpy call on a few values costs more than the arithmeti
 from __future__ import annotations
 
 import functools
-import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model import draws
+from model.compiled import kernel
 from model.population import YOUTH_AGES, Population, Status, anyone_in, sample_in_blocks
 from model.processes.common import FEW, draw_members, leave_gang, member_views
 
@@ -79,25 +79,40 @@ def max_personal(model: SecurityModel) -> float:
 
 
 def area_hazard(model: SecurityModel) -> np.ndarray:
-    """Neighbourhood part of the joining hazard, per year."""
-    # rate x presence x pull x deterrence x lever, multiplied in that order (in place after the first product)
-    hazard = model.cal.recruitment_per_year * model.presence()
-    hazard *= model.gang_pull()
-    hazard *= model.deterrence()
-    hazard *= model.levers.recruitment
-    return hazard
+    """Neighbourhood part of the joining hazard, per year (a new array)."""
+    return _rates(model, max_personal(model))[0]
+
+
+@kernel  # (writes into ``out`` and returns nothing: a returned array is boxed anew, ~0.7 us a call)
+def _hazards(rate, presence, pull, deterrence, lever, most, residents, dt, exit_per_year, exit_lever, out):
+    """The step's neighbourhood terms, into ``out`` (rows: area hazard, candidates, exit chance). Per neighbourhood:
+
+        area hazard = rate * gang presence * pull of gang money * deterrence * recruitment lever   (per year)
+        candidates  = residents * (area hazard * most personal hazard) * dt   (the mean, for Poisson thinning)
+        exit chance = clip(exit rate * exit lever * dt * AGE_OUT_FACTOR, 0, 1)   (per member, before thinning by age)
+    """
+    for h in range(out.shape[1]):
+        hazard = rate * presence[h] * pull[h] * deterrence[h] * lever[h]
+        out[0, h] = hazard
+        out[1, h] = residents[h] * (hazard * most) * dt
+        out[2, h] = min(max(exit_per_year * exit_lever[h] * dt * AGE_OUT_FACTOR, 0.0), 1.0)
+
+
+def _rates(model: SecurityModel, most: float) -> np.ndarray:
+    """:func:`_hazards` for the model as it stands (``most``: :func:`max_personal`)."""
+    lv = model.levers
+    out = np.empty((3, model.residents.size))
+    _hazards(model.cal.recruitment_per_year, model.presence(), model.gang_pull(), model.deterrence(), lv.recruitment,
+             most, model.residents, model.dt_years, model.scenario.gangs.exit_per_year, lv.exit, out)
+    return out
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Draw today's recruits and leavers."""
     people = model.people
     most = max_personal(model)
-    # residents x (area hazard x most) x dt, in place on the fresh area array (the same products in that order;
-    # residents as floats: the same values numpy converts the counts to)
-    rates = area_hazard(model)
-    rates *= most
-    np.multiply(model.residents, rates, out=rates)
-    rates *= model.dt_years
+    terms = _rates(model, most)
+    rates, exit_chance = terms[1], terms[2]  # (indexed: cheaper than unpacking the rows)
     candidates = draws.poisson(rng, rates)  # rng.poisson(rates)'s draws, without numpy's per-call checks
     where = candidates.nonzero()[0]
     if where.size:
@@ -118,7 +133,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
             if keep.any():
                 _join(model, rng, ids[keep], hoods[keep])
 
-    leaving = draws.binomial(rng, member_views(model).by_hood, _exit_probability(model))  # thinned below
+    leaving = draws.binomial(rng, member_views(model).by_hood, exit_chance)  # thinned below
     where = leaving.nonzero()[0]
     if where.size:
         hoods = np.repeat(where, leaving[where])
@@ -170,22 +185,3 @@ def _few_hazards(model: SecurityModel, ids: list[int]) -> list[float]:
 
 
 _DETAINED = int(Status.DETAINED)
-_exit_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per model: (inputs, exit probabilities)
-
-
-def _exit_probability(model: SecurityModel) -> np.ndarray:
-    """Chance per step that a member is drawn to leave (before the thinning by age), per neighbourhood.
-
-    Kept per model until the exit lever's contents, the exit rate or the step change (the lever is reset
-    and turned again every step, mostly to the same values). Read-only.
-    """
-    lever = model.levers.exit
-    rate = model.scenario.gangs.exit_per_year
-    key = (lever.tobytes(), rate, model.dt_years)
-    held = _exit_kept.get(model)
-    if held is None or held[0] != key:
-        exit_rate = rate * lever * model.dt_years
-        p = np.minimum(np.maximum(exit_rate * AGE_OUT_FACTOR, 0.0), 1.0)
-        p.flags.writeable = False
-        held = _exit_kept[model] = (key, p)
-    return held[1]
