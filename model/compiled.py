@@ -7,8 +7,12 @@ calls. Written instead as a loop over neighbourhoods, the same equations run in 
 numba compiles, and read as the equations themselves.
 
 **The same numbers.** A kernel does only IEEE arithmetic that numpy does the same way on this CPU:
-``+ - * /``, comparisons, ``min``/``max`` of two numbers, in the order numpy would (``a * b * c`` is
-``(a * b) * c``). numba contracts no multiply-add unless asked (``fastmath`` is off), and its float
+``+ - * /`` and comparisons, in the order numpy would (``a * b * c`` is ``(a * b) * c``). Not Python's
+``max`` and ``min``: where the two are equal they return the first (``max(-0.0, 0.0)`` is -0.0) and they
+may drop a NaN, whereas ``np.maximum(a, b)`` returns ``b`` and keeps a NaN from either side. numpy's
+clip at a constant is ``c if x <= c else x`` (for ``np.maximum(x, c)``) and ``c if x >= c else x`` (for
+``np.minimum(x, c)``); between two arrays, ``a if a > b or a != a else b`` (and ``<`` for the minimum).
+numba contracts no multiply-add unless asked (``fastmath`` is off), and its float
 division by zero gives numpy's inf/nan (``error_model="numpy"``). What numpy computes another way stays
 in numpy, outside kernels: ``exp``, ``log`` and powers (numpy's own vectorised versions, not the C
 library's), and sums along a contiguous row of 8 or more numbers (numpy adds those pairwise, not one

@@ -112,3 +112,34 @@ def test_kernels_compile_without_a_cache_where_none_can_be_written(monkeypatch):
 
     made = compiled._compile(add_one)
     assert made.py_func is add_one and made(41) == 42
+
+
+@kernel
+def _numpy_clips(x, c, out):
+    for i in range(x.size):
+        out[0, i] = c if x[i] <= c else x[i]  # np.maximum(x, c)
+        out[1, i] = c if x[i] >= c else x[i]  # np.minimum(x, c)
+    return out
+
+
+@kernel
+def _numpy_max_min(a, b, out):
+    for i in range(a.size):
+        out[0, i] = a[i] if a[i] > b[i] or a[i] != a[i] else b[i]  # np.maximum(a, b)
+        out[1, i] = a[i] if a[i] < b[i] or a[i] != a[i] else b[i]  # np.minimum(a, b)
+    return out
+
+
+@pytest.mark.parametrize("run", ["compiled", "python"])
+def test_the_documented_clips_are_numpys_signed_zeros_and_nan_included(run):
+    """model.compiled's docstring gives the forms of np.maximum/np.minimum a kernel uses (Python's max and min
+    differ from numpy's where the two numbers are equal, -0.0 and 0.0, or one is NaN): check them."""
+    special = np.array([-0.0, 0.0, np.nan, -1.0, 1.0, np.inf, -np.inf, 2.5])
+    a, b = np.repeat(special, special.size), np.tile(special, special.size)
+    clips = _numpy_clips if run == "compiled" else _numpy_clips.python
+    max_min = _numpy_max_min if run == "compiled" else _numpy_max_min.python
+    for c in (0.0, -0.0, 1.0):
+        got = clips(a, c, np.empty((2, a.size)))
+        assert got[0].tobytes() == np.maximum(a, c).tobytes() and got[1].tobytes() == np.minimum(a, c).tobytes()
+    got = max_min(a, b, np.empty((2, a.size)))
+    assert got[0].tobytes() == np.maximum(a, b).tobytes() and got[1].tobytes() == np.minimum(a, b).tobytes()

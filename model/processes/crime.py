@@ -172,7 +172,9 @@ def _street_rates(per_resident, per_activity, activity, deterrence, efficacy, po
             rates[c, h] = pressure / guard * deterrence[h] * dt
             if displace:
                 deterred = pressure / free * deterrence[h] * dt - rates[c, h]
-                moved[c, h] = displacement[h] * max(deterred, 0.0)
+                if deterred <= 0.0:  # (np.maximum(deterred, 0.0), signed zero and NaN as numpy gives them)
+                    deterred = 0.0
+                moved[c, h] = displacement[h] * deterred
     if displace:
         for c in range(types):
             for h in range(k):
@@ -180,7 +182,8 @@ def _street_rates(per_resident, per_activity, activity, deterrence, efficacy, po
                 for slot in range(spread_from.shape[0]):
                     origin = spread_from[slot, h]  # k: no link in this slot (the 0 spread pads with)
                     arriving += spread_weight[slot, h] * (moved[c, origin] if origin < k else 0.0)
-                rates[c, h] = max(rates[c, h] + arriving, 0.0)
+                rate = rates[c, h] + arriving
+                rates[c, h] = 0.0 if rate <= 0.0 else rate  # (np.maximum(rate, 0.0), as above)
     return rates
 
 
