@@ -370,25 +370,24 @@ def _draw_few(rng: np.random.Generator, starts: list[int], sizes: list[int], hoo
         if not todo:
             return out
         n = len(todo) * factor
+        left = []  # the entries this round leaves unfilled
         if n > FEW_CANDIDATES:
-            picks = _first_accepted(rng, todo, factor, accept)
+            for entry, pick in zip(todo, _first_accepted(rng, todo, factor, accept), strict=True):
+                if pick < 0:
+                    left.append(entry)
+                else:
+                    out[entry[0]] = pick
         else:
             uv = rng.random(2 * n).tolist()  # the candidates' n uniforms, then the n for thinning: one stream
-            picks = []
-            for start, (_, lo, size) in zip(range(0, n, factor), todo, strict=True):
-                pick = -1
+            for start, entry in zip(range(0, n, factor), todo, strict=True):
+                lo, size = entry[1], entry[2]
                 for j in range(start, start + factor):
                     candidate = lo + int(uv[j] * size)
                     if uv[n + j] < one(candidate):
-                        pick = candidate
+                        out[entry[0]] = candidate
                         break
-                picks.append(pick)
-        left = []
-        for entry, pick in zip(todo, picks, strict=True):
-            if pick < 0:
-                left.append(entry)
-            else:
-                out[entry[0]] = pick
+                else:  # no candidate accepted
+                    left.append(entry)
         todo = left
         factor *= 4
     for e, lo, size in todo:  # rare: eligibility is sparse in this block; scan it exactly
