@@ -246,16 +246,19 @@ def ship_few(rng: np.random.Generator, n: int, load_kg: float, spill_share: floa
     sizes = rng.lognormal(LOAD_SIZE_LOG_MEAN, LOAD_SIZE_LOG_SD, n)
     u_route = rng.random(n)
     u_legs = rng.random((n, 3))
-    kg, spill, first = np.empty(n), np.empty(n), np.empty(n, np.int64)
-    tried, caught = np.zeros(routes.p_edge.size, np.int64), np.zeros(routes.p_edge.size, np.int64)
+    (kg, spill), first = np.empty((2, n)), np.empty(n, np.int64)
+    tried, caught = np.zeros((2, routes.p_edge.size), np.int64)
     via, seizures, lost_leg, lost_crossing, lost_onward, spilled = _carry_loads(
         sizes, u_route, u_legs, load_kg, spill_share, shares, routes.path_edges, routes.supply, routes.path_via_city,
         routes.p_edge, np.empty(shares.size), kg, spill, first, tried, caught)
-    if n < NUMPY_SEQUENTIAL_SUM:
-        seized_kg = lost_leg + lost_crossing + lost_onward
-    else:  # numpy adds 8 terms or more in another order: its own sums, as ship_by_arrays makes them
-        seized_kg, spilled = _seized_kg(kg, spill, first), np.add.reduce(spill)
-    return Shipped(float(seized_kg) if seizures else None, float(spilled), via, tried, caught)
+    # numpy adds NUMPY_SEQUENTIAL_SUM terms or more in another order: from there, its own sums (as ship_by_arrays')
+    if n >= NUMPY_SEQUENTIAL_SUM:
+        spilled = np.add.reduce(spill)
+    if not seizures:
+        return Shipped(None, float(spilled), via, tried, caught)
+    if seizures >= NUMPY_SEQUENTIAL_SUM:
+        return Shipped(_seized_kg(kg, spill, first), float(spilled), via, tried, caught)
+    return Shipped(lost_leg + lost_crossing + lost_onward, float(spilled), via, tried, caught)
 
 
 @kernel
