@@ -3,13 +3,13 @@ thinning counts and Poisson counts per neighbourhood."""
 
 from __future__ import annotations
 
-import functools
 import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model import draws
+from model.compiled import kernel
 from model.population import Status, sample_in_blocks
 
 if TYPE_CHECKING:
@@ -46,47 +46,66 @@ def time_constant_factor(step_days: float, days: float) -> float:
 
 
 class MemberViews:
-    """Arrays that depend on the gang-member counts alone (read-only, shared by the processes of a step).
+    """Arrays that depend on the gang-member counts alone (read-only, shared by the processes of a step),
+    worked out together (:func:`_member_arrays`) when the counts change.
 
-    Each is computed when first asked for: where the counts change between processes (a large city),
-    a process pays only for the views it reads.
+    ``by_hood``: free members per neighbourhood, all gangs together; ``near``: the same plus half of the members of
+    adjacent neighbourhoods (who can come over); ``gang_near``: ``near`` per gang, as floats (gangs x neighbourhoods);
+    ``counts``: free members of each gang across the city; ``counts_or_one``: the same, at least 1 (a divisor for
+    per-member amounts).
     """
 
     def __init__(self, model: SecurityModel) -> None:
         members = model.gang_members
-        self._members = members.copy()  # the counts the views describe, even if changed later
         self._bytes, self._shape, self._dtype = members.tobytes(), members.shape, members.dtype
-        self._spread = model.world.spread
+        gangs, k = members.shape
+        self.by_hood, self.counts = np.empty(k, np.int64), np.empty(gangs, np.int64)  # (int64: numpy sums ints so)
+        self.near, self.gang_near = np.empty(k), np.empty((gangs, k))
+        world = model.world
+        _member_arrays(members, world.spread_from, world.spread_weight, self.by_hood, self.near, self.gang_near,
+                      self.counts)
+        self.counts_or_one = np.maximum(self.counts, 1)
+        for view in (self.by_hood, self.near, self.gang_near, self.counts, self.counts_or_one):
+            view.flags.writeable = False  # shared: whoever needs to change it must copy
         self._weapons: tuple[list, np.ndarray] | None = None
 
     def describe(self, members: np.ndarray) -> bool:
         """Whether these views describe ``members`` as it stands (the same contents, shape and type)."""
         return members.tobytes() == self._bytes and members.shape == self._shape and members.dtype == self._dtype
 
-    @functools.cached_property
-    def by_hood(self) -> np.ndarray:
-        """Free members per neighbourhood, all gangs together."""
-        return _frozen(self._members.sum(axis=0))
 
-    @functools.cached_property
-    def near(self) -> np.ndarray:
-        """Members per neighbourhood plus half of the members of adjacent ones (who can come over)."""
-        return _frozen(self.by_hood + 0.5 * self._spread(self.by_hood))
+@kernel  # (writes into the arrays it is given and returns nothing: a returned array is boxed anew, ~0.7 us a call)
+def _member_arrays(members, spread_from, spread_weight, by_hood, near, gang_near, counts):
+    """:class:`MemberViews` of ``members`` (gang x neighbourhood counts, integers: their sums are exact in any order).
 
-    @functools.cached_property
-    def gang_near(self) -> np.ndarray:
-        """The same per gang, as floats (gangs x neighbourhoods)."""
-        return _frozen(gang_near(self._members.astype(float), self._spread))
+    Per neighbourhood h, with spread(x)_h what adjacent neighbourhoods send to h (each sum starts at 0 and adds its
+    products in slot order, as World.spread):
 
-    @functools.cached_property
-    def counts(self) -> np.ndarray:
-        """Free members of each gang across the city."""
-        return _frozen(self._members.sum(axis=1))
-
-    @functools.cached_property
-    def counts_or_one(self) -> np.ndarray:
-        """The same, at least 1 (a divisor for per-member amounts)."""
-        return _frozen(np.maximum(self.counts, 1))
+        by_hood_h     = sum over gangs of members_gh
+        near_h        = by_hood_h + 0.5 * spread(by_hood)_h
+        gang_near_gh  = members_gh + 0.5 * spread(members_g)_h
+        counts_g      = sum over neighbourhoods of members_gh
+    """
+    gangs, k = members.shape
+    for g in range(gangs):
+        counts[g] = 0
+    for h in range(k):
+        by_hood[h] = 0
+        for g in range(gangs):
+            by_hood[h] += members[g, h]
+            counts[g] += members[g, h]
+    for h in range(k):
+        arriving = 0.0
+        for slot in range(spread_from.shape[0]):
+            origin = spread_from[slot, h]  # k: no link in this slot (the padding's 0)
+            arriving += spread_weight[slot, h] * (by_hood[origin] if origin < k else 0.0)
+        near[h] = by_hood[h] + 0.5 * arriving
+        for g in range(gangs):
+            arriving = 0.0
+            for slot in range(spread_from.shape[0]):
+                origin = spread_from[slot, h]
+                arriving += spread_weight[slot, h] * (members[g, origin] if origin < k else 0.0)
+            gang_near[g, h] = members[g, h] + 0.5 * arriving
 
 
 def gang_near(counts: np.ndarray, spread: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -122,13 +141,10 @@ def weapons_per_member(model: SecurityModel) -> np.ndarray:
     held = views._weapons
     # equal values give the same quotients, except a zero's sign: with a zero, always divide again
     if held is None or held[0] != weapons or 0.0 in weapons:
-        held = views._weapons = (weapons, _frozen(np.array(weapons) / views.counts_or_one))
+        per_member = np.array(weapons) / views.counts_or_one
+        per_member.flags.writeable = False  # shared: whoever needs to change it must copy
+        held = views._weapons = (weapons, per_member)
     return held[1]
-
-
-def _frozen(values: np.ndarray) -> np.ndarray:
-    values.flags.writeable = False  # shared: whoever needs to change it must copy
-    return values
 
 
 def binomial_counts(rng: np.random.Generator, counts: np.ndarray,
