@@ -22,61 +22,64 @@ if TYPE_CHECKING:
 def arms(model: SecurityModel, counts: np.ndarray | None = None) -> np.ndarray:
     """Each gang's strength per member from its firearms: 1 at the default weapons per member, at least 0.5.
 
-    ``counts`` are the gangs' free members if the caller has them already (``member_views(model).counts``).
+    ``counts``: the gangs' free members (``member_views(model).counts``), which :func:`_territory` reads anyway
+    (accepted for callers that have them; the same numbers).
     """
-    default = max(model.scenario.gangs.weapons_per_member, 1e-9)
-    members = (member_views(model).counts if counts is None else counts).tolist()
-    # gang by gang in Python floats (a few gangs: cheaper than array calls); weapons per member as
-    # Gang.weapons_per_member computes it, from the shared member counts
-    return np.array([0.5 + 0.5 * (gang.weapons / max(n, 1)) / default
-                     for gang, n in zip(model.gang_list, members, strict=True)])
+    del counts
+    return _terms(model)[0]
 
 
-@kernel
-def _territory(near, arms, scale, residents, police_deterrence, police, efficacy, guard_reference, rate, move,
-               strength, resistance, target, control):
-    """Per neighbourhood h and gang g, into ``strength``, ``resistance`` and ``target`` (and, if ``move``, ``control``
-    moved in place at ``rate``):
+@kernel  # (writes into the arrays it is given and returns nothing: a returned array is boxed anew, ~0.3 us a call)
+def _territory(near, weapons, counts, default, scale, residents, police_deterrence, police, efficacy, guard_reference,
+               rate, move, arms, strength, resistance, target, control):
+    """Per gang g and neighbourhood h, into ``arms``, ``strength``, ``resistance`` and ``target`` (and, if ``move``,
+    ``control`` moved in place at ``rate``):
 
+        arms_g       = 0.5 + 0.5 * (weapons_g / max(counts_g, 1)) / default   (weapons per member as Gang's)
         resistance_h = scale * residents_h / 1000 * (1 + police_deterrence * police_h + efficacy_h) / guard_reference
         strength_gh  = near_gh * arms_g   (members here and half of those next door, times the gang's arms)
         target_gh    = strength_gh / (sum_g strength_gh + resistance_h + 1e-12)
         control_gh  += rate * (target_gh - control_gh)
     """
+    for g in range(arms.size):
+        arms[g] = 0.5 + 0.5 * (weapons[g] / max(counts[g], 1)) / default
     for h in range(resistance.size):
         resistance[h] = scale * residents[h] / 1000.0 * (1.0 + police_deterrence * police[h] + efficacy[h]) \
             / guard_reference
         total = 0.0
-        for g in range(strength.shape[0]):
+        for g in range(arms.size):
             strength[g, h] = near[g, h] * arms[g]
             total += strength[g, h]
-        for g in range(strength.shape[0]):
+        for g in range(arms.size):
             target[g, h] = strength[g, h] / (total + resistance[h] + 1e-12)
             if move:
                 control[g, h] += rate * (target[g, h] - control[g, h])
-    return target
 
 
-def _terms(model: SecurityModel, rate: float = 0.0, move: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_territory` for the model as it stands: (strength, resistance, target), new arrays; the control
+def _terms(model: SecurityModel, rate: float = 0.0,
+           move: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_territory` for the model as it stands: (arms, strength, resistance, target), new arrays; the control
     moved towards the target at ``rate`` if ``move``."""
     views = member_views(model)
     control = model.control
-    strength, resistance, target = np.empty(control.shape), np.empty(control.shape[1]), np.empty(control.shape)
-    _territory(views.gang_near, arms(model, views.counts), model.hood.resistance_scale, model.residents,
+    gangs, k = control.shape
+    arms, resistance = np.empty(gangs), np.empty(k)
+    strength, target = np.empty((gangs, k)), np.empty((gangs, k))
+    _territory(views.gang_near, np.array([g.weapons for g in model.gang_list], float), views.counts,
+               max(model.scenario.gangs.weapons_per_member, 1e-9), model.hood.resistance_scale, model.residents,
                model.scenario.police.deterrence, model.police.per_1000, model.hood.efficacy, model.guard_reference,
-               rate, move, strength, resistance, target, control)
-    return strength, resistance, target
+               rate, move, arms, strength, resistance, target, control)
+    return arms, strength, resistance, target
 
 
 def strength(model: SecurityModel) -> np.ndarray:
     """Armed presence of each gang in each neighbourhood, with support from adjacent ones."""
-    return _terms(model)[0]
+    return _terms(model)[1]
 
 
 def resistance(model: SecurityModel) -> np.ndarray:
     """How hard a neighbourhood is to hold: people, honest police and collective efficacy."""
-    return _terms(model)[1]
+    return _terms(model)[2]
 
 
 def resistance_scale(strength: np.ndarray, unit: np.ndarray, residents: np.ndarray, held: float, lo: float,
@@ -98,7 +101,7 @@ def resistance_scale(strength: np.ndarray, unit: np.ndarray, residents: np.ndarr
 
 def territory_target(model: SecurityModel) -> np.ndarray:
     """Each gang's share of local strength against the neighbourhood's resistance: where control tends."""
-    return _terms(model)[2]
+    return _terms(model)[3]
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:

@@ -96,7 +96,7 @@ def seizure_probabilities(model: SecurityModel) -> np.ndarray:
     return np.clip(p * model.levers.intelligence, 0.0, 0.95)
 
 
-@kernel
+@kernel  # (writes into the arrays it is given and returns nothing: a returned array is boxed anew, ~0.3 us a call)
 def _route_utility(risk, path_edges, path_cost, risk_aversion, out):
     """Each route's logit utility, less the largest, into ``out``: with the perceived ``risk`` of its three edges
     (transit leg, border crossing, onward to the market),
@@ -112,7 +112,6 @@ def _route_utility(risk, path_edges, path_cost, risk_aversion, out):
         best = max(best, out[r])
     for r in range(out.size):
         out[r] -= best
-    return out
 
 
 def route_shares(model: SecurityModel, routes: _Routes | None = None) -> np.ndarray:
@@ -122,8 +121,9 @@ def route_shares(model: SecurityModel, routes: _Routes | None = None) -> np.ndar
     """
     net = model.world.network
     path_edges = (routes or _routes(model)).path_edges
-    utility = _route_utility(model.traffic.perceived_risk, path_edges, net.path_cost,
-                             model.scenario.trafficking.risk_aversion, np.empty(path_edges.shape[0]))
+    utility = np.empty(path_edges.shape[0])
+    _route_utility(model.traffic.perceived_risk, path_edges, net.path_cost, model.scenario.trafficking.risk_aversion,
+                   utility)
     w = np.exp(utility, out=utility)  # (numpy's exp and pairwise sum: not in the kernel)
     w /= np.add.reduce(w)
     return w
@@ -261,7 +261,7 @@ def ship_few(rng: np.random.Generator, n: int, load_kg: float, spill_share: floa
     return Shipped(lost_leg + lost_crossing + lost_onward, float(spilled), via, tried, caught)
 
 
-@kernel
+@kernel  # (moves the risk in place and returns nothing: a returned array is boxed anew, ~0.3 us a call)
 def _learn(tried, caught, base_seizure, rate, risk):
     """Traffickers' perceived seizure risk per edge, moved in place: ``risk += speed * (target - risk)``, towards
     the share of loads seized there (caught / tried) at ``rate`` on the edges tried today, back towards the
@@ -271,7 +271,6 @@ def _learn(tried, caught, base_seizure, rate, risk):
             risk[e] += (caught[e] / tried[e] - risk[e]) * rate
         else:
             risk[e] += (base_seizure[e] - risk[e]) * (0.2 * rate)
-    return risk
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
