@@ -183,10 +183,11 @@ class Recorder:
         """Today's (outcome, neighbourhood) block: the tally, then the derived values; its neighbourhood outcomes are
         added to ``month`` (the month's sums) and its city means' rows weighted by the residents."""
         hood = model.hood
-        _today(model.tally.block, model.gang_members, hood.enrolled, model.fear(), model.trust(), model.activity(),
-               model.presence(), model.tally.hood["homicides"], model.steps_per_year, self._residents,
-               model.police.per_1000, self._hood_rows, month, model.police.effective, hood.conviction_memory,
-               hood.offence_memory, self._today, self._weighted)
+        fear, trust, activity = model.moods()
+        _today(model.tally.block, model.gang_members, hood.enrolled, fear, trust, activity, model.presence(),
+               model.tally.hood["homicides"], model.steps_per_year, self._residents, model.police.per_1000,
+               self._hood_rows, month, model.police.effective, hood.conviction_memory, hood.offence_memory,
+               self._today, self._weighted)
         return self._today
 
     def _city_row(self, model: SecurityModel, today: np.ndarray, out: np.ndarray) -> None:
@@ -275,4 +276,5 @@ def _city_values(sums, sum_cols, other_sums, mean_cols, residents, per_year, rat
     out[_HOMICIDE_RATE] = homicides * per_year / residents * 1e5
     out[_REPORTED_SHARE] = reported / crimes if crimes else np.nan
     out[_POLICE_EFFECTIVE] = other_sums[4]
-    out[_CERTAINTY] = other_sums[5] / max(other_sums[6], 1e-12)
+    offences = other_sums[6]
+    out[_CERTAINTY] = other_sums[5] / (1e-12 if offences < 1e-12 else offences)  # (Python's max(offences, 1e-12))

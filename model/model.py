@@ -275,6 +275,10 @@ class SecurityModel(mesa.Model):
         """Mean trust in police per neighbourhood (0-1). Read-only: shared by every caller."""
         return self._mood_views()[2]
 
+    def moods(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(fear, trust, economic activity) at once: one check of the moods they are made of. Read-only: shared."""
+        return self._mood_views()[1:]
+
     def _mood_views(self) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
         """(key, fear, trust, economic activity), kept until the moods they are made of change.
 
@@ -625,8 +629,8 @@ class SecurityModel(mesa.Model):
 # ------------------------------------------------------------------------------ kernels
 # The model's own neighbourhood arithmetic, as loops over neighbourhoods compiled by numba (model.compiled).
 # Each writes into arrays its caller passes and returns nothing (a returned array is boxed anew: ~0.7 us a call).
-# ``min(1.0, max(0.0, x))`` is numpy's clip to [0, 1] (common.unit): with the bound first, a tie gives the bound,
-# as np.maximum(x, 0.0) gives 0.0 for x = -0.0.
+# ``0.0 if x <= 0.0 else 1.0 if x >= 1.0 else x`` is numpy's clip to [0, 1] (common.unit: np.maximum(x, 0.0) then
+# np.minimum(.., 1.0)), bit for bit: a tie gives the bound (+0.0 for -0.0) and a NaN stays NaN (model.compiled).
 
 @kernel
 def _decay_memories(homicides, offences, convictions, reported, retaliation, recent, homicides_f, year_f, recent_f,
@@ -670,9 +674,11 @@ def _moods(fear_level, fear_shock_sum, trust_level, trust_shock_sum, residents, 
         activity = 1 - activity_fear_elasticity * fear
     """
     for h in range(residents.size):
-        fear = min(1.0, max(0.0, fear_level[h] + fear_shock_sum[h] / residents[h]))
+        fear = fear_level[h] + fear_shock_sum[h] / residents[h]
+        fear = 0.0 if fear <= 0.0 else 1.0 if fear >= 1.0 else fear
+        trust = trust_level[h] + trust_shock_sum[h] / residents[h]
         out[0, h] = fear
-        out[1, h] = min(1.0, max(0.0, trust_level[h] + trust_shock_sum[h] / residents[h]))
+        out[1, h] = 0.0 if trust <= 0.0 else 1.0 if trust >= 1.0 else trust
         out[2, h] = 1.0 - activity_fear_elasticity * fear
 
 
@@ -686,7 +692,7 @@ def _held_control(control, out):
         for g in range(1, gangs):
             held += control[g, h]
         out[0, h] = held
-        out[1, h] = min(1.0, max(0.0, held))
+        out[1, h] = 0.0 if held <= 0.0 else 1.0 if held >= 1.0 else held
 
 
 @kernel
@@ -720,12 +726,15 @@ def _conviction_chance(mix, clearance, report, police, tips, corrupt_share, pres
         honest = 1.0 - corrupt_share[h] * presence[h]
         chance = 0.0
         for c in range(mix.size):
-            clear = min(1.0, max(0.0, clearance[c] * clear_base * honest))
+            clear = clearance[c] * clear_base * honest
+            clear = 0.0 if clear <= 0.0 else 1.0 if clear >= 1.0 else clear
             term = mix[c] * report[c, h] * clear
             chance = term if c == 0 else chance + term  # (the sum numpy adds down the types, from the first)
-        courts = (min(1.0, max(0.0, prosecution_probability * prosecution[h]))
-                  * min(1.0, max(0.0, conviction_probability * conviction[h])))
-        out[h] = chance * courts
+        prosecuted = prosecution_probability * prosecution[h]
+        prosecuted = 0.0 if prosecuted <= 0.0 else 1.0 if prosecuted >= 1.0 else prosecuted
+        convicted = conviction_probability * conviction[h]
+        convicted = 0.0 if convicted <= 0.0 else 1.0 if convicted >= 1.0 else convicted
+        out[h] = chance * (prosecuted * convicted)
 
 
 @kernel
@@ -735,4 +744,4 @@ def _certainty_ratio(held, start, out):
     for h in range(held.size):
         ratio = held[h] / start[h] if start[h] > 0.0 else 1.0
         out[0, h] = ratio
-        out[1, h] = min(5.0, max(0.2, ratio))
+        out[1, h] = 0.2 if ratio <= 0.2 else 5.0 if ratio >= 5.0 else ratio  # (np.maximum, then np.minimum)
