@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from pydantic import Field
 
+from model.compiled import kernel
 from model.interventions.base import Delivery, Intervention
-from model.population import Population, Status, sample_among, sample_in_blocks
+from model.population import YOUTH_AGES, Population, Status, sample_among, sample_in_blocks
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
@@ -30,6 +31,28 @@ if TYPE_CHECKING:
 # from the census's list of them: drawing people at random there would take ~FEW_UNSERVED / (mean risk
 # thinning) tries per place. So few are left only once the target's youth have all been through the programme.
 FEW_UNSERVED = 256
+# (the constants of _at_risk: the flags that rule a young person out, and the risk cap as risk's float32)
+_YOUNGEST, _OLDEST = YOUTH_AGES
+_TAKEN = int(Status.DETAINED | Status.ENROLLED | Status.GRADUATE)
+_RISK_CAP = np.float32(Population.RISK_CAP)
+
+
+@kernel
+def _at_risk(ids, day, age0, birthday, gang, status, risk, out):
+    """Acceptance for a place of each person ``ids[j]``, into ``out`` (float32, as risk):
+
+        risk / RISK_CAP   for the young (12 <= age0 + (birthday + day) // 365 <= 24 on ``day``) who are in no
+                          gang, free, and neither enrolled nor graduates (thinning on personal risk)
+        0                 for anyone else
+    """
+    for j in range(ids.size):
+        i = ids[j]
+        age = int(age0[i]) + (int(birthday[i]) + day) // 365
+        if _YOUNGEST <= age <= _OLDEST and gang[i] < 0 and (status[i] & _TAKEN) == 0:
+            out[j] = risk[i] / _RISK_CAP
+        else:
+            out[j] = 0.0
+    return out
 
 
 class Cohorts(Delivery):
@@ -108,9 +131,8 @@ class YouthPrograms(Intervention):
             places = np.minimum(rng.multinomial(wanted, youth / run.youth_total), run.open)
 
             def at_risk(ids: np.ndarray) -> np.ndarray:
-                ok = (people.is_youth(ids, model.day) & (people.gang[ids] < 0) & people.free(ids)
-                      & ~people.has(ids, Status.ENROLLED | Status.GRADUATE))
-                return ok * people.risk[ids] / Population.RISK_CAP
+                return _at_risk(ids, model.day, people.age0, people.birthday, people.gang, people.status, people.risk,
+                                np.empty(ids.size, np.float32))
 
             # where the unserved are a sliver of the neighbourhood, pick among the census's list of them
             # (drawing people at random would take thousands of tries per place); elsewhere, at random
