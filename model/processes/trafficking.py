@@ -192,7 +192,7 @@ def _carry_loads(sizes, u_route, u_legs, load_kg, spill_share, shares, path_edge
     ``tried`` and ``caught`` (counted from 0 by the caller). Returns the loads through the city's crossings, the
     loads seized, the kg seized at each leg (transit, crossing, onward) and the kg left in the city.
 
-        cdf_r    = shares_0 + ... + shares_r, over its last   (numpy's cumsum, one after another)
+        cdf_r    = (shares_0 + ... + shares_r) / cdf's last sum   (numpy's cumsum: one after another)
         route_i  = the first route r with cdf_r > u_route_i   (the inverse CDF of ``choose_routes``)
         kg_i     = load_kg * size_i;   spill_i = kg_i * spill_share * supply_route
         at each leg in turn: tried_edge += 1; seized where u_leg < p_edge, which stops the load (caught_edge += 1,
