@@ -39,7 +39,9 @@ def _capacity(per_1000, reference, out):
     """sqrt(max(officers per 1,000, 0) / the city's starting level) per neighbourhood, into ``out``: square root,
     for diminishing returns (sqrt is correctly rounded, in numpy and compiled alike)."""
     for h in range(out.size):
-        out[h] = math.sqrt(max(per_1000[h], 0.0) / reference)
+        police = per_1000[h]
+        police = 0.0 if police <= 0.0 else police  # (as np.maximum(police, 0.0): signed zero and NaN, model.compiled)
+        out[h] = math.sqrt(police / reference)
 
 
 def tip_factor(model: SecurityModel) -> np.ndarray:
@@ -129,8 +131,9 @@ def _proactive_means(per_officer, effective, tips, corrupt, group_enforcement, c
         members = 0
         for g in range(counts.shape[0]):
             members += counts[g, h]
-        out[h] = max(per_officer * effective[h] * tips[h] * (1.0 - corrupt[h]) * group_enforcement[h]
-                     * members / (members + 10.0) * dt, 0.0)
+        arrests = (per_officer * effective[h] * tips[h] * (1.0 - corrupt[h]) * group_enforcement[h]
+                   * members / (members + 10.0) * dt)
+        out[h] = 0.0 if arrests <= 0.0 else arrests  # (as np.maximum(arrests, 0.0): see model.compiled)
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:

@@ -111,10 +111,14 @@ def _presence(unit_hood, nominal, vetting, baseline_corrupt, dt, patrol_officers
         vet = vetting[h] * dt
         if vet != 0.0:
             officers[u] -= officers[u] * corrupt[u] * vet
-            kept = corrupt[u] * (1.0 - vet) / max(1.0 - corrupt[u] * vet, 1e-12)
-            corrupt[u] = min(max(kept, 0.0), 1.0)
+            # (the clips as numpy's np.maximum and np.minimum give signed zeros and NaN: see model.compiled)
+            remaining = 1.0 - corrupt[u] * vet
+            kept = corrupt[u] * (1.0 - vet) / (1e-12 if remaining <= 1e-12 else remaining)
+            kept = 0.0 if kept <= 0.0 else kept
+            corrupt[u] = 1.0 if kept >= 1.0 else kept
         officers[u] += (nominal[u] - officers[u]) * rehire
-        drift = max((baseline_corrupt - corrupt[u]) * RECORRUPTION_PER_YEAR * dt, 0.0)
+        drift = (baseline_corrupt - corrupt[u]) * RECORRUPTION_PER_YEAR * dt
+        drift = 0.0 if drift <= 0.0 else drift  # (as np.maximum(drift, 0.0))
         corrupt[u] += 0.0 if vet > 0.0 else drift
         posted[0, h] += officers[u]
         posted[1, h] += officers[u] * corrupt[u]

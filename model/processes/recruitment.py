@@ -95,7 +95,9 @@ def _hazards(rate, presence, pull, deterrence, lever, most, residents, dt, exit_
         hazard = rate * presence[h] * pull[h] * deterrence[h] * lever[h]
         out[0, h] = hazard
         out[1, h] = residents[h] * (hazard * most) * dt
-        out[2, h] = min(max(exit_per_year * exit_lever[h] * dt * AGE_OUT_FACTOR, 0.0), 1.0)
+        leave = exit_per_year * exit_lever[h] * dt * AGE_OUT_FACTOR
+        leave = 0.0 if leave <= 0.0 else leave  # (the clip as np.maximum and np.minimum: see model.compiled)
+        out[2, h] = 1.0 if leave >= 1.0 else leave
 
 
 def _rates(model: SecurityModel, most: float) -> np.ndarray:
