@@ -184,7 +184,6 @@ def _street_rates(per_resident, per_activity, activity, deterrence, efficacy, po
                     arriving += spread_weight[slot, h] * (moved[c, origin] if origin < k else 0.0)
                 rate = rates[c, h] + arriving
                 rates[c, h] = 0.0 if rate <= 0.0 else rate  # (np.maximum(rate, 0.0), as above)
-    return rates
 
 
 def _expected(model: SecurityModel, per_resident: np.ndarray, per_activity: np.ndarray, buffers: _Buffers,
@@ -192,10 +191,11 @@ def _expected(model: SecurityModel, per_resident: np.ndarray, per_activity: np.n
     """:func:`_street_rates` for the model as it stands (displacement only where a lever asks for it)."""
     lv, world = model.levers, model.world
     displace = displace and with_levers and np.count_nonzero(lv.displacement) > 0
-    return _street_rates(per_resident, per_activity, model.activity(), model.deterrence(), model.hood.efficacy,
-                         model.police.per_1000, lv.patrol_officers, model.residents, lv.guardianship,
-                         lv.property_guardianship, lv.displacement, model.scenario.police.deterrence, model.dt_years,
-                         with_levers, displace, world.spread_from, world.spread_weight, buffers.rates, buffers.moved)
+    _street_rates(per_resident, per_activity, model.activity(), model.deterrence(), model.hood.efficacy,
+                  model.police.per_1000, lv.patrol_officers, model.residents, lv.guardianship, lv.property_guardianship,
+                  lv.displacement, model.scenario.police.deterrence, model.dt_years, with_levers, displace,
+                  world.spread_from, world.spread_weight, buffers.rates, buffers.moved)
+    return buffers.rates
 
 
 def expected_street_crime(model: SecurityModel, with_levers: bool = True,
@@ -364,7 +364,6 @@ def _sales_means(drug_scale, control, availability, residents, dt, deterrence, o
     for g in range(out.shape[0]):
         for h in range(out.shape[1]):
             out[g, h] = drug_scale * control[g, h] * availability[g] * residents[h] * dt * deterrence[h]
-    return out
 
 
 def drug_sales(model: SecurityModel, rng: np.random.Generator, buffers: _Buffers) -> None:
