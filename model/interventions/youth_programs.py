@@ -39,7 +39,8 @@ _RISK_CAP = np.float32(Population.RISK_CAP)
 
 @kernel
 def _at_risk(ids, day, age0, birthday, gang, status, risk, out):
-    """Acceptance for a place of each person ``ids[j]``, into ``out`` (float32, as risk):
+    """Acceptance for a place of each person ``ids[j]``, into ``out`` (float32, as risk; returns nothing: a returned
+    array is boxed anew):
 
         risk / RISK_CAP   for the young (12 <= age0 + (birthday + day) // 365 <= 24 on ``day``) who are in no
                           gang, free, and neither enrolled nor graduates (thinning on personal risk)
@@ -52,7 +53,6 @@ def _at_risk(ids, day, age0, birthday, gang, status, risk, out):
             out[j] = risk[i] / _RISK_CAP
         else:
             out[j] = 0.0
-    return out
 
 
 class Cohorts(Delivery):
@@ -88,6 +88,16 @@ class YouthPrograms(Intervention):
     mechanism = "enrolled youth join gangs and offend less; some find work"
 
     delivery_class = Cohorts
+
+    def init(self, model: SecurityModel, stream_name: str) -> None:
+        super().init(model, stream_name)
+        # Load the acceptance kernel now, for both kinds of row numbers it is given (candidates drawn at random,
+        # int64; the census's list, int32): numba's cache takes a few ms a kind, which would otherwise fall on the
+        # first day of enrolment, after the spin-up (programmes do not run in it).
+        people = model.people
+        for rows in (np.empty(0, np.int64), np.empty(0, np.int32)):
+            _at_risk(rows, 0, people.age0, people.birthday, people.gang, people.status, people.risk,
+                     np.empty(0, np.float32))
 
     def _effects(self, model: SecurityModel) -> None:
         run = self.delivery
@@ -131,8 +141,10 @@ class YouthPrograms(Intervention):
             places = np.minimum(rng.multinomial(wanted, youth / run.youth_total), run.open)
 
             def at_risk(ids: np.ndarray) -> np.ndarray:
-                return _at_risk(ids, model.day, people.age0, people.birthday, people.gang, people.status, people.risk,
-                                np.empty(ids.size, np.float32))
+                acceptance = np.empty(ids.size, np.float32)
+                _at_risk(ids, model.day, people.age0, people.birthday, people.gang, people.status, people.risk,
+                         acceptance)
+                return acceptance
 
             # where the unserved are a sliver of the neighbourhood, pick among the census's list of them
             # (drawing people at random would take thousands of tries per place); elsewhere, at random

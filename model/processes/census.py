@@ -139,14 +139,15 @@ def _decayed_sums(shock, time, home, t, powers, first, out):
     for i in range(shock.size):
         if shock[i] != 0:
             out[home[i]] += shock[i] * powers[t - time[i] - first]
-    return out
 
 
 def _shock_sums(shock: np.ndarray, time: np.ndarray, home: np.ndarray, t: int, decay: float,
                 k: int) -> np.ndarray:
     """Neighbourhood sums of personal shocks decayed to step ``t``, over the people who have one."""
     youngest, oldest = _shock_ages(shock, time, t)
-    return _decayed_sums(shock, time, home, t, decay_powers(decay, youngest, oldest), youngest, np.zeros(k))
+    sums = np.zeros(k)
+    _decayed_sums(shock, time, home, t, decay_powers(decay, youngest, oldest), youngest, sums)
+    return sums
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
