@@ -71,9 +71,25 @@ def report_probability_grid(model: SecurityModel, base: np.ndarray, intimidated:
     order as :func:`report_probability` of each type in each neighbourhood.
     """
     sc = model.scenario
-    grip = intimidated * model.presence()
-    p = base * np.exp(sc.reporting.trust_elasticity * (trust - sc.perception.initial_trust)) * (1.0 - grip)
-    return np.minimum(np.maximum(p, 0.0), 0.99)
+    trusting = np.exp(sc.reporting.trust_elasticity * (trust - sc.perception.initial_trust))
+    out = np.empty((base.shape[0], trusting.size))
+    _report_grid(base, intimidated, trusting, model.presence(), out)
+    return out
+
+
+@kernel
+def _report_grid(base, intimidated, trusting, presence, out):
+    """:func:`_report_chances` for every crime type (row c) in every neighbourhood (column h), into ``out``:
+    ``base_c * trusting_h * (1 - intimidated_c * presence_h)`` within [0, 0.99], ``intimidated_c`` being
+    ``intimidation * sensitivity_c`` (``base`` and ``intimidated`` are columns)."""
+    for c in range(out.shape[0]):
+        for h in range(out.shape[1]):
+            chance = base[c, 0] * trusting[h] * (1.0 - intimidated[c, 0] * presence[h])
+            if chance <= 0.0:  # clipped as in _report_chances
+                chance = 0.0
+            elif chance > 0.99:
+                chance = 0.99
+            out[c, h] = chance
 
 
 @kernel
