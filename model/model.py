@@ -35,7 +35,6 @@ from model.processes import (
     trafficking,
 )
 from model.processes.common import (
-    ONE,
     half_life_factor,
     member_views,
     time_constant_factor,
@@ -58,9 +57,6 @@ from model.world import build_world
 __all__ = ["SecurityModel"]
 
 
-# more 0-d float64 numbers, as common.ZERO and common.ONE
-_MINUS_ONE, _HUNDRED_THOUSAND = np.array(-1.0), np.array(1e5)
-_MINUS_ONE.flags.writeable = _HUNDRED_THOUSAND.flags.writeable = False
 
 RANKED = ("homicides", "robberies", "extortions", "assaults", "crimes_reported", "recruits")
 _TALLIED_ROWS = np.array([Tally.ROWS.index(name) for name in RANKED])  # the tally's rows of each recent memory
@@ -94,7 +90,6 @@ class SecurityModel(mesa.Model):
         # fixed for the run, and terms made from them are kept by identity: a write must fail, not go unseen
         self.residents.flags.writeable = self.world.residents.flags.writeable = False
         self._certainty_ratio: tuple | None = None
-        self._target_numbers_seen: tuple | None = None
         self._types_of_mix: tuple | None = None
         self._control_seen: tuple | None = None
         self._cost_seen: tuple | None = None
@@ -443,35 +438,29 @@ class SecurityModel(mesa.Model):
         weight = self.control_held()
         return np.divide(np.array(pull) @ self.control, weight, out=np.ones_like(weight), where=weight > 0)
 
-    def _target_numbers(self) -> tuple[np.ndarray, ...]:
-        """The numbers of :meth:`fear_target` and :meth:`trust_target` as read-only 0-d float64 arrays (the bits
-        of the Python numbers, without a scalar conversion per operation; see ``common.ZERO``), kept until one
-        changes."""
+    def mood_targets(self) -> np.ndarray:
+        """Where fear (row 0) and trust in police (row 1) are heading in each neighbourhood (a new array).
+
+        Fear follows the homicide rate of the one-year memory against the calibrated rate and the gangs' presence
+        against the start; trust falls with corruption beyond the start, moves with the certainty of conviction
+        relative to the start, and rises with programmes' legitimacy (see :func:`_mood_targets`).
+        """
         p, sc = self.scenario.perception, self.scenario
-        key = (self.memory_steps["homicides"], self.steps_per_year, p.initial_fear, p.homicide_fear,
-               sc.crime.homicide_rate, p.gang_fear, sc.police.corrupt_share, p.initial_trust,
-               p.corruption_distrust, p.impunity_distrust)
-        held = self._target_numbers_seen
-        if held is None or held[0] != key:
-            numbers = tuple(np.array(x, np.float64) for x in key)
-            for x in numbers:
-                x.flags.writeable = False
-            held = self._target_numbers_seen = (key, numbers)
-        return held[1]
+        out = np.empty((2, self.world.n_neighbourhoods))
+        _mood_targets(self.hood.homicide_memory, float(self.memory_steps["homicides"]), float(self.steps_per_year),
+                      self.residents, p.initial_fear, p.homicide_fear, sc.crime.homicide_rate, p.gang_fear,
+                      self.presence(), self._presence_reference, self.police.corrupt_share, sc.police.corrupt_share,
+                      p.initial_trust, p.corruption_distrust, p.impunity_distrust, self.certainty_ratio(),
+                      self.levers.legitimacy, out)
+        return out
 
     def fear_target(self) -> np.ndarray:
-        memory, per_year, initial, homicide_fear, homicide_rate, gang_fear = self._target_numbers()[:6]
-        per_step = self.hood.homicide_memory / memory
-        rate = per_step * per_year / self.residents * _HUNDRED_THOUSAND
-        return unit(initial + homicide_fear * (rate - homicide_rate)
-                     + gang_fear * (self.presence() - self._presence_reference))
+        """Where fear is heading per neighbourhood (row 0 of :meth:`mood_targets`)."""
+        return self.mood_targets()[0]
 
     def trust_target(self) -> np.ndarray:
-        corrupt_start, initial, corruption_distrust, impunity_distrust = self._target_numbers()[6:]
-        corrupt = self.police.corrupt_share - corrupt_start
-        certainty = np.minimum(np.maximum(self.certainty_ratio() - ONE, _MINUS_ONE), ONE)
-        return unit(initial - corruption_distrust * corrupt + impunity_distrust * certainty
-                     + self.levers.legitimacy)
+        """Where trust in police is heading per neighbourhood (row 1 of :meth:`mood_targets`)."""
+        return self.mood_targets()[1]
 
     def recent_by_neighbourhood(self, by: str) -> np.ndarray:
         """Recent level of an outcome per neighbourhood (for ranking top-k targets)."""
@@ -735,6 +724,30 @@ def _conviction_chance(mix, clearance, report, police, tips, corrupt_share, pres
         convicted = conviction_probability * conviction[h]
         convicted = 0.0 if convicted <= 0.0 else 1.0 if convicted >= 1.0 else convicted
         out[h] = chance * (prosecuted * convicted)
+
+
+@kernel
+def _mood_targets(homicide_memory, memory_steps, steps_per_year, residents, initial_fear, homicide_fear, homicide_rate,
+                  gang_fear, presence, presence_reference, corrupt_share, corrupt_start, initial_trust,
+                  corruption_distrust, impunity_distrust, certainty_ratio, legitimacy, out):
+    """Fear's and trust's targets per neighbourhood h, as the rows of ``out`` (figures in the scenario's units):
+
+        homicide rate = homicide memory / memory steps * steps per year / residents * 100,000
+        fear target   = unit(initial fear + homicide_fear * (homicide rate - calibrated rate)
+                             + gang_fear * (presence - presence at the start))
+        certainty     = certainty ratio - 1, within [-1, 1]
+        trust target  = unit(initial trust - corruption_distrust * (corrupt share - corrupt share at the start)
+                             + impunity_distrust * certainty + legitimacy)
+    """
+    for h in range(residents.size):
+        rate = homicide_memory[h] / memory_steps * steps_per_year / residents[h] * 1e5
+        fear = initial_fear + homicide_fear * (rate - homicide_rate) + gang_fear * (presence[h] - presence_reference[h])
+        out[0, h] = 0.0 if fear <= 0.0 else 1.0 if fear >= 1.0 else fear  # (np.maximum, then np.minimum)
+        certainty = certainty_ratio[h] - 1.0
+        certainty = -1.0 if certainty <= -1.0 else 1.0 if certainty >= 1.0 else certainty
+        corrupt = corrupt_share[h] - corrupt_start
+        trust = initial_trust - corruption_distrust * corrupt + impunity_distrust * certainty + legitimacy[h]
+        out[1, h] = 0.0 if trust <= 0.0 else 1.0 if trust >= 1.0 else trust
 
 
 @kernel

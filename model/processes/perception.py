@@ -205,8 +205,9 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """
     p = model.scenario.perception
     hood, lv = model.hood, model.levers
+    targets = model.mood_targets()
     contacts = _drift(model.fear_decay, model.trust_decay, min(model.step_days / p.adjust_days, 1.0),
-                      model.fear_target(), model.trust_target(), model.world.collective_efficacy, lv.efficacy_drift,
+                      targets[0], targets[1], model.world.collective_efficacy, lv.efficacy_drift,
                       model.dt_years, model.world.residents, lv.contact_rate, hood.fear_shock_sum,
                       hood.trust_shock_sum, hood.fear_level, hood.trust_level, hood.efficacy,
                       np.empty(hood.fear_level.shape))
