@@ -79,7 +79,8 @@ def _member_arrays(members, spread_from, spread_weight, by_hood, near, gang_near
     """:class:`MemberViews` of ``members`` (gang x neighbourhood counts, integers: their sums are exact in any order).
 
     Per neighbourhood h, with spread(x)_h what adjacent neighbourhoods send to h (each sum starts at 0 and adds its
-    products in slot order, as World.spread):
+    products in slot order, as World.spread; the slots after a neighbourhood's links are its padding, which adds
+    0 x 0 to a sum that is not -0: nothing):
 
         by_hood_h     = sum over gangs of members_gh
         near_h        = by_hood_h + 0.5 * spread(by_hood)_h
@@ -97,14 +98,18 @@ def _member_arrays(members, spread_from, spread_weight, by_hood, near, gang_near
     for h in range(k):
         arriving = 0.0
         for slot in range(spread_from.shape[0]):
-            origin = spread_from[slot, h]  # k: no link in this slot (the padding's 0)
-            arriving += spread_weight[slot, h] * (by_hood[origin] if origin < k else 0.0)
+            origin = spread_from[slot, h]
+            if origin == k:  # no more links
+                break
+            arriving += spread_weight[slot, h] * by_hood[origin]
         near[h] = by_hood[h] + 0.5 * arriving
         for g in range(gangs):
             arriving = 0.0
             for slot in range(spread_from.shape[0]):
                 origin = spread_from[slot, h]
-                arriving += spread_weight[slot, h] * (members[g, origin] if origin < k else 0.0)
+                if origin == k:
+                    break
+                arriving += spread_weight[slot, h] * members[g, origin]
             gang_near[g, h] = members[g, h] + 0.5 * arriving
 
 

@@ -105,7 +105,7 @@ def _presence(unit_hood, nominal, vetting, baseline_corrupt, dt, patrol_officers
     """
     rehire = min(REHIRE_PER_YEAR * dt, 1.0)
     k = out.shape[1]
-    posted = np.zeros((2, k + 1))  # officers and their corrupt time at each post (a 0 after: where no link leads)
+    posted = np.zeros((2, k))  # officers and their corrupt time at each post
     for u in range(unit_hood.size):
         h = unit_hood[u]
         vet = vetting[h] * dt
@@ -125,7 +125,9 @@ def _presence(unit_hood, nominal, vetting, baseline_corrupt, dt, patrol_officers
     for h in range(k):
         from_officers = from_corrupt = 0.0
         for slot in range(spread_from.shape[0]):
-            origin = spread_from[slot, h]  # k: no link in this slot (the padding's 0)
+            origin = spread_from[slot, h]
+            if origin == k:  # no more links: World.spread's padding would add 0 x 0 to a sum that is not -0
+                break
             from_officers += spread_weight[slot, h] * posted[0, origin]
             from_corrupt += spread_weight[slot, h] * posted[1, origin]
         officer_time = (1.0 - BEAT_SPILL) * posted[0, h] + BEAT_SPILL * from_officers
