@@ -94,7 +94,8 @@ class Levers:
         self.multipliers.fill(1.0)
         self.additions.fill(0.0)
         self.crossing_seizure.fill(0.0)
-        self.__dict__.update(_SCALAR_DEFAULTS)  # (one call: the same as setattr for each, as no field is a property)
+        for name, default in _SCALAR_DEFAULTS:
+            setattr(self, name, default)
 
     def effect_blocks(self, effects: Mapping[str, float], where: np.ndarray | slice,
                       refill: tuple[np.ndarray | None, np.ndarray | None] | None = None,
@@ -138,4 +139,4 @@ class Levers:
 
 
 #: the city-wide scalar levers and their neutral values
-_SCALAR_DEFAULTS = {f.name: f.default for f in fields(Levers) if f.default is not MISSING}
+_SCALAR_DEFAULTS = tuple((f.name, f.default) for f in fields(Levers) if f.default is not MISSING)
