@@ -305,19 +305,30 @@ def gang_by_control(model: SecurityModel, rng: np.random.Generator, hoods: np.nd
         held = control[:, hoods] + 1e-12
         u = rng.random(hoods.size) * held.sum(axis=0)
         return np.minimum((np.cumsum(held, axis=0) < u).sum(axis=0), gangs - 1).astype(np.int8)
-    # A few incidents, in Python numbers: the same sums, products and comparisons. numpy sums fewer than
-    # NUMPY_SEQUENTIAL_SUM terms one after another from 0 (from then on, it may pair them: hence the gang
-    # limit above), and cumsum adds one after another.
-    picked = []
-    for column, x in zip(control[:, hoods].T.tolist(), rng.random(hoods.size).tolist(), strict=True):
-        held = [c + 1e-12 for c in column]
+    # A few incidents (the usual day): one loop, the same sums, products and comparisons. numpy sums fewer than
+    # NUMPY_SEQUENTIAL_SUM terms one after another from 0 (from then on, it may pair them: hence the gang limit
+    # above), and cumsum adds one after another.
+    picked = np.empty(hoods.size, np.int8)
+    _gangs_by_control(control, hoods, rng.random(hoods.size), picked)
+    return picked
+
+
+@kernel  # (writes into ``out`` and returns nothing: a returned array is boxed anew, ~0.7 us a call)
+def _gangs_by_control(control, hoods, u, out):
+    """The gang drawn for each entry (int8, into ``out``): at the entry's neighbourhood h, with held_g = control_gh
+    + 1e-12 (where nobody holds control, every gang is as likely),
+
+        gang = the number of gangs whose running total of held lies below u * (the total held), at most the last
+    """
+    gangs = control.shape[0]
+    for i in range(hoods.size):
+        h = hoods[i]
         total = 0.0
-        for h in held:
-            total += h
-        target = x * total
+        for g in range(gangs):
+            total += control[g, h] + 1e-12
+        target = u[i] * total
         running, below = 0.0, 0
-        for h in held:
-            running += h
+        for g in range(gangs):
+            running += control[g, h] + 1e-12
             below += running < target
-        picked.append(min(below, gangs - 1))
-    return np.array(picked, np.int8)
+        out[i] = min(below, gangs - 1)
