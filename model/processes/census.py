@@ -38,9 +38,9 @@ def count(model: SecurityModel) -> None:
     unserved = np.empty(people.size, np.int32)
     g = model.gang_members.shape[0]
     members = np.zeros((g, k), np.int64)
-    n_unserved = _count_people(people.age0, people.birthday, model.day, people.status, people.gang, people.home,
-                               people.block_start, _IDLE_BY_ACTIVITY, youth, enrolled, youth_offending,
-                               enrolled_offending, unserved, members)
+    n_unserved = _count_people(people.age0, people.birthday, model.day, people.status, people.gang, people.block_start,
+                               _IDLE_BY_ACTIVITY, youth, enrolled, youth_offending, enrolled_offending, unserved,
+                               members)
     hood.youth, hood.enrolled = youth, enrolled
     hood.youth_offending, hood.enrolled_offending = youth_offending, enrolled_offending
     hood.unserved_rows = unserved[:n_unserved].copy()
@@ -72,81 +72,71 @@ _DETAINED, _ENROLLED, _GRADUATE, _ACTIVITY_BITS = (int(Status.DETAINED), int(Sta
 
 
 @kernel
-def _count_people(age0, birthday, day, status, gang, home, block_start, idle_by_activity, youth, enrolled,
-                  youth_offending, enrolled_offending, unserved, members):
-    """Count the people of every neighbourhood block h (rows ``block_start[h]`` to ``block_start[h + 1]``).
+def _count_people(age0, birthday, day, status, gang, block_start, idle_by_activity, youth, enrolled, youth_offending,
+                  enrolled_offending, unserved, members):
+    """Count the people of every neighbourhood block h (rows ``block_start[h]`` to ``block_start[h + 1]``: the people
+    who live in h). Person i is young when 12 <= age0 + (birthday + day) // 365 <= 24 on ``day``; free when not
+    detained.
 
-    Person i is young when 12 <= age0 + (birthday + day) // 365 <= 24 on ``day``; free when not detained.
+        youth[h]               young people; enrolled[h]: those of them free and in a programme now
+        youth_offending[h]     the idle weights of the free young people in no gang and not enrolled
+        enrolled_offending[h]  the idle weights of the enrolled young people in no gang
+                               (each sum adds its weights in row order from 0, as np.bincount does)
+        unserved               the rows of the free young people in no gang, neither enrolled nor graduates (open to
+                               a youth programme), ascending
+        members[gang, h]       free members of each gang (when there are gangs)
 
-        youth[h]                  young people; enrolled[h]: those of them free and in a programme now
-        youth_offending[home]    + the idle weight of each free young person in no gang and not enrolled
-        enrolled_offending[home] + the idle weight of each enrolled young person in no gang
-                                   (the weights added in row order, as np.bincount adds them)
-        unserved                  the rows of the free young people in no gang, neither enrolled nor graduates
-                                  (open to a youth programme), ascending
-        members[gang, home]      + 1 for each free member of a gang (when there are gangs)
-
-    Returns how many rows were written into ``unserved``.
+    Who is counted is worked out as 0/1 numbers, not branches (which a million people would mispredict): a
+    weight times 0 adds +0.0, which leaves a sum of weights >= 0 as it was. Returns how many rows are in ``unserved``.
     """
     n_unserved = 0
     with_gangs = members.shape[0] > 0
     for h in range(block_start.size - 1):
+        young_h = enrolled_h = active_sum = enrolled_sum = 0.0
         for i in range(block_start[h], block_start[h + 1]):
             state = status[i]
             free = (state & _DETAINED) == 0
-            if with_gangs and free and gang[i] >= 0:
-                members[gang[i], home[i]] += 1
+            in_gang = gang[i] >= 0
+            if with_gangs and free and in_gang:  # (few people: a branch the CPU predicts)
+                members[gang[i], h] += 1
             age = int(age0[i]) + (int(birthday[i]) + day) // 365
-            if age < _YOUNGEST or age > _OLDEST:
-                continue
-            youth[h] += 1.0
-            if not free:
-                continue
+            young = (age >= _YOUNGEST) & (age <= _OLDEST)
+            in_programme = young & free & ((state & _ENROLLED) != 0)
+            active = young & free & (not in_programme) & (not in_gang)
             idle = idle_by_activity[state & _ACTIVITY_BITS]
-            if (state & _ENROLLED) != 0:
-                enrolled[h] += 1.0
-                if gang[i] < 0:
-                    enrolled_offending[home[i]] += idle
-            elif gang[i] < 0:
-                youth_offending[home[i]] += idle
-                if (state & _GRADUATE) == 0:
-                    unserved[n_unserved] = i
-                    n_unserved += 1
+            young_h += young
+            enrolled_h += in_programme
+            active_sum += idle * active
+            enrolled_sum += idle * (in_programme & (not in_gang))
+            unserved[n_unserved] = i  # kept (the count moves on) only if open to a programme
+            n_unserved += active & ((state & _GRADUATE) == 0)
+        youth[h], enrolled[h] = young_h, enrolled_h
+        youth_offending[h], enrolled_offending[h] = active_sum, enrolled_sum
     return n_unserved
 
 
 @kernel
-def _shock_ages(shock, time, t):
-    """The youngest and the oldest age (``t - time``) of the personal shocks that are not 0; (0, 0) if none."""
-    youngest, oldest, found = 0, 0, False
-    for i in range(shock.size):
-        if shock[i] != 0:
-            age = t - time[i]
-            if not found:
-                youngest, oldest, found = age, age, True
-            youngest, oldest = min(youngest, age), max(oldest, age)
-    return youngest, oldest
-
-
-@kernel
-def _decayed_sums(shock, time, home, t, powers, first, out):
-    """Per neighbourhood, the sum of the shocks that are not 0 as they stand at step ``t``, into ``out``:
+def _decayed_sums(ids, shock, time, home, t, powers, out):
+    """Per neighbourhood, the sum of the shocks of ``ids`` (ascending) as they stand at step ``t``, into ``out``:
 
         out[home] + shock * decay ** (t - time)      (in row order, as np.bincount adds them)
 
-    with ``powers[a - first]`` = decay ** a (numpy's power: not worked out here).
+    with ``powers[age]`` = decay ** age for every age ``t - time`` of ``ids`` (numpy's power: not worked out here).
     """
-    for i in range(shock.size):
-        if shock[i] != 0:
-            out[home[i]] += shock[i] * powers[t - time[i] - first]
+    for i in ids:
+        out[home[i]] += shock[i] * powers[t - time[i]]
 
 
 def _shock_sums(shock: np.ndarray, time: np.ndarray, home: np.ndarray, t: int, decay: float,
                 k: int) -> np.ndarray:
     """Neighbourhood sums of personal shocks decayed to step ``t``, over the people who have one."""
-    youngest, oldest = _shock_ages(shock, time, t)
+    ids = np.flatnonzero(shock != 0)  # the same rows as flatnonzero(shock), three times faster on floats
     sums = np.zeros(k)
-    _decayed_sums(shock, time, home, t, decay_powers(decay, youngest, oldest), youngest, sums)
+    if ids.size:
+        ages = t - time[ids]
+        if np.minimum.reduce(ages) < 0:  # (never in a run: a shock is dated by the step it happened at)
+            return np.bincount(home[ids], shock[ids] * np.power(decay, ages.astype(np.float64)), minlength=k)
+        _decayed_sums(ids, shock, time, home, t, decay_powers(decay, 0, int(np.maximum.reduce(ages))), sums)
     return sums
 
 
