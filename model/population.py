@@ -123,19 +123,11 @@ def decay_factors(decay: float, steps: np.ndarray) -> np.ndarray:
     a third of a power on a million residents' shocks)."""
     if steps.size == 0 or np.minimum.reduce(steps) < 0:  # (none yet: no negative ages of a shock)
         return np.power(decay, steps.astype(np.float64))
-    return _kept_powers(decay, int(np.maximum.reduce(steps)))[steps]
+    return decay_powers(decay, int(np.maximum.reduce(steps)))[steps]
 
 
-def decay_powers(decay: float, first: int, last: int) -> np.ndarray:
-    """``decay ** [first, first + 1, ..., last]`` (at least; maybe more after ``last``) as np.power gives them:
-    a view of the kept table from ``first`` on, or np.power's numbers for ages below 0 (never in a run). Read-only."""
-    if first < 0:
-        return np.power(decay, np.arange(first, last + 1).astype(np.float64))
-    return _kept_powers(decay, last)[first:]
-
-
-def _kept_powers(decay: float, longest: int) -> np.ndarray:
-    """The kept table of ``decay ** [0, 1, ...]``, grown to hold ``longest`` steps at least."""
+def decay_powers(decay: float, longest: int) -> np.ndarray:
+    """``np.power(decay, np.arange(n).astype(np.float64))`` for some ``n > longest``: the kept table (read-only)."""
     table = _power_arrays.get(decay)
     if table is None or table.size <= longest:
         size = max(longest + 1, 2 * (0 if table is None else table.size), 1024)

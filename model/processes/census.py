@@ -3,7 +3,7 @@
 It recounts youth (ages follow from the date) by what they are doing, and recomputes the gang-member counts
 and the neighbourhood sums of personal shocks exactly, so incremental bookkeeping cannot drift.
 Its cost is O(residents) once a month, a small share of a month's steps: one compiled pass over the people
-(:func:`_count_people`) and one per kind of shock (:func:`_decayed_sums`).
+(:func:`_count_people`) and, per kind of shock, one over the people who have one (:func:`_decayed_sums`).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def _shock_sums(shock: np.ndarray, time: np.ndarray, home: np.ndarray, t: int, d
         ages = t - time[ids]
         if np.minimum.reduce(ages) < 0:  # (never in a run: a shock is dated by the step it happened at)
             return np.bincount(home[ids], shock[ids] * np.power(decay, ages.astype(np.float64)), minlength=k)
-        _decayed_sums(ids, shock, time, home, t, decay_powers(decay, 0, int(np.maximum.reduce(ages))), sums)
+        _decayed_sums(ids, shock, time, home, t, decay_powers(decay, int(np.maximum.reduce(ages))), sums)
     return sums
 
 
