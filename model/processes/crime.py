@@ -180,8 +180,10 @@ def _street_rates(per_resident, per_activity, activity, deterrence, efficacy, po
             for h in range(k):
                 arriving = 0.0
                 for slot in range(spread_from.shape[0]):
-                    origin = spread_from[slot, h]  # k: no link in this slot (the 0 spread pads with)
-                    arriving += spread_weight[slot, h] * (moved[c, origin] if origin < k else 0.0)
+                    origin = spread_from[slot, h]
+                    if origin == k:  # no more links (the padding would add +0.0, which changes no sum begun at +0.0)
+                        break
+                    arriving += spread_weight[slot, h] * moved[c, origin]
                 rate = rates[c, h] + arriving
                 rates[c, h] = 0.0 if rate <= 0.0 else rate  # (np.maximum(rate, 0.0), as above)
 
