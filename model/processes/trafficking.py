@@ -286,7 +286,7 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
 
     n = int(rng.poisson(tr.shipments_per_year * model.dt_years))
     if n:
-        ship = ship_few if n <= FEW else ship_by_arrays  # a handful (the usual day) in Python numbers: the same bits
+        ship = ship_few if n <= FEW else ship_by_arrays  # a handful (the usual day) in the compiled loop: the same bits
         shipped = ship(rng, n, tr.transit_tonnes_per_year * 1000.0 / tr.shipments_per_year, state.spill_fraction,
                        shares, routes)
         if shipped.seized_kg is not None:
