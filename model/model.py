@@ -92,6 +92,7 @@ class SecurityModel(mesa.Model):
         self._certainty_ratio: tuple | None = None
         self._types_of_mix: tuple | None = None
         self._control_seen: tuple | None = None
+        self._territory_seen: tuple | None = None  # (the control views they are of, the gangs' territory shares)
         self._cost_seen: tuple | None = None
         self._moods_seen: tuple | None = None
         self._gun_seen: tuple | None = None
@@ -475,13 +476,22 @@ class SecurityModel(mesa.Model):
         """Drugs left in the city's market go to the gangs in proportion to their territory."""
         if not self.gang_list or kg <= 0:
             return
-        territory = self.control @ self.residents
-        share = (territory / max(territory.sum(), 1e-12)).tolist()
+        share = self._territory_shares()
         recent = 1.0 - self.memory_decay["recent"]
         for gang in self.gang_list:
             gang.drug_stock_kg += kg * share[gang.gang_id]
             # a running average of daily supply (decayed in begin_step), comparable to the reference
             gang.supply_memory_kg += recent * kg * share[gang.gang_id]
+
+    def _territory_shares(self) -> list[float]:
+        """Each gang's share of the residents under gang control (Python floats), kept with the control views: it
+        changes only when the control does (once a step), and the drugs are delivered most days."""
+        self._control_views()  # brings the control views up to date
+        kept = self._territory_seen
+        if kept is None or kept[0] is not self._control_seen:
+            territory = self.control @ self.residents
+            kept = self._territory_seen = (self._control_seen, (territory / max(territory.sum(), 1e-12)).tolist())
+        return kept[1]
 
     def deliver_guns(self, guns: int) -> None:
         """Smuggled guns go to the gangs in proportion to their cash (the richer outbid the poorer)."""
