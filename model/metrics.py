@@ -164,6 +164,9 @@ class Recorder:
         self._rate_sums = np.array([summed.index(name) for name in ("homicides", "crimes", "crimes_reported")])
         self._residents = model.world.residents.astype(float)
         self._total = self._residents.sum()
+        # The recorder's kernels are loaded now (from numba's cache, a few ms each), not on the first recorded day:
+        # the city as built is gathered into scratch rows, which are dropped.
+        self._city_row(model, self._gather(model, np.zeros_like(self.hood_sum[0])), np.empty(self.city.shape[1]))
 
     def month_of(self, model: SecurityModel, t: int) -> int:
         return min(int(t * 12 // model.steps_per_year), self.months - 1)
