@@ -64,7 +64,6 @@ class World:
     # neighbourhood's s-th incoming link comes from (K where it has none) and its weight (0 where none)
     spread_from: np.ndarray = field(init=False, repr=False)
     spread_weight: np.ndarray = field(init=False, repr=False)
-    _rows_index: dict = field(init=False, repr=False, default_factory=dict)  # spread_rows' tables by row count
 
     def __post_init__(self) -> None:
         self.block_start = np.concatenate([[0], np.cumsum(self.residents)]).astype(np.int64)
@@ -104,25 +103,6 @@ class World:
         values = np.concatenate((values, np.zeros((1,) + values.shape[1:])))
         weight = self.spread_weight if values.ndim == 1 else self.spread_weight[:, :, None]
         return np.add.reduce(weight * values[self.spread_from], axis=0, initial=0.0)
-
-    def spread_rows(self, padded: np.ndarray) -> np.ndarray:
-        """:meth:`spread` of each row of ``padded`` (rows x neighbourhoods + 1: each row's values, then a 0),
-        bit for bit, in one pass.
-
-        :meth:`spread` gathers each neighbourhood's incoming links from the padded (slot, neighbourhood)
-        tables and sums down the slots, padding with a 0 after the values. Here the same tables index the
-        rows laid end to end, each with its 0, so one gather, one product and one sum down the slots do
-        every row: each sum adds the same products in the same order, where one spread per row would cost
-        three times the calls (and a spread of the (neighbourhood, row) transpose gathers short rows,
-        which is slower still). The caller pads, so that it can write its values straight into the block.
-        """
-        rows, k = padded.shape[0], padded.shape[1] - 1
-        tables = self._rows_index.get(rows)
-        if tables is None:
-            index = self.spread_from[:, None, :] + (k + 1) * np.arange(rows)[:, None]  # (slot, row, neighbourhood)
-            tables = self._rows_index[rows] = (index, self.spread_weight[:, None, :])
-        index, weight = tables
-        return np.add.reduce(weight * padded.ravel()[index], axis=0, initial=0.0)
 
 
 def _layout(k: int, layout: str, rng: np.random.Generator) -> tuple[np.ndarray, nx.Graph]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import simkit
 
 from model.model import SecurityModel
 from model.processes import reporting
@@ -247,47 +248,60 @@ def test_lethal_crimes_of_few_incidents_are_the_array_draw(monkeypatch: pytest.M
 
 @pytest.mark.parametrize(("neighbourhoods", "layout"),
                          [(1, "grid"), (12, "grid"), (30, "geometric"), (60, "geometric")])
-def test_spread_rows_is_world_spread_row_by_row(neighbourhoods: int, layout: str) -> None:
-    """World.spread_rows of a padded block equals World.spread of each row, bit for bit (infinities, zeros' signs
-    and where NaNs fall included; a NaN's own sign bit can depend on the layout, see _bits_any_nan)."""
-    from model.world import build_world
-
-    scenario = Scenario(city={"residents": 100 * neighbourhoods, "neighbourhoods": neighbourhoods, "layout": layout},
-                        years=0.1, spin_up_years=0)
-    rng = np.random.default_rng(neighbourhoods)
-    worlds = [build_world(scenario, np.random.default_rng(s)) for s in range(3)]
-    for case in range(300):
-        world = worlds[case % 3]
-        rows = int(rng.integers(1, 5))
-        values = rng.normal(0.0, 10.0, (rows, neighbourhoods)) * (rng.random((rows, neighbourhoods)) < 0.7)
-        if case % 4 == 0:
-            special = rng.choice([np.inf, -np.inf, np.nan, -0.0, 1e308], (rows, neighbourhoods))
-            values = np.where(rng.random((rows, neighbourhoods)) < 0.2, special, values)
-        padded = np.zeros((rows, neighbourhoods + 1))
-        padded[:, :-1] = values
-        with np.errstate(invalid="ignore", over="ignore"):
-            fast = world.spread_rows(padded)
-            plain = np.array([world.spread(row) for row in values])
-        assert fast.shape == plain.shape and _bits_any_nan(fast) == _bits_any_nan(plain), case
-        if np.isfinite(values).all():
-            assert _bits(fast) == _bits(plain), case
-
-
-def test_beat_of_a_padded_row_is_beat() -> None:
-    """policing._beat_padded of the units' time at their posts, padded with a 0, equals policing.beat of the
-    unpadded row, bit for bit (units anywhere, several at one post, none with any time)."""
+def test_police_presence_spreads_officer_time_as_world_spread(neighbourhoods: int, layout: str) -> None:
+    """policing's kernel (its own spread over the links, stopping at a neighbourhood's last) gives the beat as
+    World.spread does, bit for bit: officer time = (1 - spill) x at post + spill x spread(at post), the same for
+    corrupt time, the corrupt share (0 without officer time), effective officers and per 1,000 (units anywhere,
+    several at one post, none with any time, tiny and huge strengths)."""
     from model.processes import policing
 
-    m = _model(0, 1)
-    k = m.world.n_neighbourhoods
+    m = simkit.build(100 * neighbourhoods, neighbourhoods, seed=neighbourhoods, city={"layout": layout})
+    k, spill, residents = m.world.n_neighbourhoods, policing.BEAT_SPILL, m.residents
     rng = np.random.default_rng(19)
-    for case in range(500):
-        units = int(rng.integers(1, 3 * k))
+    for case in range(300):
+        units = int(rng.integers(1, 3 * k + 2))
         posts = rng.integers(0, k, units) if case % 3 else np.full(units, int(rng.integers(k)))
-        time = rng.random(units) * rng.choice([0.0, 1.0, 1e-300, 1e300]) * (rng.random(units) < 0.8)
-        plain = policing.beat(m, np.bincount(posts, time, minlength=k))
-        fast = policing._beat_padded(m, np.bincount(posts, time, minlength=k + 1))
-        assert _bits(fast) == _bits(plain), case
+        officers = rng.random(units) * rng.choice([0.0, 1.0, 1e-300, 1e300]) * (rng.random(units) < 0.8)
+        corrupt = rng.random(units) * (rng.random(units) < 0.7)
+        patrol = rng.random(k) * (rng.random(k) < 0.5)
+        # vetting 0, strength at its nominal and no drift back to corruption (baseline 0): the units stay as they are
+        got = np.empty((3, k))
+        policing._presence(posts, officers.copy(), np.zeros(k), 0.0, 1 / 365, patrol, residents, m.world.spread_from,
+                           m.world.spread_weight, officers.copy(), corrupt.copy(), got)
+        with np.errstate(invalid="ignore", over="ignore"):
+            at_post = np.bincount(posts, officers, minlength=k)
+            corrupt_at_post = np.bincount(posts, officers * corrupt, minlength=k)
+            officer_time = (1.0 - spill) * at_post + spill * m.world.spread(at_post)
+            corrupt_time = (1.0 - spill) * corrupt_at_post + spill * m.world.spread(corrupt_at_post)
+            share = np.divide(corrupt_time, officer_time, out=np.zeros(k), where=officer_time > 0)
+            effective = officer_time - corrupt_time + patrol
+            want = np.array([share, effective, effective / residents * 1000.0])
+        assert _bits_any_nan(got) == _bits_any_nan(want), case
+        if np.isfinite(want).all():
+            assert _bits(got) == _bits(want), case
+
+
+def test_displaced_street_crime_is_world_spread_of_the_deterred() -> None:
+    """crime's kernel moves the displacement lever's share of the deterred crime (rate without levers less the rate,
+    at least 0) to the neighbours as World.spread does, bit for bit, and no rate falls below 0 (diffusion too)."""
+    from model.processes import crime
+
+    m = simkit.build(3000, 30, seed=4, city={"layout": "geometric"})
+    m.begin_step()
+    rng = np.random.default_rng(8)
+    k = m.world.n_neighbourhoods
+    for case in range(100):
+        m.levers.property_guardianship[:] = 1.0 + 3.0 * rng.random(k) * (rng.random(k) < 0.3)
+        m.levers.guardianship[:] = 1.0 + rng.random(k) * (rng.random(k) < 0.3)
+        m.levers.patrol_officers[:] = 20.0 * rng.random(k) * (rng.random(k) < 0.2)
+        m.levers.displacement[:] = rng.uniform(-1.0, 1.0, k) * (rng.random(k) < 0.5)
+        free = crime.expected_street_crime(m, with_levers=False)
+        rates = crime.expected_street_crime(m)
+        got = crime.expected_street_crime(m, displace=True)
+        for c in crime.STREET_TYPES:
+            moved = m.levers.displacement * np.maximum(free[c] - rates[c], 0.0)
+            want = np.maximum(rates[c] + m.world.spread(moved), 0.0)
+            assert _bits(got[c]) == _bits(want), (case, c)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -570,8 +584,8 @@ def _shipped_bits(shipped: object) -> tuple:
 
 
 def test_ship_few_loads_is_ship_by_arrays() -> None:
-    """trafficking.ship_few (up to FEW loads, one at a time in Python numbers) gives ship_by_arrays's kg seized
-    and spilled, loads via the city, edges tried and observed seizure shares, bit for bit, and leaves the
+    """trafficking.ship_few (up to FEW loads, one at a time in a compiled loop) gives ship_by_arrays's kg seized
+    and spilled, loads via the city, loads tried and seized per edge, bit for bit, and leaves the
     generator where the array path does: 1 load, FEW, and random numbers between, with seizure odds from
     none to certain, repeated edges within a route, any share of a load left in the city."""
     from model.processes import trafficking
@@ -611,7 +625,6 @@ THRESHOLDS = [  # (module, constant): below or at it, a few events are handled w
     ("model.processes.crime", "FEW"),  # offender gang, lethality, victims not found
     ("model.processes.perception", "FEW"),  # victims' and contacts' shocks, witnesses
     ("model.processes.recruitment", "FEW"),  # candidates drawn and weighed
-    ("model.processes.reporting", "FEW"),  # incidents reported
     ("model.processes.enforcement", "FEW"),  # reports cleared
     ("model.processes.common", "FEW"),  # members drawn by control
     ("model.processes.common", "FEW_BINOMIALS"),  # binomial thinning by scalar draws
@@ -771,34 +784,35 @@ def test_one_case_is_due_when_the_array_draw_says(step_days: float) -> None:
         assert one_rng.bit_generator.state == many_rng.bit_generator.state, case
 
 
-def test_reports_of_few_incidents_are_the_array_formula(monkeypatch: pytest.MonkeyPatch) -> None:
-    """reporting.step: up to FEW incidents, the victims' trust (personal_trust's) and the report probability one by
-    one in Python floats give the array path's reports, tallies and draws."""
+def test_reports_are_the_report_probability_of_each_victims_personal_trust() -> None:
+    """reporting.step (its kernels, for any number of incidents): incident i is reported when the step's uniform
+    u_i < report_probability(type, place, the victim's personal_trust), and the tally gains every homicide and the
+    reported incidents of each type where they happened; the generator draws n uniforms."""
+    from model.state import HOMICIDE
+
     m = _model(7, 30, interventions=[{"type": "community_policing"}])
     setup = np.random.default_rng(14)
     people, inc, n_people, k = m.people, m.incidents, m.people.size, m.world.n_neighbourhoods
-    for case in range(600):
-        n = [1, 2, reporting.FEW, int(setup.integers(1, reporting.FEW + 1))][case % 4]
+    for case in range(300):
+        n = [1, 2, 17, int(setup.integers(1, 400))][case % 4]
         victims = setup.integers(0, n_people, n)
         if case % 7 == 0:
-            victims[0] = -1  # (a victim not found reads the last row, in both paths)
+            victims[0] = -1  # (a victim not found reads the last row)
         shocked = setup.random(n) < [0.0, 0.3, 1.0][case % 3]
         people.trust_shock[victims] = np.where(shocked, setup.normal(0.0, 0.6, n), -0.0 if case % 5 == 0 else 0.0)
         people.trust_time[victims] = m.t - setup.integers(-3 if case % 11 == 0 else 0, 400, n)
         m.hood.trust_level[:] = setup.uniform(-0.3, 1.3, k) if case % 2 else setup.random(k)
-        columns = (setup.integers(0, 4, n).astype(np.int8), setup.integers(0, k, n), victims,
-                   setup.integers(-1, 3, n).astype(np.int8))
-        results = []
-        for few in (reporting.FEW, -1):
-            inc.kind, inc.hood, inc.victim, inc.gang = (c.copy() for c in columns)
-            inc.reported, inc.arrested = np.zeros(n, bool), np.zeros(n, bool)
-            m.tally.block.fill(0.0)
-            rng = np.random.default_rng(case)
-            with monkeypatch.context() as patch:
-                patch.setattr(reporting, "FEW", few)
-                reporting.step(m, rng)
-            results.append((inc.reported.copy(), m.tally.block.tobytes(), rng.bit_generator.state))
-        (fast, fast_tally, fast_state), (plain, plain_tally, plain_state) = results
-        assert fast.dtype == plain.dtype and np.array_equal(fast, plain), case
-        assert fast_tally == plain_tally, case
-        assert fast_state == plain_state, case
+        kind, hood = setup.integers(0, 4, n).astype(np.int8), setup.integers(0, k, n)
+        inc.kind, inc.hood, inc.victim, inc.gang = kind.copy(), hood.copy(), victims.copy(), np.full(n, -1, np.int8)
+        inc.reported, inc.arrested = np.zeros(n, bool), np.zeros(n, bool)
+        chance = reporting.report_probability(m, kind, hood, m.personal_trust(victims, hood))
+        expected_tally = np.zeros_like(m.tally.block)
+        m.tally.block.fill(0.0)
+        rng, copy = np.random.default_rng(case), np.random.default_rng(case)
+        reporting.step(m, rng)
+        reported = copy.random(n) < chance
+        assert inc.reported.dtype == bool and np.array_equal(inc.reported, reported), case
+        np.add.at(expected_tally, (reporting.HOMICIDES_ROW, hood[kind == HOMICIDE]), 1.0)
+        np.add.at(expected_tally, (reporting.REPORTED_ROWS[kind[reported]], hood[reported]), 1.0)
+        rows = [reporting.HOMICIDES_ROW, *reporting.REPORTED_ROWS]
+        assert m.tally.block[rows].tobytes() == expected_tally[rows].tobytes(), case

@@ -63,20 +63,6 @@ def redeploy(model: SecurityModel) -> None:
         model.police_units[unit_id].take_post(post)
 
 
-def beat(model: SecurityModel, at_post: np.ndarray) -> np.ndarray:
-    """Officer time by neighbourhood: a unit spends part of its time in adjacent neighbourhoods.
-
-    ``at_post`` has one row per neighbourhood (and may have several columns, spread alike).
-    """
-    return (1.0 - BEAT_SPILL) * at_post + BEAT_SPILL * model.world.spread(at_post)
-
-
-def _beat_padded(model: SecurityModel, padded: np.ndarray) -> np.ndarray:
-    """:func:`beat` of one row given with a 0 after its values (the same bits): the padded layout
-    ``World.spread_rows`` takes, so the row is spread without ``World.spread``'s copy into a padded array."""
-    return (1.0 - BEAT_SPILL) * padded[:-1] + BEAT_SPILL * model.world.spread_rows(padded[None])[0]
-
-
 @kernel  # (writes into ``out`` and returns nothing: a returned array is boxed anew, ~0.7 us a call)
 def _presence(unit_hood, nominal, vetting, baseline_corrupt, dt, patrol_officers, residents, spread_from,
               spread_weight, officers, corrupt, out):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.compiled import kernel
-from model.processes.common import FEW, add_binomial_counts  # noqa: F401 (FEW: see below)
+from model.processes.common import add_binomial_counts
 from model.state import DRUG_SALE, HOMICIDE, Tally
 
 if TYPE_CHECKING:
@@ -28,8 +28,6 @@ REPORTED_NAMES = {0: "homicides_reported", 1: "robberies_reported", 2: "extortio
 HOMICIDES_ROW = Tally.PER_HOOD.index("homicides")
 REPORTED_ROWS = np.array([Tally.PER_HOOD.index(REPORTED_NAMES[c]) for c in range(len(REPORTED_NAMES))])
 REPORTED_ROWS.flags.writeable = False
-# (Incidents are few or many by the same path: ``FEW``, the processes' threshold for Python numbers, is imported for
-# the tests that set every process's threshold, reporting's among them.)
 
 
 @kernel
