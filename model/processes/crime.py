@@ -24,7 +24,7 @@ import numpy as np
 from model import draws
 from model.compiled import kernel
 from model.population import Status, sample_in_blocks
-from model.processes.common import FEW, gang_by_control
+from model.processes.common import FEW, gang_by_control, member_views
 from model.state import ASSAULT, EXTORTION, HOMICIDE, ROBBERY
 
 if TYPE_CHECKING:
@@ -37,10 +37,10 @@ STREET_TYPES = (ROBBERY, EXTORTION, ASSAULT)
 TALLY_NAMES = ("robberies", "extortions", "assaults")  # in STREET_TYPES order
 ASSAULT_ROW = STREET_TYPES.index(ASSAULT)  # the one street crime property guardianship does not deter
 
-# Terms kept between steps are held per model, one entry each: (world, residents, census terms, key of the offender
-# inputs, offender terms, step buffers). Weak keys: an entry goes with its model, and a copied or unpickled model is a
-# new key that works its terms out afresh. An entry is one tuple, replaced whole and read once, so models stepped in
-# turn or in other threads never see another model's terms, nor half of an update.
+# Terms kept between steps are held per model, one entry each: (world, residents, census terms, the offender inputs
+# they were worked out from, offender terms, step buffers). Weak keys: an entry goes with its model, and a copied or
+# unpickled model is a new key that works its terms out afresh. An entry is one tuple, replaced whole and read once,
+# so models stepped in turn or in other threads never see another model's terms, nor half of an update.
 _kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -49,14 +49,15 @@ class _Buffers:
     allocated every step; what they hold is used within the step and never handed out.
 
     ``rates``: expected counts, type x neighbourhood; ``moved``: the crime displaced from each neighbourhood, type x
-    neighbourhood; ``sales``: :func:`drug_sales`' expected sales, gang x neighbourhood.
+    neighbourhood; ``sales``: :func:`drug_sales`' expected sales, gang x neighbourhood, and ``totals`` its sales per
+    gang.
     """
 
-    __slots__ = ("rates", "moved", "sales")
+    __slots__ = ("rates", "moved", "sales", "totals")
 
     def __init__(self, k: int) -> None:
         self.rates, self.moved = np.empty((len(STREET_TYPES), k)), np.empty((len(STREET_TYPES), k))
-        self.sales = np.empty((0, k))  # (sized on first use)
+        self.sales, self.totals = np.empty((0, k)), np.empty(0, np.int64)  # (sized on first use)
 
 
 def _entry(model: SecurityModel) -> tuple:
@@ -111,12 +112,13 @@ def _per_resident(model: SecurityModel, street: np.ndarray, extortion: np.ndarra
 
 def _current(model: SecurityModel) -> tuple:
     """The model's kept entry (see ``_kept``) with its offender terms (:func:`_offending`) up to date."""
-    hood, members, scale = model.hood, model.gang_members, model.cal.street_scale
-    key = (members.shape, members.dtype.str, members.tobytes(), hood.youth_offending.tobytes(),
-           hood.enrolled_offending.tobytes(), model.levers.enrolled_offending,
-           scale[ROBBERY], scale[EXTORTION], scale[ASSAULT])
+    hood, scale = model.hood, model.cal.street_scale
+    views, youth, enrolled = member_views(model), hood.youth_offending, hood.enrolled_offending
+    levels = (model.levers.enrolled_offending, scale[ROBBERY], scale[EXTORTION], scale[ASSAULT])
     held = _entry(model)
-    if held[3] != key:
+    key = held[3]
+    if key is None or key[0] is not views or key[1] is not youth or key[2] is not enrolled or key[3] != levels:
+        key = (views, youth, enrolled, levels)
         weighted, street, extortion = _offenders(model, _members(model))
         factor = _per_resident(model, street, extortion)
         share = np.divide(weighted, street, out=np.zeros_like(street), where=street > 0)
@@ -131,7 +133,9 @@ def _offending(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
     Offenders read the gang-member counts, the census's youth offending, the enrolled-offending lever
     and the world; the street scales are set by the calibration. They change on few steps (the counts
     when someone joins, leaves, is arrested, released or killed; the youth terms at the census), so the
-    terms are kept until an input's contents differ (compared as bytes: a change in place is seen too).
+    terms are kept until an input changes: the counts' member views are new when the counts' contents
+    differ (a change in place is seen too), the census replaces its youth terms with new arrays (it never
+    writes them in place), and the lever and scales are compared as numbers.
     """
     return _current(model)[4]
 
@@ -360,12 +364,40 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
 
 
 @kernel
-def _sales_means(drug_scale, control, availability, residents, dt, deterrence, out):
-    """Expected retail sales, gang x neighbourhood, into ``out``: a gang sells where it holds territory, in
-    proportion to the people there, as far as the drugs it holds allow (``availability``, 0-1, per gang)."""
+def _sales_means(drug_scale, control, stock, reference, residents, dt, deterrence, out):
+    """Expected retail sales, gang x neighbourhood, into ``out``: a gang g sells where it holds territory, in
+    proportion to the people there, as far as the drugs it holds allow (availability, 0-1):
+
+        availability_g = stock_g / (stock_g + reference stock_g + 1e-12)
+        sales_gh       = drug_scale * control_gh * availability_g * residents_h * dt * deterrence_h
+    """
     for g in range(out.shape[0]):
+        availability = stock[g] / (stock[g] + reference[g] + 1e-12)
         for h in range(out.shape[1]):
-            out[g, h] = drug_scale * control[g, h] * availability[g] * residents[h] * dt * deterrence[h]
+            out[g, h] = drug_scale * control[g, h] * availability * residents[h] * dt * deterrence[h]
+
+
+@kernel
+def _sell(sales, kg_per_sale, stock, totals, tally):
+    """The day's retail sales (gang x neighbourhood counts) taken from the gangs' stocks, in place: per gang g,
+
+        totals_g = the sales of g (integers: an exact sum)
+        stock_g -= the lesser of totals_g * kg_per_sale and stock_g (Python's min: the first where neither is less)
+        tally_h += sales_gh (gangs in order; a gang without sales adds nothing)
+    """
+    for g in range(sales.shape[0]):
+        total = 0
+        for h in range(sales.shape[1]):
+            total += sales[g, h]
+        totals[g] = total
+        if total == 0:
+            continue
+        used = total * kg_per_sale
+        if stock[g] < used:
+            used = stock[g]
+        stock[g] -= used
+        for h in range(sales.shape[1]):
+            tally[h] += sales[g, h]
 
 
 def drug_sales(model: SecurityModel, rng: np.random.Generator, buffers: _Buffers) -> None:
@@ -377,25 +409,24 @@ def drug_sales(model: SecurityModel, rng: np.random.Generator, buffers: _Buffers
     if not gangs:
         return
     cal = model.cal
-    # every gang's expected sales at once (rows: gang_list is in gang id order, as the rows of control);
-    # each gang's availability reads only its own stock, which only its own sales below change
-    reference = cal.stock_reference_kg.tolist()  # (Python floats: the same arithmetic as numpy scalars, faster)
-    availability = np.array([g.drug_stock_kg / (g.drug_stock_kg + reference[g.gang_id] + 1e-12) for g in gangs])
+    # every gang's expected sales at once (rows: gang_list is in gang id order, as the rows of control and of the
+    # reference stocks); each gang's availability reads only its own stock, which only its own sales below change
+    stock = np.array([g.drug_stock_kg for g in gangs])
     control = model.control
     lam = buffers.sales
     if lam.shape != control.shape:
         lam = buffers.sales = np.empty(control.shape)
-    _sales_means(cal.drug_scale, control, availability, model.residents, model.dt_years, model.deterrence(), lam)
+        buffers.totals = np.empty(control.shape[0], np.int64)
+    _sales_means(cal.drug_scale, control, stock, cal.stock_reference_kg, model.residents, model.dt_years,
+                 model.deterrence(), lam)
     # One Poisson call for all gangs: it draws element by element in C order, row after row, so the
     # draws are those of one call per gang (nothing else draws in between), without the array call's
     # fixed cost (its argument checks) once per gang.
     sales = draws.poisson(rng, lam)
-    totals = np.add.reduce(sales, axis=1).tolist()
-    tally = model.tally.hood["drug_sales"]
-    for gang, total, sold in zip(gangs, totals, sales, strict=True):
-        if total == 0:
-            continue
-        used = min(total * model.traffic.kg_per_sale, gang.drug_stock_kg)
-        gang.drug_stock_kg -= used
-        gang.revenue_today += total * model.scenario.gangs.drug_margin_usd
-        tally += sold
+    totals = buffers.totals
+    _sell(sales, model.traffic.kg_per_sale, stock, totals, model.tally.hood["drug_sales"])
+    margin = model.scenario.gangs.drug_margin_usd
+    for gang, total, left in zip(gangs, totals.tolist(), stock.tolist(), strict=True):  # (a handful of gangs)
+        if total:
+            gang.drug_stock_kg = left
+            gang.revenue_today += total * margin
