@@ -39,7 +39,6 @@ from model.processes.common import (
     member_views,
     time_constant_factor,
     unit,
-    weapons_per_member,
 )
 from model.rng import Streams
 from model.scenario import Scenario
@@ -350,16 +349,18 @@ class SecurityModel(mesa.Model):
             factor = np.ones(self.world.n_neighbourhoods)
             return factor, (1.0 - share) + share * factor
         presence = self.presence()  # brings the control views up to date
-        key = ([g.weapons for g in self.gang_list], member_views(self), self._control_seen, self._gun_reference, share)
+        members, control_seen, weapons = member_views(self), self._control_seen, [g.weapons for g in self.gang_list]
         cached = self._gun_seen
-        if (cached is None or cached[0][1] is not key[1] or cached[0][2] is not key[2] or cached[0][0] != key[0]
-                or cached[0][3] != key[3] or cached[0][4] != share):
-            carried = weapons_per_member(self) @ self.control  # (a matrix product: numpy's, outside the kernel)
+        if (cached is None or cached[0] is not members or cached[1] is not control_seen or cached[2] != weapons
+                or cached[3] != self._gun_reference or cached[4] != share):
+            # each gang's guns per free member (common.weapons_per_member's quotients), times its control here: a
+            # matrix product, numpy's, outside the kernel
+            carried = (np.array(weapons) / members.counts_or_one) @ self.control
             views = np.empty((2, presence.size))
             _guns(carried, presence, 0.3 * self.scenario.gangs.weapons_per_member, self._gun_reference, share, views)
             views.flags.writeable = False  # (and so the rows taken from it)
-            cached = self._gun_seen = (key, *views)
-        return cached[1], cached[2]
+            cached = self._gun_seen = (members, control_seen, weapons, self._gun_reference, share, *views)
+        return cached[5], cached[6]
 
     def instant_certainty(self) -> np.ndarray:
         """Chance an offence here ends in a conviction, as the justice chain stands today.
@@ -436,8 +437,10 @@ class SecurityModel(mesa.Model):
                                             self.cal.income_reference.tolist(), strict=True):
             ratio = gang.income_memory / max(members, 1) / reference if reference > 0 else 1.0  # income per member
             pull.append(math.sqrt(min(max(ratio, 0.25), 4.0)))
-        weight = self.control_held()
-        return np.divide(np.array(pull) @ self.control, weight, out=np.ones_like(weight), where=weight > 0)
+        pulled = np.array(pull) @ self.control  # (a matrix product: numpy's, outside the kernel)
+        out = np.empty(pulled.size)
+        _per_held(pulled, self.control_held(), out)
+        return out
 
     def mood_targets(self) -> np.ndarray:
         """Where fear (row 0) and trust in police (row 1) are heading in each neighbourhood (a new array).
@@ -707,6 +710,17 @@ def _guns(carried, presence, street, reference, lethal_share, out):
         factor = (carried[h] + (1.0 - presence[h]) * street) / reference
         out[0, h] = factor
         out[1, h] = (1.0 - lethal_share) + lethal_share * factor
+
+
+@kernel
+def _per_held(pulled, held, out):
+    """The gangs' pull per unit of control they hold per neighbourhood h, into ``out`` (1 where none is held, as
+    np.divide's ``where=held > 0`` into ones):
+
+        out = pulled / held if held > 0 else 1
+    """
+    for h in range(out.size):
+        out[h] = pulled[h] / held[h] if held[h] > 0.0 else 1.0
 
 
 @kernel
