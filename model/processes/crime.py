@@ -155,11 +155,18 @@ def _street_rates(per_resident, per_activity, activity, deterrence, efficacy, po
                     (``with_levers`` False: ``free`` for every type, guardianship as without programmes)
         rate      = pressure / guard * deterrence * dt
 
-    ``displace``: the share ``displacement`` of the crime the levers deter here (the rate with ``free`` guardians
-    less the rate) moves to the neighbours (``moved``, then spread as :meth:`World.spread` does: each sum starts at
-    0 and adds its products in slot order), and a rate never falls below 0.
+    ``displace`` (asked for, and some neighbourhood's ``displacement`` is not 0): the share ``displacement`` of the
+    crime the levers deter here (the rate with ``free`` guardians less the rate) moves to the neighbours (``moved``,
+    then spread as :meth:`World.spread` does: each sum starts at 0 and adds its products in slot order), and a rate
+    never falls below 0.
     """
     types, k = rates.shape
+    if displace:
+        displace = False
+        for h in range(k):
+            if displacement[h] != 0.0:  # (np.count_nonzero's test: a NaN counts)
+                displace = True
+                break
     for h in range(k):
         guardians = 1.0 + police_deterrence * police[h] + EFFICACY_GUARDIANSHIP * efficacy[h]
         free = 1.0 + police_deterrence * (police[h] - patrol_officers[h] / residents[h] * 1000.0) \
@@ -196,11 +203,10 @@ def _expected(model: SecurityModel, per_resident: np.ndarray, per_activity: np.n
               with_levers: bool = True, displace: bool = True) -> np.ndarray:
     """:func:`_street_rates` for the model as it stands (displacement only where a lever asks for it)."""
     lv, world = model.levers, model.world
-    displace = displace and with_levers and np.count_nonzero(lv.displacement) > 0
     _street_rates(per_resident, per_activity, model.activity(), model.deterrence(), model.hood.efficacy,
                   model.police.per_1000, lv.patrol_officers, model.residents, lv.guardianship, lv.property_guardianship,
-                  lv.displacement, model.scenario.police.deterrence, model.dt_years, with_levers, displace,
-                  world.spread_from, world.spread_weight, buffers.rates, buffers.moved)
+                  lv.displacement, model.scenario.police.deterrence, model.dt_years, with_levers,
+                  displace and with_levers, world.spread_from, world.spread_weight, buffers.rates, buffers.moved)
     return buffers.rates
 
 
@@ -304,12 +310,17 @@ def offender_gang(model: SecurityModel, rng: np.random.Generator, hoods: np.ndar
 
 def _lethal(rng: np.random.Generator, hoods: np.ndarray, p_kill: float, lethality: np.ndarray) -> np.ndarray | None:
     """Which crimes turn lethal, each with chance ``p_kill * lethality`` where it happens; None if none does."""
-    if hoods.size <= FEW:  # Python numbers: the same draws, products and comparisons
-        lethal = [u < p_kill * x for u, x in zip(rng.random(hoods.size).tolist(), lethality[hoods].tolist(),
-                                                   strict=True)]
-        return np.array(lethal) if True in lethal else None
-    lethal = rng.random(hoods.size) < p_kill * lethality[hoods]
+    lethal = np.empty(hoods.size, bool)
+    _turn_lethal(rng.random(hoods.size), p_kill, lethality, hoods, lethal)
     return lethal if np.count_nonzero(lethal) else None
+
+
+@kernel
+def _turn_lethal(u, p_kill, lethality, hoods, out):
+    """Whether each crime turns lethal, into ``out``: with u its uniform draw and h its neighbourhood,
+    u < p_kill * lethality_h."""
+    for i in range(out.size):
+        out[i] = u[i] < p_kill * lethality[hoods[i]]
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
