@@ -356,10 +356,11 @@ class SecurityModel(mesa.Model):
             # each gang's guns per free member (common.weapons_per_member's quotients), times its control here: a
             # matrix product, numpy's, outside the kernel
             carried = (np.array(weapons) / members.counts_or_one) @ self.control
-            views = np.empty((2, presence.size))
-            _guns(carried, presence, 0.3 * self.scenario.gangs.weapons_per_member, self._gun_reference, share, views)
-            views.flags.writeable = False  # (and so the rows taken from it)
-            cached = self._gun_seen = (members, control_seen, weapons, self._gun_reference, share, *views)
+            factor, lethality = np.empty(presence.size), np.empty(presence.size)
+            _guns(carried, presence, 0.3 * self.scenario.gangs.weapons_per_member, self._gun_reference, share, factor,
+                  lethality)
+            factor.flags.writeable = lethality.flags.writeable = False
+            cached = self._gun_seen = (members, control_seen, weapons, self._gun_reference, share, factor, lethality)
         return cached[5], cached[6]
 
     def instant_certainty(self) -> np.ndarray:
@@ -509,9 +510,11 @@ class SecurityModel(mesa.Model):
         """Extortion payments go to the gang that demanded them."""
         payment = self.scenario.gangs.extortion_payment_usd
         self.tally.count("extortion_paid_usd", hoods, payment)
-        for g, count in enumerate(np.bincount(gang).tolist()):
+        paid = gang.tolist()  # (Python ints: a day's few payments counted per gang without a numpy call)
+        for g, demanding in enumerate(self.gang_list):  # (a handful of gangs)
+            count = paid.count(g)
             if count:
-                self.gang_list[g].revenue_today += payment * float(count)
+                demanding.revenue_today += payment * count
 
     # ------------------------------------------------------------------------------ construction
     def _neighbourhood_state(self) -> NeighbourhoodState:
@@ -698,18 +701,17 @@ def _held_control(control, out):
 
 
 @kernel
-def _guns(carried, presence, street, reference, lethal_share, out):
-    """The gun factor and lethality per neighbourhood h, as the rows of ``out``: with ``carried`` the guns the gangs'
-    members carry here (each gang's guns per member x its control) and ``street`` the guns per unit of the city
-    gangs do not hold,
+def _guns(carried, presence, street, reference, lethal_share, factor, lethality):
+    """The gun factor and lethality per neighbourhood h, into ``factor`` and ``lethality``: with ``carried`` the guns
+    the gangs' members carry here (each gang's guns per member x its control) and ``street`` the guns per unit of the
+    city gangs do not hold,
 
         factor    = (carried + (1 - presence) * street) / reference
         lethality = (1 - lethal_share) + lethal_share * factor
     """
     for h in range(presence.size):
-        factor = (carried[h] + (1.0 - presence[h]) * street) / reference
-        out[0, h] = factor
-        out[1, h] = (1.0 - lethal_share) + lethal_share * factor
+        factor[h] = (carried[h] + (1.0 - presence[h]) * street) / reference
+        lethality[h] = (1.0 - lethal_share) + lethal_share * factor[h]
 
 
 @kernel
