@@ -16,7 +16,12 @@ numba contracts no multiply-add unless asked (``fastmath`` is off), and its floa
 division by zero gives numpy's inf/nan (``error_model="numpy"``). What numpy computes another way stays
 in numpy, outside kernels: ``exp``, ``log`` and powers (numpy's own vectorised versions, not the C
 library's), and sums along a contiguous row of 8 or more numbers (numpy adds those pairwise, not one
-after another).
+after another; below 8, one after another from the first). A reduction down axis 0 of a (rows, columns)
+array adds row after row, elementwise, except where there is one column: that column is contiguous,
+and 8 or more rows are added as numpy's ``pairwise_sum`` does (eight partial sums, each over every
+eighth number, then ``((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7))``, then the rest one by one;
+for fewer than 128 numbers). The kernels that sum over gangs follow that for a city of one neighbourhood.
+``sqrt`` is correctly rounded everywhere, so ``math.sqrt`` in a kernel is numpy's ``np.sqrt``.
 
 **Loaded on first use.** Importing numba takes a while, so a kernel is compiled (or loaded from numba's
 cache in ``__pycache__``) the first time it is called, not when its module is imported. Where numba

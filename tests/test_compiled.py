@@ -143,3 +143,32 @@ def test_the_documented_clips_are_numpys_signed_zeros_and_nan_included(run):
         assert got[0].tobytes() == np.maximum(a, c).tobytes() and got[1].tobytes() == np.minimum(a, c).tobytes()
     got = max_min(a, b, np.empty((2, a.size)))
     assert got[0].tobytes() == np.maximum(a, b).tobytes() and got[1].tobytes() == np.minimum(a, b).tobytes()
+
+
+@pytest.mark.parametrize("run", ["compiled", "python"])
+def test_sums_over_gangs_are_numpys_one_neighbourhood_and_many_gangs_included(run):
+    """The kernels' sums over gangs give numpy's reductions down axis 0 bit for bit: elementwise row after row
+    for several neighbourhoods, and pairwise (numpy's eight partial sums) for the contiguous column of a city of
+    one neighbourhood with 8 or more gangs (the scenario allows up to 12)."""
+    from model.processes import economy, rivalry
+
+    def pick(k):
+        return k if run == "compiled" else k.python
+
+    rng = np.random.default_rng(21)
+    for case in range(400):
+        gangs, k = int(rng.integers(1, 13)), [1, 1, 2, 5][case % 4]
+        control = rng.random((gangs, k)) * rng.lognormal(-2.0, 1.0, (gangs, 1))
+        weight = np.add.reduce(control, axis=0)
+        terms = np.empty((3, k))
+        ones = np.ones(k)
+        pick(rivalry._attack_terms)(control, weight, weight, False, 0.0, 1.0, ones, ones, ones, 1.0, 0.0, ones, terms)
+        assert terms[0].tobytes() == (weight**2 - np.add.reduce(control**2, axis=0)).tobytes(), case
+        near, weapons = rng.random((gangs, k)) * 50.0, rng.random(gangs) * 40.0
+        counts = rng.integers(0, 30, gangs)
+        arms, strength, resistance, target = np.empty(gangs), np.empty((gangs, k)), np.empty(k), np.empty((gangs, k))
+        residents, police, efficacy = rng.random(k) * 1e4, rng.random(k), rng.random(k)
+        pick(economy._territory)(near, weapons, counts, 1.0, 0.7, residents, 0.2, police, efficacy, 1.3, 0.0, False,
+                                 arms, strength, resistance, target, control.copy())
+        want = strength / (np.add.reduce(strength, axis=0) + resistance + 1e-12)
+        assert target.tobytes() == want.tobytes(), case

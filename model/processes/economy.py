@@ -46,10 +46,23 @@ def _territory(near, weapons, counts, default, scale, residents, police_deterren
     for h in range(resistance.size):
         resistance[h] = scale * residents[h] / 1000.0 * (1.0 + police_deterrence * police[h] + efficacy[h]) \
             / guard_reference
-        total = 0.0
         for g in range(arms.size):
             strength[g, h] = near[g, h] * arms[g]
-            total += strength[g, h]
+        if resistance.size == 1 and arms.size >= 8:  # numpy adds one neighbourhood's gangs pairwise (model.compiled)
+            partial = strength[:8, h].copy()
+            g = 8
+            while g + 8 <= arms.size:
+                for j in range(8):
+                    partial[j] += strength[g + j, h]
+                g += 8
+            total = ((partial[0] + partial[1]) + (partial[2] + partial[3])) \
+                + ((partial[4] + partial[5]) + (partial[6] + partial[7]))
+            for rest in range(g, arms.size):
+                total += strength[rest, h]
+        else:  # one gang after another
+            total = 0.0
+            for g in range(arms.size):
+                total += strength[g, h]
         for g in range(arms.size):
             target[g, h] = strength[g, h] / (total + resistance[h] + 1e-12)
             if move:

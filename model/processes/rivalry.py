@@ -38,10 +38,25 @@ def _attack_terms(control, weight, held, scarce, scarcity_violence, scale, membe
         attacks_h  = scale * contest_h * members_h * guns_h * scarcity_h * violence_h * dt
                      + retaliation * memory_h * violence_h
     """
+    gangs = control.shape[0]
     for h in range(terms.shape[1]):
-        squares = 0.0
-        for g in range(control.shape[0]):
-            squares += control[g, h] * control[g, h]
+        if terms.shape[1] == 1 and gangs >= 8:  # numpy adds one neighbourhood's gangs pairwise (see model.compiled)
+            partial = np.empty(8)
+            for j in range(8):
+                partial[j] = control[j, h] * control[j, h]
+            g = 8
+            while g + 8 <= gangs:
+                for j in range(8):
+                    partial[j] += control[g + j, h] * control[g + j, h]
+                g += 8
+            squares = ((partial[0] + partial[1]) + (partial[2] + partial[3])) \
+                + ((partial[4] + partial[5]) + (partial[6] + partial[7]))
+            for rest in range(g, gangs):
+                squares += control[rest, h] * control[rest, h]
+        else:  # one gang after another
+            squares = 0.0
+            for g in range(gangs):
+                squares += control[g, h] * control[g, h]
         terms[0, h] = weight[h] * weight[h] - squares
         terms[1, h] = 1.0 + scarcity_violence * (held[h] / (weight[h] if weight[h] > 0 else 1.0)) if scarce else 1.0
         terms[2, h] = scale * terms[0, h] * members[h] * guns[h] * terms[1, h] * violence[h] * dt \
