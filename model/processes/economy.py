@@ -19,13 +19,8 @@ if TYPE_CHECKING:
     from model.model import SecurityModel
 
 
-def arms(model: SecurityModel, counts: np.ndarray | None = None) -> np.ndarray:
-    """Each gang's strength per member from its firearms: 1 at the default weapons per member, at least 0.5.
-
-    ``counts``: the gangs' free members (``member_views(model).counts``), which :func:`_territory` reads anyway
-    (accepted for callers that have them; the same numbers).
-    """
-    del counts
+def arms(model: SecurityModel) -> np.ndarray:
+    """Each gang's strength per member from its firearms: 1 at the default weapons per member, at least 0.5."""
     return _terms(model)[0]
 
 

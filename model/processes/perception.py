@@ -190,11 +190,10 @@ def _drift(fear_decay, trust_decay, rate, fear_target, trust_target, efficacy_ba
         e = efficacy[h] + efficacy_drift[h] * dt + efficacy_rate * (efficacy_base[h] - efficacy[h])
         if e <= 0.0:  # clipped as np.maximum(e, 0.0) (which gives +0.0 for -0.0) then np.minimum(e, 1.0); NaN stays
             e = 0.0
-        elif e > 1.0:
+        elif e >= 1.0:
             e = 1.0
         efficacy[h] = e
         contacts[h] = residents[h] * contact_rate[h] * dt
-    return contacts
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
@@ -206,11 +205,11 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     p = model.scenario.perception
     hood, lv = model.hood, model.levers
     targets = model.mood_targets()
-    contacts = _drift(model.fear_decay, model.trust_decay, min(model.step_days / p.adjust_days, 1.0),
+    contacts = np.empty(hood.fear_level.shape)
+    _drift(model.fear_decay, model.trust_decay, min(model.step_days / p.adjust_days, 1.0),
                       targets[0], targets[1], model.world.collective_efficacy, lv.efficacy_drift,
                       model.dt_years, model.world.residents, lv.contact_rate, hood.fear_shock_sum,
-                      hood.trust_shock_sum, hood.fear_level, hood.trust_level, hood.efficacy,
-                      np.empty(hood.fear_level.shape))
+                      hood.trust_shock_sum, hood.fear_level, hood.trust_level, hood.efficacy, contacts)
     n = len(model.incidents)
     if n > FEW:
         _victims(model, rng, p)

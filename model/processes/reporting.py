@@ -44,10 +44,9 @@ def _report_chances(kind, hood, trusting, base, sensitivity, intimidation, prese
         chance = base[c] * trusting[i] * (1.0 - intimidation * sensitivity[c] * presence[hood[i]])
         if chance <= 0.0:  # clipped as np.maximum(chance, 0.0) (+0.0 for -0.0) then np.minimum(chance, 0.99)
             chance = 0.0
-        elif chance > 0.99:
+        elif chance >= 0.99:
             chance = 0.99
         out[i] = chance
-    return out
 
 
 def report_probability(model: SecurityModel, kind: np.ndarray, hood: np.ndarray,
@@ -56,8 +55,10 @@ def report_probability(model: SecurityModel, kind: np.ndarray, hood: np.ndarray,
     incident)."""
     sc = model.scenario
     trusting = np.exp(sc.reporting.trust_elasticity * (trust - sc.perception.initial_trust))
-    return _report_chances(kind, hood, trusting, model.cal.report_base, model.cal.report_sensitivity,
-                           sc.gangs.intimidation, model.presence(), np.empty(trusting.shape))
+    chance = np.empty(trusting.shape)
+    _report_chances(kind, hood, trusting, model.cal.report_base, model.cal.report_sensitivity, sc.gangs.intimidation,
+                    model.presence(), chance)
+    return chance
 
 
 def report_probability_grid(model: SecurityModel, base: np.ndarray, intimidated: np.ndarray,
@@ -85,7 +86,7 @@ def _report_grid(base, intimidated, trusting, presence, out):
             chance = base[c, 0] * trusting[h] * (1.0 - intimidated[c, 0] * presence[h])
             if chance <= 0.0:  # clipped as in _report_chances
                 chance = 0.0
-            elif chance > 0.99:
+            elif chance >= 0.99:
                 chance = 0.99
             out[c, h] = chance
 
@@ -101,10 +102,9 @@ def _trust_exponents(hood, shock, level, elasticity, initial, out):
         trust = level[hood[i]] + shock[i]
         if trust <= 0.0:  # clipped as np.maximum(trust, 0.0) (+0.0 for -0.0) then np.minimum(trust, 1.0); NaN stays
             trust = 0.0
-        elif trust > 1.0:
+        elif trust >= 1.0:
             trust = 1.0
         out[i] = elasticity * (trust - initial)
-    return out
 
 
 @kernel
@@ -132,10 +132,12 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
         shock = people.trust_shock[inc.victim]
         if np.count_nonzero(shock):  # most victims carry no shock: a zero shock decays to the same zero
             shock = people.decayed(people.trust_shock, people.trust_time, inc.victim, model.t, model.trust_decay)
-        exponents = _trust_exponents(inc.hood, shock, model.hood.trust_level, sc.reporting.trust_elasticity,
-                                     sc.perception.initial_trust, np.empty(n))
-        chance = _report_chances(inc.kind, inc.hood, np.exp(exponents, out=exponents), model.cal.report_base,
-                                 model.cal.report_sensitivity, sc.gangs.intimidation, model.presence(), np.empty(n))
+        trusting = np.empty(n)  # the exponents of the victims' trust, then (in place) their exponentials
+        _trust_exponents(inc.hood, shock, model.hood.trust_level, sc.reporting.trust_elasticity,
+                         sc.perception.initial_trust, trusting)
+        chance = np.empty(n)
+        _report_chances(inc.kind, inc.hood, np.exp(trusting, out=trusting), model.cal.report_base,
+                        model.cal.report_sensitivity, sc.gangs.intimidation, model.presence(), chance)
         inc.reported = rng.random(n) < chance
         _count_reports(inc.kind, inc.hood, inc.reported, HOMICIDES_ROW, REPORTED_ROWS, model.tally.block)
     # police detect drug sales in proportion to their presence (a row of the tally, added to in place)

@@ -109,7 +109,7 @@ def _route_utility(risk, path_edges, path_cost, risk_aversion, out):
         survive = (1.0 - risk[path_edges[r, 0]]) * (1.0 - risk[path_edges[r, 1]]) * (1.0 - risk[path_edges[r, 2]])
         # -(x) / T is x / -T exactly (rounding is symmetric in sign)
         out[r] = (path_cost[r] + risk_aversion * (1.0 - survive)) / -ROUTE_TEMPERATURE
-        best = max(best, out[r])
+        best = best if best > out[r] or best != best else out[r]  # (np.maximum.reduce's order: see model.compiled)
     for r in range(out.size):
         out[r] -= best
 
