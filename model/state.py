@@ -242,11 +242,10 @@ class Tally:
 def _day_totals(block, crime_rows, reported_rows, totals_row):
     """The tally's :data:`Tally.TOTALS` per neighbourhood h, in place: into row ``totals_row`` of ``block`` the sum of
     its ``crime_rows`` (today's crimes of each type), into the next row the sum of its ``reported_rows`` (those
-    reported), each added in the rows' order from the first."""
+    reported), each a sum from 0 in the rows' order, as numpy's reduction (fewer than 8 rows: one after another)."""
     for h in range(block.shape[1]):
-        crimes = block[crime_rows[0], h]
-        reported = block[reported_rows[0], h]
-        for i in range(1, crime_rows.size):
+        crimes = reported = 0.0
+        for i in range(crime_rows.size):
             crimes += block[crime_rows[i], h]
             reported += block[reported_rows[i], h]
         block[totals_row, h] = crimes
