@@ -347,13 +347,15 @@ class SecurityModel(mesa.Model):
         share = self.scenario.crime.gun_lethality
         if not self.gang_list:
             factor = np.ones(self.world.n_neighbourhoods)
-            return factor, (1.0 - share) + share * factor
+            lethality = (1.0 - share) + share * factor
+            factor.flags.writeable = lethality.flags.writeable = False  # (read-only, as with gangs)
+            return factor, lethality
         presence = self.presence()  # brings the control views up to date
         members, control_seen, weapons = member_views(self), self._control_seen, [g.weapons for g in self.gang_list]
         cached = self._gun_seen
         if (cached is None or cached[0] is not members or cached[1] is not control_seen or cached[2] != weapons
                 or cached[3] != self._gun_reference or cached[4] != share):
-            # each gang's guns per free member (common.weapons_per_member's quotients), times its control here: a
+            # each gang's guns per free member (as Gang.weapons_per_member divides), times its control here: a
             # matrix product, numpy's, outside the kernel
             carried = (np.array(weapons) / members.counts_or_one) @ self.control
             factor, lethality = np.empty(presence.size), np.empty(presence.size)
@@ -689,13 +691,25 @@ def _moods(fear_level, fear_shock_sum, trust_level, trust_shock_sum, residents, 
 
 @kernel
 def _held_control(control, out):
-    """Gang control per neighbourhood summed over the gangs (rows of ``control``, added in order) and the same
-    clipped to [0, 1] (presence), as the rows of ``out`` (0 where there are no gangs)."""
+    """Gang control per neighbourhood summed over the gangs (rows of ``control``, added in order from 0, as numpy's
+    reduction) and the same clipped to [0, 1] (presence), as the rows of ``out`` (0 where there are no gangs)."""
     gangs = control.shape[0]
     for h in range(out.shape[1]):
-        held = control[0, h] if gangs else 0.0
-        for g in range(1, gangs):
-            held += control[g, h]
+        if out.shape[1] == 1 and gangs >= 8:  # numpy adds one neighbourhood's gangs pairwise (see model.compiled)
+            partial = control[:8, h].copy()
+            g = 8
+            while g + 8 <= gangs:
+                for j in range(8):
+                    partial[j] += control[g + j, h]
+                g += 8
+            held = ((partial[0] + partial[1]) + (partial[2] + partial[3])) \
+                + ((partial[4] + partial[5]) + (partial[6] + partial[7]))
+            for rest in range(g, gangs):
+                held += control[rest, h]
+        else:  # one gang after another
+            held = 0.0
+            for g in range(gangs):
+                held += control[g, h]
         out[0, h] = held
         out[1, h] = 0.0 if held <= 0.0 else 1.0 if held >= 1.0 else held
 
@@ -744,7 +758,7 @@ def _conviction_chance(mix, clearance, report, police, tips, corrupt_share, pres
             clear = clearance[c] * clear_base * honest
             clear = 0.0 if clear <= 0.0 else 1.0 if clear >= 1.0 else clear
             term = mix[c] * report[c, h] * clear
-            chance = term if c == 0 else chance + term  # (the sum numpy adds down the types, from the first)
+            chance += term  # (numpy's sum down the types: from 0, one after another, as there are fewer than 8)
         prosecuted = prosecution_probability * prosecution[h]
         prosecuted = 0.0 if prosecuted <= 0.0 else 1.0 if prosecuted >= 1.0 else prosecuted
         convicted = conviction_probability * conviction[h]

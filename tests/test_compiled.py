@@ -150,6 +150,7 @@ def test_sums_over_gangs_are_numpys_one_neighbourhood_and_many_gangs_included(ru
     """The kernels' sums over gangs give numpy's reductions down axis 0 bit for bit: elementwise row after row
     for several neighbourhoods, and pairwise (numpy's eight partial sums) for the contiguous column of a city of
     one neighbourhood with 8 or more gangs (the scenario allows up to 12)."""
+    from model import model as model_module
     from model.processes import economy, rivalry
 
     def pick(k):
@@ -160,6 +161,9 @@ def test_sums_over_gangs_are_numpys_one_neighbourhood_and_many_gangs_included(ru
         gangs, k = int(rng.integers(1, 13)), [1, 1, 2, 5][case % 4]
         control = rng.random((gangs, k)) * rng.lognormal(-2.0, 1.0, (gangs, 1))
         weight = np.add.reduce(control, axis=0)
+        views = np.empty((2, k))
+        pick(model_module._held_control)(control, views)
+        assert views[0].tobytes() == weight.tobytes(), case
         terms = np.empty((3, k))
         ones = np.ones(k)
         pick(rivalry._attack_terms)(control, weight, weight, False, 0.0, 1.0, ones, ones, ones, 1.0, 0.0, ones, terms)

@@ -225,8 +225,9 @@ def test_offender_gang_of_few_incidents_is_the_array_draw(monkeypatch: pytest.Mo
         assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, case
 
 
-def test_lethal_crimes_of_few_incidents_are_the_array_draw(monkeypatch: pytest.MonkeyPatch) -> None:
-    """crime._lethal: which of up to FEW crimes turn lethal in Python numbers, as by arrays (None if none)."""
+def test_lethal_crimes_are_the_uniforms_below_their_chance() -> None:
+    """crime._lethal (its kernel, for any number of crimes): crime i turns lethal when the i-th of n uniforms is
+    below p_kill * lethality where it happened; None if none does; the generator draws exactly n uniforms."""
     from model.processes import crime
 
     setup = np.random.default_rng(12)
@@ -234,16 +235,15 @@ def test_lethal_crimes_of_few_incidents_are_the_array_draw(monkeypatch: pytest.M
         k = int(setup.integers(1, 30))
         lethality = setup.random(k) * setup.choice([0.0, 1.0, 3.0, 50.0])
         p_kill = float(setup.choice([0.0, 0.01, 0.3, 1.0]))
-        hoods = setup.integers(0, k, [0, 1, crime.FEW, crime.FEW + 1, int(setup.integers(0, 20))][case % 5])
-        fast_rng, plain_rng = _twins(case)
-        fast = crime._lethal(fast_rng, hoods, p_kill, lethality)
-        with monkeypatch.context() as patch:
-            patch.setattr(crime, "FEW", -1)
-            plain = crime._lethal(plain_rng, hoods, p_kill, lethality)
-        assert (fast is None) == (plain is None), case
-        if fast is not None:
-            assert fast.dtype == plain.dtype == bool and np.array_equal(fast, plain), case
-        assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, case
+        hoods = setup.integers(0, k, [0, 1, 16, 17, int(setup.integers(0, 200))][case % 5])
+        rng, plain_rng = _twins(case)
+        got = crime._lethal(rng, hoods, p_kill, lethality)
+        want = plain_rng.random(hoods.size) < p_kill * lethality[hoods]
+        if want.any():
+            assert got is not None and got.dtype == bool and np.array_equal(got, want), case
+        else:
+            assert got is None, case
+        assert rng.bit_generator.state == plain_rng.bit_generator.state, case
 
 
 @pytest.mark.parametrize(("neighbourhoods", "layout"),

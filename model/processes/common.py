@@ -67,7 +67,6 @@ class MemberViews:
         self.counts_or_one = np.maximum(self.counts, 1)
         for view in (self.by_hood, self.near, self.gang_near, self.counts, self.counts_or_one):
             view.flags.writeable = False  # shared: whoever needs to change it must copy
-        self._weapons: tuple[list, np.ndarray] | None = None
 
     def describe(self, members: np.ndarray) -> bool:
         """Whether these views describe ``members`` as it stands (the same contents, shape and type)."""
@@ -133,23 +132,6 @@ def member_views(model: SecurityModel) -> MemberViews:
     if views is None or not views.describe(model.gang_members):
         views = _member_views[model] = MemberViews(model)
     return views
-
-
-def weapons_per_member(model: SecurityModel) -> np.ndarray:
-    """Each gang's firearms per free member (``Gang.weapons_per_member``, all gangs from the shared counts).
-
-    Read-only, shared: kept with the member views until a gang's weapons change (the gun factor asks for it
-    twice a step; weapons move between the two on about half of the days).
-    """
-    views = member_views(model)
-    weapons = [g.weapons for g in model.gang_list]
-    held = views._weapons
-    # equal values give the same quotients, except a zero's sign: with a zero, always divide again
-    if held is None or held[0] != weapons or 0.0 in weapons:
-        per_member = np.array(weapons) / views.counts_or_one
-        per_member.flags.writeable = False  # shared: whoever needs to change it must copy
-        held = views._weapons = (weapons, per_member)
-    return held[1]
 
 
 def binomial_counts(rng: np.random.Generator, counts: np.ndarray,
