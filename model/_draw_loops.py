@@ -11,10 +11,10 @@ from __future__ import annotations
 import ctypes
 
 import llvmlite.binding
-import numba
 import numpy.random._generator as _generator
 from numba import types
 
+from model.compiled import jit
 from model.draws import POISSON_LAM_MAX
 
 _library = ctypes.CDLL(_generator.__file__)
@@ -30,15 +30,7 @@ _random_binomial = types.ExternalFunction(
 LAM_MAX = float(POISSON_LAM_MAX)
 
 
-def _jit(function):
-    """``numba.njit`` kept in numba's on-disk cache, or without the cache where none can be written."""
-    try:
-        return numba.njit(cache=True, nogil=True)(function)
-    except RuntimeError:  # "cannot cache function ...: no locator available"
-        return numba.njit(nogil=True)(function)
-
-
-@_jit
+@jit
 def poisson_loop(bitgen, lam, out):
     """Draw ``out[i]`` ~ Poisson(``lam[i]``) in order; 0 if done, else numpy's error (1: negative, 2: too large).
 
@@ -55,7 +47,7 @@ def poisson_loop(bitgen, lam, out):
     return 0
 
 
-@_jit
+@jit
 def binomial_loop(bitgen, n, p, setup, out):
     """Draw ``out[i]`` ~ Binomial(``n[i]``, ``p[i]``) (or one ``p``) in order; 0 if done, else 1 (bad p), 2 (n < 0).
 

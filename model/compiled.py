@@ -37,24 +37,32 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["compiled", "kernel"]
+__all__ = ["compiled", "jit", "kernel"]
 
 _PYTHON = "SAFESTREETS_PYTHON_KERNELS"
 
 
-def _compile(function: Callable) -> Callable:
-    """``function`` compiled by numba (kept in numba's on-disk cache where one is writable), or itself."""
-    if os.environ.get(_PYTHON):
-        return function
-    try:
-        import numba
-    except ImportError:
-        return function
+def jit(function: Callable) -> Callable:
+    """``function`` compiled by numba (no GIL, numpy's float errors), kept in numba's on-disk cache where one is
+    writable and compiled in each process where none is. Needs numba (``model.draws``' loops use it directly)."""
+    import numba
+
     options = {"nogil": True, "error_model": "numpy"}
     try:
         return numba.njit(cache=True, **options)(function)
     except RuntimeError:  # "cannot cache function ...: no locator available"
         return numba.njit(**options)(function)
+
+
+def _compile(function: Callable) -> Callable:
+    """``function`` compiled by :func:`jit`, or itself where numba is missing or Python kernels are asked for."""
+    if os.environ.get(_PYTHON):
+        return function
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return function
+    return jit(function)
 
 
 def kernel(function: Callable) -> Callable:

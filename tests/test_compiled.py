@@ -95,7 +95,8 @@ def test_without_numba_a_kernel_is_its_python_function(monkeypatch):
 
 
 def test_kernels_compile_without_a_cache_where_none_can_be_written(monkeypatch):
-    """numba refuses ``cache=True`` where no cache directory is writable: the kernel is compiled without it."""
+    """numba refuses ``cache=True`` where no cache directory is writable: the kernel (and model.draws' loops, which
+    use the same ``compiled.jit``) is compiled without it."""
     numba = pytest.importorskip("numba")
     monkeypatch.delenv("SAFESTREETS_PYTHON_KERNELS", raising=False)
     real_njit = numba.njit
