@@ -83,24 +83,21 @@ def _fixed(model: SecurityModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _entry(model)[2]
 
 
-def _members(model: SecurityModel) -> np.ndarray:
-    """Gang members per neighbourhood (all gangs), as float."""
-    return np.add.reduce(model.gang_members, axis=0).astype(float)
+def _offenders(model: SecurityModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted gang members, street offenders (robbery, assault) and extortionists per neighbourhood.
 
-
-def _offenders(model: SecurityModel, members: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weighted gang members, street offenders (robbery, assault) and extortionists per neighbourhood."""
-    hood = model.hood
+    Extortionists are the members here plus half of those next door: the member views' ``near``.
+    """
+    hood, views = model.hood, member_views(model)
     youth = hood.youth_offending + model.levers.enrolled_offending * hood.enrolled_offending
-    weighted = MEMBER_WEIGHT * members
+    weighted = MEMBER_WEIGHT * views.by_hood.astype(float)
     street = weighted + youth + _fixed(model)[0]
-    extortion = members + 0.5 * model.world.spread(members)
-    return weighted, street, extortion
+    return weighted, street, views.near
 
 
 def offenders(model: SecurityModel) -> dict[int, np.ndarray]:
     """Motivated offenders per neighbourhood, by crime type."""
-    _, street, extortion = _offenders(model, _members(model))
+    _, street, extortion = _offenders(model)
     return {ROBBERY: street, ASSAULT: street, EXTORTION: extortion}
 
 
@@ -119,7 +116,7 @@ def _current(model: SecurityModel) -> tuple:
     key = held[3]
     if key is None or key[0] is not views or key[1] is not youth or key[2] is not enrolled or key[3] != levels:
         key = (views, youth, enrolled, levels)
-        weighted, street, extortion = _offenders(model, _members(model))
+        weighted, street, extortion = _offenders(model)
         factor = _per_resident(model, street, extortion)
         share = np.divide(weighted, street, out=np.zeros_like(street), where=street > 0)
         factor.flags.writeable = share.flags.writeable = False
