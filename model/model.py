@@ -461,14 +461,6 @@ class SecurityModel(mesa.Model):
                       self.levers.legitimacy, out)
         return out
 
-    def fear_target(self) -> np.ndarray:
-        """Where fear is heading per neighbourhood (row 0 of :meth:`mood_targets`)."""
-        return self.mood_targets()[0]
-
-    def trust_target(self) -> np.ndarray:
-        """Where trust in police is heading per neighbourhood (row 1 of :meth:`mood_targets`)."""
-        return self.mood_targets()[1]
-
     def recent_by_neighbourhood(self, by: str) -> np.ndarray:
         """Recent level of an outcome per neighbourhood (for ranking top-k targets)."""
         if by == "gang_members":
