@@ -583,11 +583,38 @@ def _shipped_bits(shipped: object) -> tuple:
     return tuple(out)
 
 
-def test_ship_few_loads_is_ship_by_arrays() -> None:
-    """trafficking.ship_few (up to FEW loads, one at a time in a compiled loop) gives ship_by_arrays's kg seized
-    and spilled, loads via the city, loads tried and seized per edge, bit for bit, and leaves the
-    generator where the array path does: 1 load, FEW, and random numbers between, with seizure odds from
-    none to certain, repeated edges within a route, any share of a load left in the city."""
+LEGS = np.arange(3)  # a route's legs in order: transit leg, border crossing, onward to the market
+
+
+def _ship_by_arrays(rng: np.random.Generator, n: int, load_kg: float, spill_share: float, shares: np.ndarray,
+                    routes) -> tuple:
+    """trafficking.ship's shipment worked out by arrays (numpy's routes by inverse CDF, seizures, sums): the
+    reference the compiled loop is checked against."""
+    from model.processes import trafficking
+
+    p_edge = routes.p_edge
+    kg = load_kg * rng.lognormal(trafficking.LOAD_SIZE_LOG_MEAN, trafficking.LOAD_SIZE_LOG_SD, n)
+    cdf = shares.cumsum()
+    cdf /= cdf[-1]
+    path = cdf.searchsorted(rng.random(n), side="right")
+    edges = routes.path_edges[path]  # (n, 3): leg, crossing, onward
+    seized_at = rng.random(edges.shape) < p_edge[edges]
+    spill = kg * spill_share * routes.supply[path]
+    via_city = int(np.count_nonzero(routes.path_via_city[path]))
+    first = np.where(np.logical_or.reduce(seized_at, axis=1), seized_at.argmax(axis=1), 3)
+    spill[first < 2] = 0.0  # seized before the crossing: nothing reached the city
+    tried = np.bincount(edges[first[:, None] >= LEGS], minlength=p_edge.size)  # legs tried, up to the first seized
+    caught = np.bincount(edges[first[:, None] == LEGS], minlength=p_edge.size)
+    onward = (kg - spill)[first == 2]
+    seized = float(np.add.reduce(kg[first == 0]) + np.add.reduce(kg[first == 1]) + np.add.reduce(onward))
+    return trafficking.Shipped(seized, float(np.add.reduce(spill)), via_city, tried, caught)
+
+
+def test_shipped_loads_are_the_shipment_by_arrays() -> None:
+    """trafficking.ship (the loads one at a time in a compiled loop, numpy's sums over 8 loads or seizures or more)
+    gives the arrays' kg seized and spilled, loads via the city, loads tried and seized per edge, bit for bit, and
+    leaves the generator where the arrays do: 1 load to hundreds, with seizure odds from none to certain, repeated
+    edges within a route, any share of a load left in the city."""
     from model.processes import trafficking
 
     m = _model(0, 1)
@@ -596,23 +623,19 @@ def test_ship_few_loads_is_ship_by_arrays() -> None:
     paths, edges = routes.path_edges.shape[0], routes.p_edge.size
     rng = np.random.default_rng(18)
     for case in range(3000):
-        n = [1, trafficking.FEW][case % 2] if case % 5 == 0 else int(rng.integers(1, trafficking.FEW + 1))
+        n = [1, 7, 8, 16, 17][case % 5] if case % 3 == 0 else int(rng.integers(1, [17, 400][case % 2]))
         odds = rng.choice([0.0, 0.02, 0.3, 0.9, 1.0])
         routes.p_edge = np.minimum(rng.random(edges) * odds * 2.0, 1.0) if case % 3 else np.full(edges, odds)
-        routes.p_edge_list = routes.p_edge.tolist()
         routes.supply = np.where(routes.path_via_city, 1.0, rng.random())
-        routes.supply_list = routes.supply.tolist()
         if case % 4 == 0:  # any edges, repeats within a route too
             routes.path_edges = rng.integers(0, edges, (paths, 3))
-            routes.route_legs = routes.path_edges.tolist()
         weights = rng.random(paths) * (rng.random(paths) < 0.7) + 1e-3 * (case % 2)
         weights[int(rng.integers(paths))] += 0.5  # (never all zero)
         shares = weights / weights.sum()
         load_kg, spill_share = float(rng.lognormal(6.0, 1.0)), float(rng.choice([0.0, rng.random() * 0.5]))
-        seed = int(rng.integers(2**32))
-        slow, fast = np.random.default_rng(seed), np.random.default_rng(seed)
-        expected = trafficking.ship_by_arrays(slow, n, load_kg, spill_share, shares, routes)
-        got = trafficking.ship_few(fast, n, load_kg, spill_share, shares, routes)
+        slow, fast = _twins(int(rng.integers(2**32)))
+        expected = _ship_by_arrays(slow, n, load_kg, spill_share, shares, routes)
+        got = trafficking.ship(fast, n, load_kg, spill_share, shares, routes)
         assert _shipped_bits(got) == _shipped_bits(expected), case
         assert fast.bit_generator.state == slow.bit_generator.state, case
 
@@ -630,7 +653,6 @@ THRESHOLDS = [  # (module, constant): below or at it, a few events are handled w
     ("model.processes.common", "FEW_BINOMIALS"),  # binomial thinning by scalar draws
     ("model.processes.common", "FEW_POISSONS"),  # Poisson counts by scalar draws
     ("model.processes.mortality", "FEW"),  # a look for homicides
-    ("model.processes.trafficking", "FEW"),  # a few loads moved one by one
     ("model.processes.justice", "SHORT"),  # any case or release due
     ("model.population", "FEW_ENTRIES"),  # sample_in_blocks with a scalar acceptance
     ("model.population", "FEW_CANDIDATES"),  # its rounds in Python numbers

@@ -3,10 +3,8 @@ crossings, and leave drugs in the city's market; guns come in and bulk cash goes
 city's crossings. Traffickers learn the seizure risk of the legs they use, so interdiction at some
 crossings moves flows to others (the balloon effect, figures.md s5: Magliocca et al. 2019).
 
-A day brings a handful of shipments: up to ``FEW`` loads are routed, tried at their legs and accounted for one
-at a time in a compiled loop (:func:`_carry_loads`, cheaper than ~25 array calls on a few values); beyond it
-(monthly steps, many shipments) by arrays. Both make the same draws and give the same bits
-(tests/test_fast_paths.py).
+A day's loads are routed, tried at their legs and accounted for one at a time in a compiled loop
+(:func:`_carry_loads`); tests/test_fast_paths.py checks it against the same shipment worked out by arrays.
 """
 
 from __future__ import annotations
@@ -17,14 +15,13 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from model.compiled import kernel
-from model.processes.common import FEW, NUMPY_SEQUENTIAL_SUM
+from model.processes.common import NUMPY_SEQUENTIAL_SUM
 
 if TYPE_CHECKING:
     from model.model import SecurityModel
     from model.world import TraffickingNetwork
 
 ROUTE_TEMPERATURE = 0.5
-LEGS = np.arange(3)  # a route's legs in order: transit leg, border crossing, onward to the market
 LOAD_SIZE_LOG_MEAN, LOAD_SIZE_LOG_SD = -0.045, 0.3  # a load's size relative to the mean (lognormal, mean ~1)
 
 
@@ -129,23 +126,11 @@ def route_shares(model: SecurityModel, routes: _Routes | None = None) -> np.ndar
     return w
 
 
-def choose_routes(rng: np.random.Generator, shares: np.ndarray, n: int) -> np.ndarray:
-    """``n`` routes drawn with probabilities ``shares``.
-
-    The same draws and arithmetic as ``rng.choice(shares.size, size=n, p=shares)`` (inverse CDF
-    on one uniform each: the first route whose cumulative share, scaled to end at exactly 1, exceeds
-    it), without its input checks, which cost more than the draw itself.
-    """
-    cdf = shares.cumsum()
-    cdf /= cdf[-1]
-    return cdf.searchsorted(rng.random(n), side="right")
-
-
 class Shipped(NamedTuple):
-    """What a day's loads did: kg seized (None if nothing was), kg left in the city's market, loads through
-    the city's crossings, and per edge the loads that tried it and the loads seized there (whole counts)."""
+    """What a day's loads did: kg seized, kg left in the city's market, loads through the city's crossings, and per
+    edge the loads that tried it and the loads seized there (whole counts)."""
 
-    seized_kg: float | None
+    seized_kg: float
     spilled: float
     via_city: int
     tried: np.ndarray
@@ -159,32 +144,6 @@ def _seized_kg(kg: np.ndarray, spill: np.ndarray, first: np.ndarray) -> float:
     return float(np.add.reduce(kg[first == 0]) + np.add.reduce(kg[first == 1]) + np.add.reduce(onward))
 
 
-def ship_by_arrays(rng: np.random.Generator, n: int, load_kg: float, spill_share: float, shares: np.ndarray,
-                   routes: _Routes) -> Shipped:
-    """Move ``n`` loads (of ``load_kg`` on average; ``spill_share`` of a load that crosses into the city is left
-    in its market) along routes drawn with ``shares``, each seized at a leg with the edge's probability today.
-
-    A load stops at the first leg where it is seized (leg, border crossing, onward). It leaves nothing in the
-    city if seized before the crossing; the legs after the seizure were never tried.
-    """
-    p_edge = routes.p_edge
-    kg = load_kg * rng.lognormal(LOAD_SIZE_LOG_MEAN, LOAD_SIZE_LOG_SD, n)
-    path = choose_routes(rng, shares, n)
-    edges = routes.path_edges[path]  # (n, 3): leg, crossing, onward
-    seized_at = rng.random(edges.shape) < p_edge[edges]
-    # what each load leaves in the city's market if it passes the border (set to 0 below if it does not)
-    spill = kg * spill_share * routes.supply[path]
-    via_city = int(np.count_nonzero(routes.path_via_city[path]))
-    if not seized_at.any():  # the usual day: every leg was passed
-        tried = np.bincount(edges.ravel(), minlength=p_edge.size)
-        return Shipped(None, float(np.add.reduce(spill)), via_city, tried, np.zeros(p_edge.size, tried.dtype))
-    first = np.where(np.logical_or.reduce(seized_at, axis=1), seized_at.argmax(axis=1), 3)
-    spill[first < 2] = 0.0  # seized before the crossing: nothing reached the city
-    tried = np.bincount(edges[first[:, None] >= LEGS], minlength=p_edge.size)  # legs tried, up to the first seized
-    caught = np.bincount(edges[first[:, None] == LEGS], minlength=p_edge.size)
-    return Shipped(_seized_kg(kg, spill, first), float(np.add.reduce(spill)), via_city, tried, caught)
-
-
 @kernel
 def _carry_loads(sizes, u_route, u_legs, load_kg, spill_share, shares, path_edges, supply, via_city, p_edge,
                  cdf, kg, spill, first, tried, caught):
@@ -193,7 +152,7 @@ def _carry_loads(sizes, u_route, u_legs, load_kg, spill_share, shares, path_edge
     loads seized, the kg seized at each leg (transit, crossing, onward) and the kg left in the city.
 
         cdf_r    = (shares_0 + ... + shares_r) / cdf's last sum   (numpy's cumsum: one after another)
-        route_i  = the first route r with cdf_r > u_route_i   (the inverse CDF of ``choose_routes``)
+        route_i  = the first route r with cdf_r > u_route_i   (the inverse CDF of the shares)
         kg_i     = load_kg * size_i;   spill_i = kg_i * spill_share * supply_route
         at each leg in turn: tried_edge += 1; seized where u_leg < p_edge, which stops the load (caught_edge += 1,
         first_i = the leg): before the crossing, all of kg_i is seized and spill_i = 0; after it, kg_i - spill_i
@@ -237,11 +196,15 @@ def _carry_loads(sizes, u_route, u_legs, load_kg, spill_share, shares, path_edge
     return via, seizures, lost_leg, lost_crossing, lost_onward, spilled
 
 
-def ship_few(rng: np.random.Generator, n: int, load_kg: float, spill_share: float, shares: np.ndarray,
-             routes: _Routes) -> Shipped:
-    """:func:`ship_by_arrays` for up to ``FEW`` loads, one at a time (:func:`_carry_loads`): the same draws in
-    the same order (lognormal sizes, one uniform per load for its route, three per load for its legs) and the same
-    floating-point operations, so the same bits.
+def ship(rng: np.random.Generator, n: int, load_kg: float, spill_share: float, shares: np.ndarray,
+         routes: _Routes) -> Shipped:
+    """Move ``n`` loads (of ``load_kg`` on average; ``spill_share`` of a load that crosses into the city is left in
+    its market) along routes drawn with ``shares``, each seized at a leg with the edge's probability today.
+
+    A load stops at the first leg where it is seized (leg, border crossing, onward). It leaves nothing in the city
+    if seized before the crossing; the legs after the seizure were never tried. Draws: the loads' lognormal sizes,
+    one uniform per load for its route, three per load for its legs; the loads one at a time in
+    :func:`_carry_loads`, the sums over many loads as numpy's.
     """
     sizes = rng.lognormal(LOAD_SIZE_LOG_MEAN, LOAD_SIZE_LOG_SD, n)
     u_route = rng.random(n)
@@ -251,14 +214,14 @@ def ship_few(rng: np.random.Generator, n: int, load_kg: float, spill_share: floa
     via, seizures, lost_leg, lost_crossing, lost_onward, spilled = _carry_loads(
         sizes, u_route, u_legs, load_kg, spill_share, shares, routes.path_edges, routes.supply, routes.path_via_city,
         routes.p_edge, np.empty(shares.size), kg, spill, first, tried, caught)
-    # numpy adds NUMPY_SEQUENTIAL_SUM terms or more in another order: from there, its own sums (as ship_by_arrays')
+    # numpy adds NUMPY_SEQUENTIAL_SUM terms or more in another order: from there, its own sums
     if n >= NUMPY_SEQUENTIAL_SUM:
         spilled = np.add.reduce(spill)
-    if not seizures:
-        return Shipped(None, float(spilled), via, tried, caught)
     if seizures >= NUMPY_SEQUENTIAL_SUM:
-        return Shipped(_seized_kg(kg, spill, first), float(spilled), via, tried, caught)
-    return Shipped(lost_leg + lost_crossing + lost_onward, float(spilled), via, tried, caught)
+        seized = _seized_kg(kg, spill, first)
+    else:  # (0.0 without seizures)
+        seized = lost_leg + lost_crossing + lost_onward
+    return Shipped(float(seized), float(spilled), via, tried, caught)
 
 
 @kernel  # (moves the risk in place and returns nothing: a returned array is boxed anew, ~0.3 us a call)
@@ -286,11 +249,9 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
 
     n = int(rng.poisson(tr.shipments_per_year * model.dt_years))
     if n:
-        ship = ship_few if n <= FEW else ship_by_arrays  # a handful (the usual day) in the compiled loop: the same bits
         shipped = ship(rng, n, tr.transit_tonnes_per_year * 1000.0 / tr.shipments_per_year, state.spill_fraction,
                        shares, routes)
-        if shipped.seized_kg is not None:
-            tally["seizures_kg"] += shipped.seized_kg
+        tally["seizures_kg"] += shipped.seized_kg  # (+0.0 on a day without seizures: no change)
         tally["contraband_inflow_kg"] += shipped.spilled
         tally["shipments"] += n
         tally["shipments_via_city"] += float(shipped.via_city)
