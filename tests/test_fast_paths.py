@@ -202,24 +202,25 @@ class _Stub:
         self.__dict__.update(fields)
 
 
-def test_offender_gang_of_few_incidents_is_the_array_draw(monkeypatch: pytest.MonkeyPatch) -> None:
-    """common.gang_by_control: up to FEW entries with fewer than NUMPY_SEQUENTIAL_SUM gangs in Python numbers, as by
-    arrays (crime's offender gangs, rivalry's attackers)."""
+def test_gang_by_control_is_the_array_draw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """common.gang_by_control: with fewer than NUMPY_SEQUENTIAL_SUM gangs, one compiled loop over the entries gives
+    the arrays' draw (cumulative control against one uniform each) for any number of entries (crime's offender
+    gangs, rivalry's attackers)."""
     from model.processes import common
 
     setup = np.random.default_rng(11)
     for case in range(3000):
-        gangs = int(setup.integers(1, 9))
+        gangs = int(setup.integers(1, 8))
         k = int(setup.integers(1, 30))
         control = setup.random((gangs, k)) * (setup.random((gangs, k)) < 0.6)
         if case % 7 == 0:
             control[:] = 0.0
         model = _Stub(control=control)
-        hoods = setup.integers(0, k, [0, 1, 2, common.FEW, common.FEW + 1, int(setup.integers(0, 20))][case % 6])
+        hoods = setup.integers(0, k, [0, 1, 2, 16, 17, int(setup.integers(0, 300))][case % 6])
         fast_rng, plain_rng = _twins(case)
         fast = common.gang_by_control(model, fast_rng, hoods)
         with monkeypatch.context() as patch:
-            patch.setattr(common, "FEW", -1)
+            patch.setattr(common, "NUMPY_SEQUENTIAL_SUM", 0)  # the arrays, whatever the number of gangs
             plain = common.gang_by_control(model, plain_rng, hoods)
         assert fast.dtype == plain.dtype == np.int8 and np.array_equal(fast, plain), (case, control, hoods)
         assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, case
@@ -641,15 +642,14 @@ def test_shipped_loads_are_the_shipment_by_arrays() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Whole steps: every "few events" threshold at 0 (the array code always) or at a million (the Python-number
-# code always) gives the run of the default thresholds, bit for bit, generator states included
+# Whole steps: every "few events" threshold at 0 (the array code always) or at a million (the one-by-one code
+# always) gives the run of the default thresholds, bit for bit, generator states included
 
-THRESHOLDS = [  # (module, constant): below or at it, a few events are handled with Python numbers
-    ("model.processes.crime", "FEW"),  # offender gang, lethality, victims not found
+THRESHOLDS = [  # (module, constant): below or at it, a few events are handled one by one in Python numbers
+    ("model.processes.crime", "FEW"),  # victims not found
     ("model.processes.perception", "FEW"),  # victims' and contacts' shocks, witnesses
     ("model.processes.recruitment", "FEW"),  # candidates drawn and weighed
     ("model.processes.enforcement", "FEW"),  # reports cleared
-    ("model.processes.common", "FEW"),  # members drawn by control
     ("model.processes.common", "FEW_BINOMIALS"),  # binomial thinning by scalar draws
     ("model.processes.common", "FEW_POISSONS"),  # Poisson counts by scalar draws
     ("model.processes.mortality", "FEW"),  # a look for homicides

@@ -283,13 +283,12 @@ def gang_by_control(model: SecurityModel, rng: np.random.Generator, hoods: np.nd
     """
     control = model.control
     gangs = control.shape[0]
-    if hoods.size > FEW or gangs >= NUMPY_SEQUENTIAL_SUM:
+    if gangs >= NUMPY_SEQUENTIAL_SUM:  # numpy may pair the sum over this many gangs: its own arrays
         held = control[:, hoods] + 1e-12
         u = rng.random(hoods.size) * held.sum(axis=0)
         return np.minimum((np.cumsum(held, axis=0) < u).sum(axis=0), gangs - 1).astype(np.int8)
-    # A few incidents (the usual day): one loop, the same sums, products and comparisons. numpy sums fewer than
-    # NUMPY_SEQUENTIAL_SUM terms one after another from 0 (from then on, it may pair them: hence the gang limit
-    # above), and cumsum adds one after another.
+    # One loop over the entries: the arrays' sums, products and comparisons (numpy sums fewer than
+    # NUMPY_SEQUENTIAL_SUM terms one after another from 0, and cumsum adds one after another).
     picked = np.empty(hoods.size, np.int8)
     _gangs_by_control(control, hoods, rng.random(hoods.size), picked)
     return picked
