@@ -752,9 +752,9 @@ def _shuffled_gangs(m: SecurityModel, rng: np.random.Generator) -> None:
             gang.supply_memory_kg = 2.0 * gang.supply_reference_kg
 
 
-def test_gang_pull_arms_and_scarcity_in_python_floats_are_the_array_formulas() -> None:
-    """model.gang_pull, economy.arms and rivalry.scarcity_pressure equal the array formulas they replaced
-    (558525f), bit for bit, on random gangs."""
+def test_gang_pull_arms_and_scarcity_are_the_array_formulas() -> None:
+    """model.gang_pull, economy.arms and rivalry.scarcity_pressure (Python floats and kernels) equal the array
+    formulas they replaced (558525f), bit for bit, on random gangs."""
     from model.processes import economy, rivalry
     from model.processes.common import member_views
 
@@ -776,8 +776,7 @@ def test_gang_pull_arms_and_scarcity_in_python_floats_are_the_array_formulas() -
         held = np.array([g.scarcity for g in m.gang_list]) @ m.control
         mean = np.divide(held, weight, out=np.zeros_like(weight), where=weight > 0)
         plain_scarcity = 1.0 + m.scenario.gangs.scarcity_violence * mean
-        fast_scarcity = np.broadcast_to(rivalry.scarcity_pressure(m), weight.shape)
-        assert _bits(fast_scarcity) == _bits(plain_scarcity), case
+        assert _bits(rivalry.scarcity_pressure(m)) == _bits(plain_scarcity), case
 
 
 @pytest.mark.parametrize("day", [-400, -1, 0, 1, 364, 365, 3000])

@@ -63,14 +63,10 @@ def _attack_terms(control, weight, held, scarce, scarcity_violence, scale, membe
             + retaliation * memory[h] * violence[h]
 
 
-def _terms(model: SecurityModel, weight: np.ndarray | None) -> np.ndarray:
-    """:func:`_attack_terms` for the model as it stands (rows: contest, scarcity pressure, expected attacks).
-
-    ``weight`` is the total control per neighbourhood if the caller has it already.
-    """
+def _terms(model: SecurityModel) -> np.ndarray:
+    """:func:`_attack_terms` for the model as it stands (rows: contest, scarcity pressure, expected attacks)."""
     control = model.control
-    if weight is None:
-        weight = model.control_held()  # the model's shared sum over gangs, kept until the control changes
+    weight = model.control_held()  # the model's shared sum over gangs, kept until the control changes
     scarcity = [g.scarcity for g in model.gang_list]
     scarce = any(scarcity)  # (most days in most runs some gang is short of drugs)
     # the shortage weighted by control, summed over gangs (a matrix product: numpy's, outside the kernel; not
@@ -85,26 +81,20 @@ def _terms(model: SecurityModel, weight: np.ndarray | None) -> np.ndarray:
     return terms
 
 
-def contest(model: SecurityModel, weight: np.ndarray | None = None) -> np.ndarray:
-    """Probability that two different gangs meet here: (sum c)^2 - sum c^2, in [0, 1).
-
-    ``weight`` is the total control per neighbourhood (sum c) if the caller has it already.
-    """
-    return _terms(model, weight)[0]
+def contest(model: SecurityModel) -> np.ndarray:
+    """Probability that two different gangs meet here: (sum c)^2 - sum c^2, in [0, 1)."""
+    return _terms(model)[0]
 
 
-def scarcity_pressure(model: SecurityModel, weight: np.ndarray | None = None) -> np.ndarray:
+def scarcity_pressure(model: SecurityModel) -> np.ndarray:
     """Extra competition where gangs short of drugs hold territory (figures.md s5: Castillo et al.): 1 + factor x
-    the control-weighted mean scarcity (0 where no gang holds any; 1 everywhere with no gang short of drugs).
-
-    ``weight`` is the total control per neighbourhood if the caller has it already.
-    """
-    return _terms(model, weight)[1]
+    the control-weighted mean scarcity (0 where no gang holds any; 1 everywhere with no gang short of drugs)."""
+    return _terms(model)[1]
 
 
 def attack_rate(model: SecurityModel) -> np.ndarray:
     """Expected attacks this step per neighbourhood (structural part plus retaliation)."""
-    return _terms(model, None)[2]
+    return _terms(model)[2]
 
 
 def step(model: SecurityModel, rng: np.random.Generator) -> None:
