@@ -17,7 +17,7 @@ import numpy as np
 
 from model.compiled import kernel
 from model.population import Acceptance, Status, sample_in_blocks
-from model.processes.common import FEW, binomial_counts, draw_members, poisson_counts
+from model.processes.common import FEW, binomial_counts, draw_members, poisson_counts, unit
 from model.state import DRUG_SALE
 
 if TYPE_CHECKING:
@@ -126,6 +126,8 @@ def _proactive_means(per_officer, effective, tips, corrupt, group_enforcement, c
                       * members / (members + 10) * dt, 0)
 
     (members / (members + 10): where there are many, police time limits the arrests, not members to find.)
+    The members are summed here rather than read from ``member_views``: arrests earlier in this step change the
+    counts, and the shared views would be worked out again for one read.
     """
     for h in range(out.size):
         members = 0
@@ -182,7 +184,7 @@ def _cleared(model: SecurityModel, rng: np.random.Generator, rep: np.ndarray, ti
         gang_crime = inc.gang[rep] >= 0
         p = (clearance[inc.kind[rep]] * capacity[hood] * tips[hood]
              * np.where(gang_crime, 1.0 - corrupt[hood], 1.0))
-        return rep[rng.random(rep.size) < np.minimum(np.maximum(p, 0.0), 1.0)]
+        return rep[rng.random(rep.size) < unit(p)]
     # a few a day: one by one in Python floats (the same operations in the same order, and the same draws)
     caught = []
     for i, u in zip(rep.tolist(), rng.random(rep.size).tolist(), strict=True):
