@@ -295,12 +295,16 @@ class SecurityModel(mesa.Model):
             cached = self._moods_seen = (key, fear, trust, activity)
         return cached
 
-    def personal_trust(self, ids: np.ndarray, hoods: np.ndarray) -> np.ndarray:
-        """Trust in police of residents ``ids`` living in ``hoods``: their neighbourhood's plus their own shock."""
+    def trust_shocks(self, ids: np.ndarray) -> np.ndarray:
+        """The personal trust shocks of residents ``ids`` as they stand now (decayed since they were taken)."""
         shock = self.people.trust_shock[ids]
         if np.count_nonzero(shock):  # most victims carry no shock: a zero shock decays to the same zero
             shock = self.people.decayed(self.people.trust_shock, self.people.trust_time, ids, self.t, self.trust_decay)
-        return unit(self.hood.trust_level[hoods] + shock)
+        return shock
+
+    def personal_trust(self, ids: np.ndarray, hoods: np.ndarray) -> np.ndarray:
+        """Trust in police of residents ``ids`` living in ``hoods``: their neighbourhood's plus their own shock."""
+        return unit(self.hood.trust_level[hoods] + self.trust_shocks(ids))
 
     def presence(self) -> np.ndarray:
         """Total gang control per neighbourhood (0-1). Read-only: shared by every caller."""

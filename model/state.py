@@ -185,18 +185,19 @@ class Tally:
         "contraband_inflow_kg", "seizures_kg", "guns_inflow", "guns_seized", "cash_seized_usd",
         "shipments", "shipments_via_city",
     )
-    CRIMES = ("homicides", "robberies", "extortions", "assaults")
+    CRIMES = ("homicides", "robberies", "extortions", "assaults")  # in the order of the types' codes (HOMICIDE, ...)
     #: rows :meth:`close` works out from the counts once the day's events are in (never added to directly)
     TOTALS = ("crimes", "crimes_reported")
     ROWS = PER_HOOD + TOTALS
+    #: the rows of each crime type's count and of its reported count, indexed by the type's code
+    CRIME_ROWS = np.array(list(map(PER_HOOD.index, CRIMES)))
+    REPORTED_ROWS = np.array(list(map(PER_HOOD.index, (name + "_reported" for name in CRIMES))))
+    CRIME_ROWS.flags.writeable = REPORTED_ROWS.flags.writeable = False
 
     def __init__(self, n_neighbourhoods: int) -> None:
         # one (count, neighbourhood) block; ``hood[name]`` is a row of it (add in place, never rebind)
         self.block = np.zeros((len(self.ROWS), n_neighbourhoods))
         self.hood = {name: self.block[i] for i, name in enumerate(self.PER_HOOD)}
-        # the crimes' rows and their reported rows (for the totals)
-        self._crime_rows = np.array([self.PER_HOOD.index(name) for name in self.CRIMES])
-        self._reported_rows = np.array([self.PER_HOOD.index(name + "_reported") for name in self.CRIMES])
         self.city = dict.fromkeys(self.CITY, 0.0)
         self._no_flows = dict(self.city)
 
@@ -213,7 +214,7 @@ class Tally:
 
         The model's memories and the recorder both read them: one working-out a step serves both.
         """
-        _day_totals(self.block, self._crime_rows, self._reported_rows, len(self.PER_HOOD))
+        _day_totals(self.block, self.CRIME_ROWS, self.REPORTED_ROWS, len(self.PER_HOOD))
 
     def reset(self) -> None:
         self.block.fill(0.0)

@@ -22,12 +22,9 @@ from model.state import DRUG_SALE, HOMICIDE, Tally
 if TYPE_CHECKING:
     from model.model import SecurityModel
 
-REPORTED_NAMES = {0: "homicides_reported", 1: "robberies_reported", 2: "extortions_reported",
-                  3: "assaults_reported"}
 # the tally's rows (``Tally.block``) of today's homicides and of the reported crimes of each type (by type)
-HOMICIDES_ROW = Tally.PER_HOOD.index("homicides")
-REPORTED_ROWS = np.array([Tally.PER_HOOD.index(REPORTED_NAMES[c]) for c in range(len(REPORTED_NAMES))])
-REPORTED_ROWS.flags.writeable = False
+HOMICIDES_ROW = int(Tally.CRIME_ROWS[HOMICIDE])
+REPORTED_ROWS = Tally.REPORTED_ROWS
 
 
 @kernel
@@ -128,13 +125,10 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     inc = model.incidents
     n = inc.kind.size
     if n:
-        sc, people = model.scenario, model.people
-        shock = people.trust_shock[inc.victim]
-        if np.count_nonzero(shock):  # most victims carry no shock: a zero shock decays to the same zero
-            shock = people.decayed(people.trust_shock, people.trust_time, inc.victim, model.t, model.trust_decay)
+        sc = model.scenario
         trusting = np.empty(n)  # the exponents of the victims' trust, then (in place) their exponentials
-        _trust_exponents(inc.hood, shock, model.hood.trust_level, sc.reporting.trust_elasticity,
-                         sc.perception.initial_trust, trusting)
+        _trust_exponents(inc.hood, model.trust_shocks(inc.victim), model.hood.trust_level,
+                         sc.reporting.trust_elasticity, sc.perception.initial_trust, trusting)
         chance = np.empty(n)
         _report_chances(inc.kind, inc.hood, np.exp(trusting, out=trusting), model.cal.report_base,
                         model.cal.report_sensitivity, sc.gangs.intimidation, model.presence(), chance)
