@@ -56,13 +56,7 @@ def jit(function: Callable) -> Callable:
 
 def _compile(function: Callable) -> Callable:
     """``function`` compiled by :func:`jit`, or itself where numba is missing or Python kernels are asked for."""
-    if os.environ.get(_PYTHON):
-        return function
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return function
-    return jit(function)
+    return jit(function) if compiled() else function
 
 
 def kernel(function: Callable) -> Callable:

@@ -118,14 +118,6 @@ POWER_BLOCK = 256  # a scalar table grows this many steps at a time
 _power_arrays: dict[float, np.ndarray] = {}  # decay -> decay ** [0, 1, 2, ...]
 
 
-def decay_factors(decay: float, steps: np.ndarray) -> np.ndarray:
-    """``np.power(decay, steps.astype(np.float64))`` for whole steps, gathered from a table (a gather costs
-    a third of a power on a million residents' shocks)."""
-    if steps.size == 0 or np.minimum.reduce(steps) < 0:  # (none yet: no negative ages of a shock)
-        return np.power(decay, steps.astype(np.float64))
-    return decay_powers(decay, int(np.maximum.reduce(steps)))[steps]
-
-
 def decay_powers(decay: float, longest: int) -> np.ndarray:
     """``np.power(decay, np.arange(n).astype(np.float64))`` for some ``n > longest``: the kept table (read-only)."""
     table = _power_arrays.get(decay)
@@ -141,7 +133,7 @@ def decay_powers(decay: float, longest: int) -> np.ndarray:
 
 
 def decay_factor(decay: float, steps: int) -> float:
-    """``np.power(decay, float(steps))`` as :func:`decay_factors` gives it, for one whole number of steps
+    """``np.power(decay, float(steps))`` as :func:`decay_powers`' table holds it, for one whole number of steps
     (any sign), as a Python float from a table filled ``POWER_BLOCK`` steps at a time."""
     powers = _power_table(decay)
     factor = powers.get(steps)

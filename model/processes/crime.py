@@ -108,7 +108,16 @@ def _per_resident(model: SecurityModel, street: np.ndarray, extortion: np.ndarra
 
 
 def _current(model: SecurityModel) -> tuple:
-    """The model's kept entry (see ``_kept``) with its offender terms (:func:`_offending`) up to date."""
+    """The model's kept entry (see ``_kept``) with its offender terms up to date: :func:`_per_resident` of
+    :func:`offenders`, and the gang share of street (robbery, assault) offenders.
+
+    Offenders read the gang-member counts, the census's youth offending, the enrolled-offending lever
+    and the world; the street scales are set by the calibration. They change on few steps (the counts
+    when someone joins, leaves, is arrested, released or killed; the youth terms at the census), so the
+    terms are kept until an input changes: the counts' member views are new when the counts' contents
+    differ (a change in place is seen too), the census replaces its youth terms with new arrays (it never
+    writes them in place), and the lever and scales are compared as numbers.
+    """
     hood, scale = model.hood, model.cal.street_scale
     views, youth, enrolled = member_views(model), hood.youth_offending, hood.enrolled_offending
     levels = (model.levers.enrolled_offending, scale[ROBBERY], scale[EXTORTION], scale[ASSAULT])
@@ -122,19 +131,6 @@ def _current(model: SecurityModel) -> tuple:
         factor.flags.writeable = share.flags.writeable = False
         held = _kept[model] = (held[0], held[1], held[2], key, (factor, share), held[5])
     return held
-
-
-def _offending(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_per_resident` of :func:`offenders`, and the gang share of street (robbery, assault) offenders.
-
-    Offenders read the gang-member counts, the census's youth offending, the enrolled-offending lever
-    and the world; the street scales are set by the calibration. They change on few steps (the counts
-    when someone joins, leaves, is arrested, released or killed; the youth terms at the census), so the
-    terms are kept until an input changes: the counts' member views are new when the counts' contents
-    differ (a change in place is seen too), the census replaces its youth terms with new arrays (it never
-    writes them in place), and the lever and scales are compared as numbers.
-    """
-    return _current(model)[4]
 
 
 @kernel
