@@ -63,7 +63,9 @@ def kernel(function: Callable) -> Callable:
     """Decorator: ``function``, a loop of plain arithmetic over arrays, compiled on its first call.
 
     The returned function takes the same arguments; ``.python`` is the function as written. A kernel
-    must not call another kernel (it would see this wrapper, which numba cannot compile).
+    must not call another kernel (it would see this wrapper, which numba cannot compile). Kernels write
+    their results into arrays their callers pass and return nothing or a number: an array returned from
+    compiled code is boxed anew on every call (~0.3-0.7 us).
     """
     runner: Callable | None = None
 

@@ -219,7 +219,7 @@ class Recorder:
         return np.where(self._hood_count[None, :, None], self.hood_sum, self.hood_sum / steps)
 
 
-@kernel  # (as every kernel here, writes into the arrays passed and returns nothing: a returned array is boxed anew)
+@kernel
 def _today(tally, members, enrolled, fear, trust, activity, presence, homicides, per_year, residents, per_1000,
            hood_rows, month, effective, convictions, offences, today, weighted):
     """Today's (outcome, neighbourhood) block into ``today``: the tally's rows, then the :data:`_DERIVED` values in

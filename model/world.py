@@ -69,10 +69,10 @@ class World:
         self.block_start = np.concatenate([[0], np.cumsum(self.residents)]).astype(np.int64)
         self.hood_ids = np.arange(self.residents.size)
         self.hood_ids.flags.writeable = False
-        # spread() runs several times a step on a handful of values. Lay the transposed adjacency out
-        # as (slot, neighbourhood) tables, padded with zero weights: row s holds each neighbourhood's
-        # s-th incoming link in sparse-matrix order, so summing down the slots adds the same products
-        # in the same order as the sparse product would, at a third of its call overhead.
+        # The transposed adjacency as (slot, neighbourhood) tables, padded with zero weights: row s holds
+        # each neighbourhood's s-th incoming link in sparse-matrix order, so summing down the slots adds
+        # the same products in the same order as the sparse product would. spread() reads them, and so do
+        # the kernels that spread over the links (member views, police presence, displaced crime).
         m = self.adjacency.T.tocsr()
         k = m.shape[0]
         links = np.diff(m.indptr)

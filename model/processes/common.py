@@ -73,7 +73,7 @@ class MemberViews:
         return members.tobytes() == self._bytes and members.shape == self._shape and members.dtype == self._dtype
 
 
-@kernel  # (writes into the arrays it is given and returns nothing: a returned array is boxed anew, ~0.7 us a call)
+@kernel
 def _member_arrays(members, spread_from, spread_weight, by_hood, near, gang_near, counts):
     """:class:`MemberViews` of ``members`` (gang x neighbourhood counts, integers: their sums are exact in any order).
 
@@ -294,7 +294,7 @@ def gang_by_control(model: SecurityModel, rng: np.random.Generator, hoods: np.nd
     return picked
 
 
-@kernel  # (writes into ``out`` and returns nothing: a returned array is boxed anew, ~0.7 us a call)
+@kernel
 def _gangs_by_control(control, hoods, u, out):
     """The gang drawn for each entry (int8, into ``out``): at the entry's neighbourhood h, with held_g = control_gh
     + 1e-12 (where nobody holds control, every gang is as likely),

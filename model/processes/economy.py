@@ -24,7 +24,7 @@ def arms(model: SecurityModel) -> np.ndarray:
     return _terms(model)[0]
 
 
-@kernel  # (writes into the arrays it is given and returns nothing: a returned array is boxed anew, ~0.3 us a call)
+@kernel
 def _territory(near, weapons, counts, default, scale, residents, police_deterrence, police, efficacy, guard_reference,
                rate, move, arms, strength, resistance, target, control):
     """Per gang g and neighbourhood h, into ``arms``, ``strength``, ``resistance`` and ``target`` (and, if ``move``,

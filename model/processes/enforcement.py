@@ -34,7 +34,7 @@ def police_factor(model: SecurityModel) -> np.ndarray:
     return capacity
 
 
-@kernel  # (writes into ``out`` and returns nothing: a returned array is boxed anew, ~0.7 us a call)
+@kernel
 def _capacity(per_1000, reference, out):
     """sqrt(max(officers per 1,000, 0) / the city's starting level) per neighbourhood, into ``out``: square root,
     for diminishing returns (sqrt is correctly rounded, in numpy and compiled alike)."""

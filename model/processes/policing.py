@@ -63,7 +63,7 @@ def redeploy(model: SecurityModel) -> None:
         model.police_units[unit_id].take_post(post)
 
 
-@kernel  # (writes into ``out`` and returns nothing: a returned array is boxed anew, ~0.7 us a call)
+@kernel
 def _presence(unit_hood, nominal, vetting, baseline_corrupt, dt, patrol_officers, residents, spread_from,
               spread_weight, officers, corrupt, out):
     """The units' strength and corruption over the step (``officers``, ``corrupt``: in place), then honest

@@ -93,7 +93,7 @@ def seizure_probabilities(model: SecurityModel) -> np.ndarray:
     return np.clip(p * model.levers.intelligence, 0.0, 0.95)
 
 
-@kernel  # (writes into the arrays it is given and returns nothing: a returned array is boxed anew, ~0.3 us a call)
+@kernel
 def _route_utility(risk, path_edges, path_cost, risk_aversion, out):
     """Each route's logit utility, less the largest, into ``out``: with the perceived ``risk`` of its three edges
     (transit leg, border crossing, onward to the market),
@@ -224,7 +224,7 @@ def ship(rng: np.random.Generator, n: int, load_kg: float, spill_share: float, s
     return Shipped(float(seized), float(spilled), via, tried, caught)
 
 
-@kernel  # (moves the risk in place and returns nothing: a returned array is boxed anew, ~0.3 us a call)
+@kernel
 def _learn(tried, caught, base_seizure, rate, risk):
     """Traffickers' perceived seizure risk per edge, moved in place: ``risk += speed * (target - risk)``, towards
     the share of loads seized there (caught / tried) at ``rate`` on the edges tried today, back towards the
