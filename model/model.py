@@ -387,10 +387,9 @@ class SecurityModel(mesa.Model):
         return chance
 
     def _crime_types(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Over the crime types in the calibrated mix: the mix weights and the types' clearance, then as columns
-        (a grid with neighbourhood rows by broadcasting) their reporting base and intimidation x their sensitivity
-        to it. Kept until one of these four calibrated arrays is replaced or the scenario's intimidation changes
-        (the arrays are replaced, never changed in place).
+        """Over the crime types in the calibrated mix: the mix weights, the types' clearance, their reporting base
+        and intimidation x their sensitivity to it. Kept until one of these four calibrated arrays is replaced or the
+        scenario's intimidation changes (the arrays are replaced, never changed in place).
         """
         cal = self.cal
         intimidation = self.scenario.gangs.intimidation
@@ -400,10 +399,10 @@ class SecurityModel(mesa.Model):
                 or cached[4] != intimidation):
             mix = np.asarray(cal.crime_mix)
             types = np.flatnonzero(mix != 0)
-            intimidated = intimidation * cal.report_sensitivity[types][:, None]
+            intimidated = intimidation * cal.report_sensitivity[types]
             cached = self._types_of_mix = (cal.crime_mix, cal.clearance, cal.report_base, cal.report_sensitivity,
                                            intimidation, mix[types], cal.clearance[types],
-                                           cal.report_base[types][:, None], intimidated)
+                                           cal.report_base[types], intimidated)
         return cached[5:]
 
     def certainty(self) -> np.ndarray:

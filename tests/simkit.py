@@ -6,6 +6,7 @@ here asserts; tests state their own expectations.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,8 @@ import numpy as np
 
 from model.model import SecurityModel
 from model.scenario import Scenario, deep_merge, parse_scenario
+
+HAS_NUMBA = importlib.util.find_spec("numba") is not None  # numba installed (a dependency; absent on odd platforms)
 
 __all__ = ["scenario", "build", "Paired", "paired", "run_model"]
 

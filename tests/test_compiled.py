@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from simkit import HAS_NUMBA
 
 from model import compiled
 from model.compiled import kernel
-
-HAS_NUMBA = importlib.util.find_spec("numba") is not None
 
 # A run of the full programme package (displacement levers on, so every branch of crime's kernel runs) and of
 # the baseline, printing whether kernels were compiled, a hash of the city table and of the neighbourhood sums,
@@ -38,16 +36,15 @@ print(" ".join(out))
 """
 
 
-def _run(python_kernels: bool) -> list[str]:
+def _run(python_kernels: bool, root) -> list[str]:
     env = {**os.environ, "SAFESTREETS_PYTHON_KERNELS": "1" if python_kernels else ""}
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = subprocess.run([sys.executable, "-c", _RUN], capture_output=True, text=True, env=env, cwd=root, check=True)
     return out.stdout.split()
 
 
-def test_runs_with_compiled_kernels_equal_runs_with_python_kernels_bit_for_bit():
+def test_runs_with_compiled_kernels_equal_runs_with_python_kernels_bit_for_bit(repo_root):
     """numba compiles the kernels' arithmetic as Python evaluates it: every output of two scenario runs agrees."""
-    fast, slow = _run(False), _run(True)
+    fast, slow = _run(False, repo_root), _run(True, repo_root)
     assert fast[0] == str(HAS_NUMBA) and slow[0] == "False"
     assert fast[1:] == slow[1:]
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from simkit import HAS_NUMBA
 
 from model import draws
 
@@ -121,14 +121,13 @@ def test_without_numba_the_generator_methods_draw_the_same():
             "from model.scenario import Scenario;"
             "m = SecurityModel(Scenario(city={'residents': 4000, 'neighbourhoods': 20}, spin_up_years=0.1), seed=3);"
             "m.run(60); print(draws.accelerated(), hashlib.sha256(m.recorder.city.tobytes()).hexdigest())")
-    numba = importlib.util.find_spec("numba") is not None
     runs = {}
     for flag in ("", "1"):
         env = {**os.environ, "SAFESTREETS_NUMPY_DRAWS": flag}
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
         runs[flag] = out.stdout.split()
     assert runs["1"][0] == "False"
-    assert runs[""][0] == str(numba)  # the first run did take the compiled loops (where numba is installed)
+    assert runs[""][0] == str(HAS_NUMBA)  # the first run did take the compiled loops (where numba is installed)
     assert runs[""][1] == runs["1"][1]
 
 

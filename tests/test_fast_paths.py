@@ -828,7 +828,7 @@ def test_reports_are_the_report_probability_of_each_victims_personal_trust() -> 
         chance = reporting.report_probability(m, kind, hood, m.personal_trust(victims, hood))
         expected_tally = np.zeros_like(m.tally.block)
         m.tally.block.fill(0.0)
-        rng, copy = np.random.default_rng(case), np.random.default_rng(case)
+        rng, copy = _twins(case)
         reporting.step(m, rng)
         reported = copy.random(n) < chance
         assert inc.reported.dtype == bool and np.array_equal(inc.reported, reported), case

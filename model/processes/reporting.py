@@ -63,12 +63,12 @@ def report_probability_grid(model: SecurityModel, base: np.ndarray, intimidated:
     """:func:`report_probability` for crime types (rows) in every neighbourhood (columns), at its trust.
 
     ``base`` is ``report_base`` of the types and ``intimidated`` is ``intimidation * report_sensitivity``
-    of the types, both as columns (the caller keeps them): elementwise the same operations in the same
-    order as :func:`report_probability` of each type in each neighbourhood.
+    of the types (the caller keeps them): the same operations in the same order as :func:`report_probability`
+    of each type in each neighbourhood.
     """
     sc = model.scenario
     trusting = np.exp(sc.reporting.trust_elasticity * (trust - sc.perception.initial_trust))
-    out = np.empty((base.shape[0], trusting.size))
+    out = np.empty((base.size, trusting.size))
     _report_grid(base, intimidated, trusting, model.presence(), out)
     return out
 
@@ -77,10 +77,10 @@ def report_probability_grid(model: SecurityModel, base: np.ndarray, intimidated:
 def _report_grid(base, intimidated, trusting, presence, out):
     """:func:`_report_chances` for every crime type (row c) in every neighbourhood (column h), into ``out``:
     ``base_c * trusting_h * (1 - intimidated_c * presence_h)`` within [0, 0.99], ``intimidated_c`` being
-    ``intimidation * sensitivity_c`` (``base`` and ``intimidated`` are columns)."""
+    ``intimidation * sensitivity_c``."""
     for c in range(out.shape[0]):
         for h in range(out.shape[1]):
-            chance = base[c, 0] * trusting[h] * (1.0 - intimidated[c, 0] * presence[h])
+            chance = base[c] * trusting[h] * (1.0 - intimidated[c] * presence[h])
             if chance <= 0.0:  # clipped as in _report_chances
                 chance = 0.0
             elif chance >= 0.99:
