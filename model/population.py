@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.compiled import kernel
+
 if TYPE_CHECKING:
     from model.scenario import Scenario
 
@@ -292,7 +294,8 @@ def sample_in_blocks(
             out[entry] = _draw_one(rng, int(lo_all[entry]), int(size_all[entry]), accept, rounds - done, factor)
             return out
         # ``factor`` candidates per entry still to fill, as rows (the draws in the order of a flat array)
-        cand = lo_all[todo][:, None] + (rng.random((m, factor)) * size_all[todo][:, None]).astype(np.int64)
+        cand = np.empty((m, factor), np.int64)
+        _candidates(lo_all, size_all, todo, rng.random((m, factor)), cand)
         ok = _accepted(rng, cand.reshape(-1), accept).reshape(m, factor)
         first = ok.argmax(axis=1)  # the first accepted candidate of each row, if any
         rows = np.arange(m)
@@ -300,9 +303,47 @@ def sample_in_blocks(
         out[todo] = np.where(hit, cand[rows, first], -1)
         todo = todo[~hit]
         factor *= 4
-    for entry in todo:  # rare: eligibility is sparse in this block; scan it exactly
-        out[entry] = _scan(rng, lo_all[entry], size_all[entry], accept)
+    if todo.size:  # eligibility is sparse in these blocks: scan them exactly
+        _scan_each(rng, lo_all, size_all, todo, accept, out)
     return out
+
+
+@kernel
+def _candidates(lo, size, todo, u, cand):
+    """Into ``cand[r, j]``: row ``lo[e] + int(u[r, j] * size[e])`` of entry ``e = todo[r]``'s block, as numpy's
+    ``lo[todo][:, None] + (u * size[todo][:, None]).astype(np.int64)`` computes it (the double product, truncated),
+    without its three temporaries the size of ``u`` (a late round draws millions of candidates)."""
+    for r in range(todo.size):
+        e = todo[r]
+        first = lo[e]
+        rows = float(size[e])
+        for j in range(u.shape[1]):
+            cand[r, j] = first + np.int64(u[r, j] * rows)
+
+
+def _scan_each(rng: np.random.Generator, lo_all: np.ndarray, size_all: np.ndarray, entries: np.ndarray,
+               accept: Acceptance | None, out: np.ndarray) -> None:
+    """:func:`_scan` for each of ``entries`` in turn, into ``out``: the same draws (one uniform per entry whose block
+    has anyone acceptable, in the entries' order) and the same picks, with each block's acceptance and running
+    total worked out once instead of once per entry (hundreds of entries may scan the same few blocks)."""
+    blocks, block_of = np.unique(np.stack([lo_all[entries], size_all[entries]], axis=1), axis=0, return_inverse=True)
+    block_of = block_of.reshape(-1)
+    scans = [_block_weights(int(lo), int(size), accept) for lo, size in blocks.tolist()]
+    drawn = np.array([scans[b][2] > 0 for b in block_of.tolist()], dtype=bool)  # who draws (as _scan: total > 0)
+    u = np.zeros(entries.size)
+    u[drawn] = rng.random(np.count_nonzero(drawn))
+    out[entries[~drawn]] = -1
+    for b, (ids, cumulative, total) in enumerate(scans):
+        if total > 0:
+            mine = block_of == b
+            out[entries[mine]] = ids[np.searchsorted(cumulative, u[mine] * total, side="right")]
+
+
+def _block_weights(lo: int, size: int, accept: Acceptance | None) -> tuple[np.ndarray, np.ndarray, np.float64]:
+    """A block's rows, running total of acceptance and total acceptance (the sum numpy adds pairwise), as _scan."""
+    ids = np.arange(lo, lo + size)
+    weights = np.ones(ids.size) if accept is None else np.asarray(accept(ids), dtype=float)
+    return ids, np.cumsum(weights), weights.sum()
 
 
 def _draw_one(rng: np.random.Generator, lo: int, size: int, accept: Acceptance | None, max_rounds: int,
@@ -424,11 +465,9 @@ def sample_among(rng: np.random.Generator, rows: np.ndarray, block_start: np.nda
 
 def _scan(rng: np.random.Generator, lo: int, size: int, accept: Acceptance | None) -> int:
     """One person of a whole block, in proportion to acceptance (-1 if nobody is acceptable)."""
-    ids = np.arange(lo, lo + size)
-    weights = np.ones(ids.size) if accept is None else np.asarray(accept(ids), dtype=float)
-    total = weights.sum()
+    ids, cumulative, total = _block_weights(lo, size, accept)
     if total > 0:
-        return int(ids[np.searchsorted(np.cumsum(weights), rng.random() * total, side="right")])
+        return int(ids[np.searchsorted(cumulative, rng.random() * total, side="right")])
     return -1
 
 

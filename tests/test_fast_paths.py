@@ -166,6 +166,69 @@ def test_sample_in_blocks_python_rounds_match_array_rounds_of_draw_few(monkeypat
         assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, (case, hoods, max_rounds)
 
 
+def _plain_sample_in_blocks(rng: np.random.Generator, block_start: np.ndarray, hoods: np.ndarray, accept,
+                            max_rounds: int) -> np.ndarray:
+    """sample_in_blocks as its docstring states it, in plain numpy: rounds of 2, 8, 32, ... candidates for each
+    entry still unfilled (their uniforms, then a thinning uniform per candidate for a float acceptance), then an
+    exact scan of its block for each entry left, one entry after another (one uniform each, where anyone in
+    the block is acceptable)."""
+    sizes = np.diff(block_start)
+    lo, size = block_start[hoods], np.where(hoods >= 0, sizes[hoods], 0)
+    out = np.full(hoods.size, -1, np.int64)
+    todo, factor = np.flatnonzero(size > 0), 2
+    for _ in range(max_rounds):
+        if todo.size == 0:
+            return out
+        cand = lo[todo][:, None] + (rng.random((todo.size, factor)) * size[todo][:, None]).astype(np.int64)
+        result = np.asarray(accept(cand.reshape(-1)))
+        ok = (result if result.dtype == bool else rng.random(cand.size) < result).reshape(cand.shape)
+        first = ok.argmax(axis=1)
+        hit = ok[np.arange(todo.size), first]
+        out[todo[hit]] = cand[np.arange(todo.size), first][hit]
+        todo, factor = todo[~hit], factor * 4
+    for entry in todo:
+        ids = np.arange(lo[entry], lo[entry] + size[entry])
+        weights = np.asarray(accept(ids), dtype=float)
+        if weights.sum() > 0:
+            out[entry] = ids[np.searchsorted(np.cumsum(weights), rng.random() * weights.sum(), side="right")]
+    return out
+
+
+def test_sample_in_blocks_array_rounds_and_scans_are_the_plain_rounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The array path (compiled candidates, every block scanned once for all its entries left) gives the plain
+    rounds' people and generator state, for eligibility and for probabilities, with many entries per block."""
+    from model import population
+
+    scanned: list[int] = []
+    plain_scan_each = population._scan_each
+
+    def counted(rng, lo_all, size_all, entries, accept, out):
+        scanned.append(entries.size)
+        return plain_scan_each(rng, lo_all, size_all, entries, accept, out)
+
+    monkeypatch.setattr(population, "_scan_each", counted)
+    setup = np.random.default_rng(11)
+    for case in range(600):
+        k = int(setup.integers(1, 10))
+        block_start = _blocks(setup, k)
+        p = _probabilities(setup, int(block_start[-1]) + 1)
+        accept = _without_one(_scalar_acceptance(p))
+        if case % 2:  # eligibility instead of probabilities
+            eligible = p > 0.5 * p.max() if p.max() > 0 else p > 0
+
+            def accept(ids: np.ndarray, eligible=eligible) -> np.ndarray:
+                return eligible[ids]
+        hoods = setup.integers(-1, k, int(setup.integers(0, 300)))
+        max_rounds = int(setup.integers(0, 7))
+        fast_rng, plain_rng = _twins(case)
+        fast = population.sample_in_blocks(fast_rng, block_start, hoods, accept, max_rounds)
+        plain = _plain_sample_in_blocks(plain_rng, block_start, hoods, accept, max_rounds)
+        assert np.array_equal(fast, plain), (case, max_rounds)
+        assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, (case, max_rounds)
+    # blocks were scanned for many entries at once, not only for one
+    assert len(scanned) > 100 and sum(n > 20 for n in scanned) > 20, scanned
+
+
 # ---------------------------------------------------------------------------------------------
 # crime: victim acceptances, the few incidents' offender gang and lethality, the spread of rows
 
@@ -729,6 +792,30 @@ def test_all_few_events_paths_together_give_the_array_paths_run(monkeypatch: pyt
             for module, constant in THRESHOLDS:
                 patch.setattr(importlib.import_module(module), constant, value)
             _assert_same_run(default, _run_state(*run), f"all thresholds={value}")
+
+
+@pytest.mark.parametrize("value", [0.0, 1e6])
+def test_youth_scores_of_everyone_give_the_run_of_scores_by_candidate(monkeypatch: pytest.MonkeyPatch,
+                                                                      value: float) -> None:
+    """Youth programmes score everyone at once for a search round of SCORE_EVERYONE candidates per resident or
+    more: at 0 (everyone scored for every round) and at a million (candidates scored one by one), the default run."""
+    from model.interventions import youth_programs
+
+    run = RUNS[0]
+    default = _default_run(run)
+    sizes: list[int] = []
+    plain_at_risk = youth_programs._at_risk
+
+    def counted(ids, *rest):
+        sizes.append(ids.size)
+        return plain_at_risk(ids, *rest)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(youth_programs, "SCORE_EVERYONE", value)
+        patch.setattr(youth_programs, "_at_risk", counted)
+        _assert_same_run(default, _run_state(*run), f"SCORE_EVERYONE={value}")
+    if value == 0:  # the path was taken (everyone: a call on all the run's residents)
+        assert sizes.count(run[1]) > 0, sizes
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 # from the census's list of them: drawing people at random there would take ~FEW_UNSERVED / (mean risk
 # thinning) tries per place. So few are left only once the target's youth have all been through the programme.
 FEW_UNSERVED = 256
+# A search round of at least SCORE_EVERYONE candidates per resident (a late round where few are eligible: millions
+# of candidates at a million residents) scores everyone once, in row order, and looks the candidates up: cheaper
+# than as many scattered reads, and the same scores.
+SCORE_EVERYONE = 1.0
 # (the constants of _at_risk: the flags that rule a young person out, and the risk cap as risk's float32)
 _YOUNGEST, _OLDEST = YOUTH_AGES
 _TAKEN = int(Status.DETAINED | Status.ENROLLED | Status.GRADUATE)
@@ -140,11 +144,21 @@ class YouthPrograms(Intervention):
             # the programme could take has been served (they are sought again after the next census)
             places = np.minimum(rng.multinomial(wanted, youth / run.youth_total), run.open)
 
-            def at_risk(ids: np.ndarray) -> np.ndarray:
+            def scores(ids: np.ndarray) -> np.ndarray:
                 acceptance = np.empty(ids.size, np.float32)
                 _at_risk(ids, model.day, people.age0, people.birthday, people.gang, people.status, people.risk,
                          acceptance)
                 return acceptance
+
+            everyone: np.ndarray | None = None  # everyone's scores today, once a round's candidates call for them
+
+            def at_risk(ids: np.ndarray) -> np.ndarray:
+                nonlocal everyone
+                if ids.size < SCORE_EVERYONE * people.size:
+                    return scores(ids)
+                if everyone is None:
+                    everyone = scores(np.arange(people.size))
+                return everyone[ids]
 
             # where the unserved are a sliver of the neighbourhood, pick among the census's list of them
             # (drawing people at random would take thousands of tries per place); elsewhere, at random
