@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -65,11 +65,9 @@ class Population:
         return int(self.home.size)
 
     def nbytes(self) -> int:
-        """Bytes of per-person state (the model's memory per resident is this over N)."""
-        arrays = (self.home, self.age0, self.birthday, self.risk, self.status, self.gang,
-                  self.victimisations, self.fear_shock, self.fear_time, self.trust_shock,
-                  self.trust_time, self.peers)
-        return int(sum(a.nbytes for a in arrays))
+        """Bytes of per-person state: every array of a row per person, that is every field but ``block_start``
+        (one row per neighbourhood). The model's memory per resident is this over N."""
+        return int(sum(getattr(self, f.name).nbytes for f in fields(self) if f.name != "block_start"))
 
     def age(self, ids: np.ndarray, day: int) -> np.ndarray:
         """Ages in whole years of people ``ids`` on simulated day ``day``."""
