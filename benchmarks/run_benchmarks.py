@@ -134,9 +134,15 @@ def state_bytes(model: Any) -> dict[str, int]:
 
 def _pin_one_core() -> int | None:
     """Run on a single CPU (the first this process may use); returns it, or None if not possible."""
+    return _pin(0)
+
+
+def _pin(pid: int) -> int | None:
+    """Pin process ``pid`` (0: this one) to the first CPU this process may use; returns it, or None if not
+    possible."""
     try:
         cpu = min(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
+        os.sched_setaffinity(pid, {cpu})
         return cpu
     except (AttributeError, OSError):
         return None
@@ -348,7 +354,9 @@ def run_cli_year(residents: int, cold: bool) -> dict[str, Any]:
     ``cold``: with numba's cache in an empty folder, so every compiled loop is compiled, as on the first run
     after an install. Outputs go to a temporary folder that is removed afterwards.
     """
-    exe = shutil.which("safestreets") or str(Path(sys.executable).with_name("safestreets"))
+    exe = safestreets_command()
+    if exe is None:
+        raise FileNotFoundError("the safestreets command is not installed")  # (main checks it first)
     scratch = Path(tempfile.mkdtemp(prefix="safestreets-bench-"))
     env = {**os.environ, **ONE_THREAD}
     if cold:
@@ -357,14 +365,20 @@ def run_cli_year(residents: int, cold: bool) -> dict[str, Any]:
            "--years", "1", "--out", str(scratch / "out"), "--no-plot", "--quiet"]
     try:
         t0, c0 = time.perf_counter(), _children_cpu()
-        done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, check=False,
-                              preexec_fn=_pin_one_core)
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                              env=env) as proc:
+            _pin(proc.pid)  # (not preexec_fn: this process has threads, which a fork's hook is unsafe with)
+            try:
+                stdout, stderr = proc.communicate(timeout=1200)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                stdout, stderr = proc.communicate()
         wall, cpu = time.perf_counter() - t0, _children_cpu() - c0
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     how = f"`safestreets run scenarios/carsi_package.yaml --set city.residents={residents} --years 1`"
-    if done.returncode != 0:
-        error = (done.stderr or done.stdout).strip().splitlines()[-1:]
+    if proc.returncode != 0:
+        error = (stderr or stdout).strip().splitlines()[-1:]
         return {"kind": "cli", "how": how, "cold": cold, "error": error}
     return {"kind": "cli", "how": how, "cold": cold, "residents": residents, "wall_s": wall, "cpu_s": cpu}
 
@@ -375,8 +389,7 @@ def best_epstein(runs: list[dict[str, Any]]) -> dict[str, Any]:
     The runs are spread over the benchmark (before and after the model sizes), so a slow stretch
     of a shared machine cannot make every one of them slow; the report warns when they disagree.
     """
-    best = dict(max(runs, key=lambda r: r["agent_steps_per_s"]))
-    best["agent_steps_per_cpu_s"] = max(r["agent_steps_per_cpu_s"] for r in runs)
+    best = dict(max(runs, key=lambda r: r["agent_steps_per_s"]))  # (its CPU rate too: one run's figures)
     best["rates"] = [r["agent_steps_per_s"] for r in runs]
     return best
 
@@ -422,12 +435,20 @@ def compare_with_pool(replications: int, years: float | None) -> dict[str, Any]:
             "wall_s": wall, "mean_run_s": float(np.mean([w for w, _ in per_run])), "cpu_s": cpu, "workers": 2}
 
 
+def safestreets_command() -> str | None:
+    """The ``safestreets`` command of this Python's installation (beside the interpreter, else on the PATH)."""
+    beside = Path(sys.executable).with_name("safestreets")
+    return str(beside) if beside.exists() else shutil.which("safestreets")
+
+
 def compare_with_cli(replications: int) -> dict[str, Any] | None:
     """``safestreets compare`` on both cores, if the command exists; None otherwise.
 
     Results go to a temporary folder that is removed afterwards.
     """
-    exe = shutil.which("safestreets") or str(Path(sys.executable).with_name("safestreets"))
+    exe = safestreets_command()
+    if exe is None:
+        return None
     probe = subprocess.run([exe, "compare", "--help"], capture_output=True, text=True, check=False)
     if probe.returncode != 0:
         return None
@@ -510,6 +531,7 @@ def _growth(run: dict[str, Any]) -> float:
 
 
 def _year_text(steps: int) -> str:
+    """What the stepping of ``steps`` daily steps is, in the report's words."""
     return "one recorded year (365 daily steps)" if steps == 365 else f"{steps} recorded daily steps (not a year)"
 
 
@@ -529,8 +551,9 @@ def write_report(path: Path, info: dict[str, str], sizes: list[dict], epstein: d
              "Written by `python benchmarks/run_benchmarks.py` (do not edit by hand; the raw figures are in",
              f"`{path.with_suffix('.json').name}`). Every number below comes from one run on the machine described.",
              "Each model size and the Mesa example ran in a fresh subprocess pinned to one core with one BLAS",
-             f"thread; each model row is the fastest of {sizes[0].get('repeats', 1)} such runs (the country-sized",
-             "row: one), every figure of a row from that one run. Wall times also carry whatever else ran on",
+             f"thread; each model row is the fastest of {sizes[0].get('repeats', 1)} such runs"
+             + (" (the country-sized row: one)" if any(r["residents"] == COUNTRY_RESIDENTS for r in sizes) else "")
+             + ", every figure of a row from that one run. Wall times also carry whatever else ran on",
              "the machine (load average below); CPU seconds (time the process actually ran) are steadier, and",
              "the scaling ratios use them.", "",
              "## Machine", "",
@@ -740,7 +763,7 @@ def write_report(path: Path, info: dict[str, str], sizes: list[dict], epstein: d
         lines += ["## Profile", "",
                   f"pyinstrument profile of the largest model size's year (construction and stepping): "
                   f"[{profile.with_suffix('.txt').name}]({profile.with_suffix('.txt').name}) (an interactive "
-                  f"`{profile.with_suffix('.html').name}` is written beside it; it is ~2 MB and not tracked).", "",
+                  f"`{profile.with_suffix('.html').name}` is written beside it, not tracked by git: ~2 MB).", "",
                   f"cProfile of one 10,000-resident year (stepping only; its calls per step are what a step costs "
                   f"there): [{calls}]({calls}).", ""]
     text = "\n".join(lines)
@@ -756,8 +779,14 @@ class BenchmarkSetupError(ValueError):
     """A benchmark option or prerequisite that cannot work: reported in one line, exit code 2."""
 
 
-def _check(args: argparse.Namespace) -> None:
-    """Everything the run needs, before it starts (a bad option found after minutes of timing loses them)."""
+def default_out(quick: bool) -> Path:
+    """Where the report goes without ``--out``: a smoke run's apart, so it never replaces the committed report."""
+    return QUICK_OUT if quick else HERE / "RESULTS.md"
+
+
+def _check(args: argparse.Namespace, out_folder_made: bool) -> None:
+    """Everything the run needs, before it starts (a bad option found after minutes of timing loses them).
+    ``out_folder_made``: the report's folder is the default one, made if missing once the checks pass."""
     for name in ("steps", "repeats", "epstein_steps", "epstein_runs", "compare_reps"):
         value = getattr(args, name)
         if value < 1:
@@ -765,19 +794,25 @@ def _check(args: argparse.Namespace) -> None:
             raise BenchmarkSetupError(f"{option}: expected a whole number of at least 1, found {value}")
     if args.epstein_warmup < 0:
         raise BenchmarkSetupError(f"--epstein-warmup: expected 0 or more, found {args.epstein_warmup}")
-    if not args.out.parent.is_dir():
+    if args.out.is_dir() or args.out.suffix == ".json":
+        raise BenchmarkSetupError(f"--out: expected a Markdown file (its raw figures go beside it as .json), "
+                                  f"found {args.out}")
+    if not out_folder_made and not args.out.parent.is_dir():
         raise BenchmarkSetupError(f"--out: expected a file in an existing folder, found {args.out} "
-                           f"({args.out.parent} does not exist)")
+                                  f"({args.out.parent} does not exist)")
     try:
         import mesa.examples.advanced.epstein_civil_violence.model  # noqa: F401
     except ImportError as err:
         raise BenchmarkSetupError(f"Mesa's Epstein example cannot be imported ({err}); install the project: "
-                           "pip install -e \".[bench]\"") from None
+                                  'pip install -e ".[bench]"') from None
     try:
         import pyinstrument  # noqa: F401
     except ImportError:
-        raise BenchmarkSetupError('pyinstrument is not installed (the profile needs it): pip install -e ".[bench]"') \
-            from None
+        raise BenchmarkSetupError('pyinstrument is not installed (the profile needs it): '
+                                  'pip install -e ".[bench]"') from None
+    if safestreets_command() is None:
+        raise BenchmarkSetupError("the safestreets command is not installed (the command-line rows run it): "
+                                  'pip install -e ".[bench]"')
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -816,14 +851,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     quick = args.quick
-    if args.out is None:
-        args.out = QUICK_OUT if quick else HERE / "RESULTS.md"
-        args.out.parent.mkdir(parents=True, exist_ok=True)
+    default = args.out is None
+    args.out = (default_out(quick) if default else args.out).resolve()  # (workers run from the repository root)
     try:
-        _check(args)
+        _check(args, out_folder_made=default)
     except BenchmarkSetupError as err:
         print(f"run_benchmarks.py: {err}", file=sys.stderr)
         return 2
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     info = machine()
     sizes_to_run = (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000)

@@ -159,16 +159,38 @@ def test_the_mesa_worker_runs_mesas_own_example_at_about_10000_agents() -> None:
     assert run["agent_steps_per_s"] == pytest.approx(run["agents"] / run["step_s"])
 
 
+def _listing(folder: Path) -> list[str] | None:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else None
+
+
 @pytest.mark.parametrize(("option", "message"), [
     (["--epstein-steps", "0"], "--epstein-steps: expected a whole number of at least 1, found 0"),
     (["--repeats", "0"], "--repeats: expected a whole number of at least 1, found 0"),
-    (["--out", "no-such-folder/RESULTS.md"], "--out: expected a file in an existing folder"),
+    (["--out", "{tmp}/no-such-folder/RESULTS.md"], "--out: expected a file in an existing folder"),
+    (["--out", "{tmp}"], "--out: expected a Markdown file"),
+    (["--out", "{tmp}/RESULTS.json"], "--out: expected a Markdown file"),
+    (["--quick", "--repeats", "0"], "--repeats: expected a whole number of at least 1, found 0"),
 ])
-def test_bad_options_stop_at_once_in_one_line(tmp_path: Path, option: list[str], message: str) -> None:
-    option = [str(tmp_path / o) if o.startswith("no-such") else o for o in option]
+def test_bad_options_stop_at_once_in_one_line_and_write_nothing(tmp_path: Path, option: list[str],
+                                                                message: str) -> None:
+    bench = _bench()
+    option = [o.format(tmp=tmp_path) for o in option]
+    if "--out" not in option:  # (written nowhere else either: the run's own folder and the default ones)
+        option += ["--out", str(tmp_path / "RESULTS.md")] if "--quick" not in option else []
     committed = (ROOT / "benchmarks" / "RESULTS.md").read_bytes()
+    quick_folder = _listing(bench.default_out(quick=True).parent)
     done = subprocess.run([sys.executable, str(SCRIPT), *option], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.returncode == 2 and done.stdout == ""
     assert re.fullmatch(r"run_benchmarks\.py: [^\n]+\n", done.stderr) and message in done.stderr, done.stderr
-    assert (ROOT / "benchmarks" / "RESULTS.md").read_bytes() == committed and not list(tmp_path.iterdir())
+    assert (ROOT / "benchmarks" / "RESULTS.md").read_bytes() == committed
+    assert _listing(tmp_path) == [] and _listing(bench.default_out(quick=True).parent) == quick_folder
+
+
+def test_a_smoke_run_reports_apart_from_the_committed_report() -> None:
+    bench = _bench()
+    assert bench.default_out(quick=False) == ROOT / "benchmarks" / "RESULTS.md"
+    quick = bench.default_out(quick=True)
+    assert quick.parent != ROOT / "benchmarks" and quick.is_relative_to(ROOT / "results")
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(quick)], cwd=ROOT, check=False)
+    assert ignored.returncode == 0  # results/ is not tracked: a smoke run leaves the work tree clean
