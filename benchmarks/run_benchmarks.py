@@ -79,7 +79,8 @@ COUNTRY_RESIDENTS = 6_300_000
 # Epstein civil violence at its default densities (0.7 citizens, 0.074 cops): 114 x 114 cells
 # hold about 10,000 agents
 EPSTEIN_SIDE = 114
-EPSTEIN_RUNS = 3  # fresh-process runs of it, one before the model sizes and the rest after; the fastest counts
+EPSTEIN_RUNS = 5  # fresh-process runs of it, one before the model sizes and the rest after; the fastest counts
+# (its speed on this machine wanders by up to ~40 % from one ten-second run to the next, more than the model's)
 
 
 # ------------------------------------------------------------------------------------ workers
