@@ -49,6 +49,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import fields, is_dataclass
 from importlib import metadata
@@ -133,11 +134,6 @@ def state_bytes(model: Any) -> dict[str, int]:
             "state": people + hood + justice + programmes, "outputs": outputs}
 
 
-def _pin_one_core() -> int | None:
-    """Run on a single CPU (the first this process may use); returns it, or None if not possible."""
-    return _pin(0)
-
-
 def _pin(pid: int) -> int | None:
     """Pin process ``pid`` (0: this one) to the first CPU this process may use; returns it, or None if not
     possible."""
@@ -191,7 +187,7 @@ def _relative_paths(text: str) -> str:
 def worker_model(residents: int, steps: int, neighbourhoods: int | None, scenario: str,
                  profile: Path | None) -> dict[str, Any]:
     """Build and run the model once in this (fresh) process; time, memory and state size."""
-    cpu = _pin_one_core()
+    cpu = _pin(0)
     rss_start = _rss_now_mb()
     from model import draws
     from model.metrics import CITY_OUTCOMES
@@ -252,7 +248,7 @@ def worker_long(residents: int, years: int, scenario: str) -> dict[str, Any]:
     A cost that grows with the simulated time (a queue, a pool used up, a memory never pruned)
     shows only in later years, which the one-year rows above never reach.
     """
-    cpu = _pin_one_core()
+    cpu = _pin(0)
     from model.model import SecurityModel
 
     sc = _scenario(scenario, residents, float(years))
@@ -277,7 +273,7 @@ def worker_epstein(side: int, steps: int, warmup: int = 0) -> dict[str, Any]:
     ``warmup`` steps run untimed first: our model is timed after its spin-up year, so Mesa's is
     timed warm too (its first steps run slower than later ones).
     """
-    cpu = _pin_one_core()
+    cpu = _pin(0)
     from mesa.examples.advanced.epstein_civil_violence.model import EpsteinCivilViolence
 
     t0 = time.perf_counter()
@@ -509,13 +505,19 @@ def _ok(flag: bool) -> str:
     return "met" if flag else "**not met**"
 
 
-def _ratios(rows: list[dict], key: str) -> list[float]:
-    return [y[key] / x[key] for x, y in itertools.pairwise(rows)]
+def _step_cpu(row: dict[str, Any]) -> float:
+    """CPU seconds of a model run's stepping."""
+    return row["step_cpu_s"]
 
 
 def _run_cpu(row: dict[str, Any]) -> float:
     """CPU seconds of a whole model run: build (with the spin-up) and stepping."""
     return row["build_cpu_s"] + row["step_cpu_s"]
+
+
+def _ratios(rows: list[dict], measure: Callable[[dict[str, Any]], float]) -> list[float]:
+    """Each row's ``measure`` over the row before it's."""
+    return [measure(y) / measure(x) for x, y in itertools.pairwise(rows)]
 
 
 def _runs_text(rates: list[float]) -> str:
@@ -647,19 +649,17 @@ def write_report(path: Path, info: dict[str, str], sizes: list[dict], epstein: d
               "| residents | neighbourhoods | stepping s (wall) | stepping s (CPU) | stepping CPU ratio to the row "
               "above | run s (CPU) | run CPU ratio to the row above |",
               "|---:|---:|---:|---:|---:|---:|---:|"]
-    for group in ("residents", "neighbourhoods"):
-        prev = None
-        for r in scaling[group]:
-            ratio = f"{r['step_cpu_s'] / prev['step_cpu_s']:.2f}" if prev else ""
-            run_ratio = f"{_run_cpu(r) / _run_cpu(prev):.2f}" if prev else ""
+    res_cpu, hood_cpu = _ratios(scaling["residents"], _step_cpu), _ratios(scaling["neighbourhoods"], _step_cpu)
+    res_run, hood_run = _ratios(scaling["residents"], _run_cpu), _ratios(scaling["neighbourhoods"], _run_cpu)
+    for rows, step_ratios, run_ratios in ((scaling["residents"], res_cpu, res_run),
+                                          (scaling["neighbourhoods"], hood_cpu, hood_run)):
+        step_cells, run_cells = ([""] + [f"{x:.2f}" for x in ratios] for ratios in (step_ratios, run_ratios))
+        for r, step_cell, run_cell in zip(rows, step_cells, run_cells, strict=True):  # (no ratio on a group's first)
             lines.append(f"| {r['residents']:,} | {r['neighbourhoods']} | {r['step_s']:.2f} | {r['step_cpu_s']:.2f} "
-                         f"| {ratio} | {_run_cpu(r):.2f} | {run_ratio} |")
-            prev = r
+                         f"| {step_cell} | {_run_cpu(r):.2f} | {run_cell} |")
         lines.append("| | | | | | | |")
     lines.pop()
-    res_cpu, hood_cpu = _ratios(scaling["residents"], "step_cpu_s"), _ratios(scaling["neighbourhoods"], "step_cpu_s")
-    res_run = [_run_cpu(y) / _run_cpu(x) for x, y in itertools.pairwise(scaling["residents"])]
-    hood_run = [_run_cpu(y) / _run_cpu(x) for x, y in itertools.pairwise(scaling["neighbourhoods"])]
+
     def listed(ratios: list[float]) -> str:
         return ", ".join(f"{x:.2f}" for x in ratios)
 
@@ -801,19 +801,18 @@ def _check(args: argparse.Namespace, out_folder_made: bool) -> None:
     if not out_folder_made and not args.out.parent.is_dir():
         raise BenchmarkSetupError(f"--out: expected a file in an existing folder, found {args.out} "
                                   f"({args.out.parent} does not exist)")
+    install = 'pip install -e ".[bench]"'
     try:
         import mesa.examples.advanced.epstein_civil_violence.model  # noqa: F401
     except ImportError as err:
-        raise BenchmarkSetupError(f"Mesa's Epstein example cannot be imported ({err}); install the project: "
-                                  'pip install -e ".[bench]"') from None
+        raise BenchmarkSetupError(f"Mesa's Epstein example cannot be imported ({err}): {install}") from None
     try:
         import pyinstrument  # noqa: F401
     except ImportError:
-        raise BenchmarkSetupError('pyinstrument is not installed (the profile needs it): '
-                                  'pip install -e ".[bench]"') from None
+        raise BenchmarkSetupError(f"pyinstrument is not installed (the profile needs it): {install}") from None
     if safestreets_command() is None:
-        raise BenchmarkSetupError("the safestreets command is not installed (the command-line rows run it): "
-                                  'pip install -e ".[bench]"')
+        raise BenchmarkSetupError(f"the safestreets command is not installed (the command-line rows run it): "
+                                  f"{install}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ verdict follows its number.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import json
 import re
@@ -26,8 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "run_benchmarks.py"
 
 
+@functools.cache
 def _bench():
-    """benchmarks/run_benchmarks.py as a module (it is a script, not part of the package)."""
+    """benchmarks/run_benchmarks.py as a module (it is a script, not part of the package), loaded once."""
     spec = importlib.util.spec_from_file_location("run_benchmarks", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -106,23 +108,24 @@ def _full_run(raw: dict, mesa_rate: float, seconds_1m: float) -> dict:
     return {**raw, "sizes": [*raw["sizes"], big], "epstein": epstein}
 
 
+def _report(figures: dict, path: Path) -> str:
+    """The report of ``figures`` (a run's raw figures, as RESULTS.json holds them), without a profile."""
+    return _bench().write_report(path, figures["machine"], figures["sizes"], figures["epstein"], figures["scaling"],
+                                 figures["compare"], None, 1.0, figures["long_runs"], figures["command_line"])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seconds_1m", [19.5, 20.5])
 def test_each_targets_verdict_follows_its_number(quick, tmp_path: Path, seconds_1m: float) -> None:
-    bench = _bench()
     _, _, raw = quick
     small = raw["sizes"][0]
     mesa_rate = small["agent_steps_per_s"] / 1000.5  # the 10,000-resident ratio just above 1,000
-    full = _full_run(raw, mesa_rate, seconds_1m)
-    text = bench.write_report(tmp_path / "R.md", full["machine"], full["sizes"], full["epstein"], full["scaling"],
-                              full["compare"], None, 1.0, full["long_runs"], full["command_line"])
+    text = _report(_full_run(raw, mesa_rate, seconds_1m), tmp_path / "R.md")
     verdicts = {row[0]: row[-1] for row in _table(text, "## Targets (issue 5)")}
     year = verdicts["1,000,000 residents, 365 daily steps, one core: <= 20 s"]
     assert year == ("met" if seconds_1m <= 20 else "**not met**")
     assert verdicts[">= 1,000 x Mesa Epstein agent-steps/s, at 10,000 residents"] == "met"
-    slower = _full_run(raw, small["agent_steps_per_s"] / 999.5, seconds_1m)
-    text = bench.write_report(tmp_path / "R.md", slower["machine"], slower["sizes"], slower["epstein"],
-                              slower["scaling"], slower["compare"], None, 1.0, None, None)
+    text = _report(_full_run(raw, small["agent_steps_per_s"] / 999.5, seconds_1m), tmp_path / "R.md")
     verdicts = {row[0]: row[-1] for row in _table(text, "## Targets (issue 5)")}
     assert verdicts[">= 1,000 x Mesa Epstein agent-steps/s, at 10,000 residents"] == "**not met**"
     assert verdicts["model state <= 200 bytes per resident"] == "met"
@@ -130,11 +133,8 @@ def test_each_targets_verdict_follows_its_number(quick, tmp_path: Path, seconds_
 
 @pytest.mark.slow
 def test_a_run_of_fewer_steps_than_a_year_is_not_judged(quick, tmp_path: Path) -> None:
-    bench = _bench()
     _, _, raw = quick
-    sizes = [dict(r, steps=30) for r in raw["sizes"]]
-    text = bench.write_report(tmp_path / "R.md", raw["machine"], sizes, raw["epstein"], raw["scaling"], [], None,
-                              1.0)
+    text = _report({**raw, "sizes": [dict(r, steps=30) for r in raw["sizes"]]}, tmp_path / "R.md")
     assert "30 recorded daily steps (not a year)" in text
     assert all(row[-1] == "not judged (30 steps, not 365)" for row in _table(text, "## Targets (issue 5)"))
 
