@@ -202,9 +202,9 @@ def test_sample_in_blocks_array_rounds_and_scans_are_the_plain_rounds(monkeypatc
     scanned: list[int] = []
     plain_scan_each = population._scan_each
 
-    def counted(rng, lo_all, size_all, entries, accept, out):
+    def counted(rng, block_start, hoods, entries, accept, out):
         scanned.append(entries.size)
-        return plain_scan_each(rng, lo_all, size_all, entries, accept, out)
+        return plain_scan_each(rng, block_start, hoods, entries, accept, out)
 
     monkeypatch.setattr(population, "_scan_each", counted)
     setup = np.random.default_rng(11)
@@ -265,15 +265,15 @@ class _Stub:
         self.__dict__.update(fields)
 
 
-def test_gang_by_control_is_the_array_draw(monkeypatch: pytest.MonkeyPatch) -> None:
-    """common.gang_by_control: with fewer than NUMPY_SEQUENTIAL_SUM gangs, one compiled loop over the entries gives
-    the arrays' draw (cumulative control against one uniform each) for any number of entries (crime's offender
-    gangs, rivalry's attackers)."""
+def test_gang_by_control_is_the_array_draw() -> None:
+    """common.gang_by_control: one compiled loop over the entries gives the arrays' draw (cumulative control against
+    one uniform each) for any number of entries (crime's offender gangs, rivalry's attackers) and of gangs (numpy
+    sums down several entries' gangs one after another, and one entry's 8 or more gangs pairwise)."""
     from model.processes import common
 
     setup = np.random.default_rng(11)
     for case in range(3000):
-        gangs = int(setup.integers(1, 8))
+        gangs = int(setup.integers(1, 13))
         k = int(setup.integers(1, 30))
         control = setup.random((gangs, k)) * (setup.random((gangs, k)) < 0.6)
         if case % 7 == 0:
@@ -282,9 +282,7 @@ def test_gang_by_control_is_the_array_draw(monkeypatch: pytest.MonkeyPatch) -> N
         hoods = setup.integers(0, k, [0, 1, 2, 16, 17, int(setup.integers(0, 300))][case % 6])
         fast_rng, plain_rng = _twins(case)
         fast = common.gang_by_control(model, fast_rng, hoods)
-        with monkeypatch.context() as patch:
-            patch.setattr(common, "NUMPY_SEQUENTIAL_SUM", 0)  # the arrays, whatever the number of gangs
-            plain = common.gang_by_control(model, plain_rng, hoods)
+        plain = common.gang_by_control_arrays(control, hoods, plain_rng.random(hoods.size))
         assert fast.dtype == plain.dtype == np.int8 and np.array_equal(fast, plain), (case, control, hoods)
         assert fast_rng.bit_generator.state == plain_rng.bit_generator.state, case
 

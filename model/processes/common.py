@@ -282,16 +282,23 @@ def gang_by_control(model: SecurityModel, rng: np.random.Generator, hoods: np.nd
     The gang behind a crime (crime) and the attacker in a rivalry (rivalry): one uniform per entry.
     """
     control = model.control
-    gangs = control.shape[0]
-    if gangs >= NUMPY_SEQUENTIAL_SUM:  # numpy may pair the sum over this many gangs: its own arrays
-        held = control[:, hoods] + 1e-12
-        u = rng.random(hoods.size) * held.sum(axis=0)
-        return np.minimum((np.cumsum(held, axis=0) < u).sum(axis=0), gangs - 1).astype(np.int8)
-    # One loop over the entries: the arrays' sums, products and comparisons (numpy sums fewer than
-    # NUMPY_SEQUENTIAL_SUM terms one after another from 0, and cumsum adds one after another).
+    u = rng.random(hoods.size)
+    if control.shape[0] >= NUMPY_SEQUENTIAL_SUM and hoods.size == 1:
+        # one entry's gangs are a contiguous column, which numpy sums pairwise from this many: its own arrays
+        return gang_by_control_arrays(control, hoods, u)
+    # One loop over the entries: the arrays' sums, products and comparisons (down the gangs of several entries,
+    # or fewer than NUMPY_SEQUENTIAL_SUM of one, numpy adds one after another; cumsum always does).
     picked = np.empty(hoods.size, np.int8)
-    _gangs_by_control(control, hoods, rng.random(hoods.size), picked)
+    _gangs_by_control(control, hoods, u, picked)
     return picked
+
+
+def gang_by_control_arrays(control: np.ndarray, hoods: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """:func:`gang_by_control` in numpy's arrays, with the entries' uniforms ``u``: cumulative control (plus 1e-12,
+    so that where nobody holds control every gang is as likely) against ``u`` times the total, at most the last."""
+    held = control[:, hoods] + 1e-12
+    target = u * held.sum(axis=0)
+    return np.minimum((np.cumsum(held, axis=0) < target).sum(axis=0), control.shape[0] - 1).astype(np.int8)
 
 
 @kernel

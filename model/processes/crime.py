@@ -69,14 +69,14 @@ def _entry(model: SecurityModel) -> tuple:
         per_activity = np.array([n, n * world.commerce, n])
         for term in (background, per_activity):
             term.flags.writeable = False
-        held = _kept[model] = (world, n, (background, per_activity, world.hood_ids), None, None,
+        held = _kept[model] = (world, n, (background, per_activity), None, None,
                                _Buffers(world.n_neighbourhoods))
     return held
 
 
-def _fixed(model: SecurityModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Terms that read only the world's census: background offenders per neighbourhood, targets per unit of
-    activity per type (rows: residents, residents x commerce, residents), and the neighbourhood ids.
+def _fixed(model: SecurityModel) -> tuple[np.ndarray, np.ndarray]:
+    """Terms that read only the world's census: background offenders per neighbourhood, and targets per unit of
+    activity per type (rows: residents, residents x commerce, residents).
 
     The world never changes once built, so they are kept for the model's world instead of redone each step.
     """
@@ -320,7 +320,8 @@ def step(model: SecurityModel, rng: np.random.Generator) -> None:
     """Draw today's street crimes, their victims, and which turn lethal; and retail drug sales."""
     # once a step: nothing these read changes before the draws
     held = _current(model)  # this model's kept terms, brought up to date: one lookup a step
-    _, per_activity, hood_ids = held[2]
+    _, per_activity = held[2]
+    hood_ids = model.world.hood_ids
     per_resident, street_share = held[4]
     buffers = held[5]  # (arrays written in place: the step allocates none for its expected counts)
     rates = _expected(model, per_resident, per_activity, buffers)
