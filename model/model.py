@@ -88,7 +88,7 @@ class SecurityModel(mesa.Model):
         self.residents = self.world.residents.astype(float)  # per neighbourhood (fixed), for rates
         # fixed for the run, and terms made from them are kept by identity: a write must fail, not go unseen
         self.residents.flags.writeable = self.world.residents.flags.writeable = False
-        self._certainty_ratio: tuple | None = None
+        self._certainty_seen: tuple | None = None
         self._types_of_mix: tuple | None = None
         self._control_seen: tuple | None = None
         self._territory_seen: tuple | None = None  # (the control views they are of, the gangs' territory shares)
@@ -424,13 +424,13 @@ class SecurityModel(mesa.Model):
         views are kept until either is replaced; processes ask for them several times a step.
         """
         held, start = self.hood.perceived_certainty, self.cal.certainty_start
-        cached = self._certainty_ratio
+        cached = self._certainty_seen
         if cached is None or cached[0] is not held or cached[1] is not start:
             ratio, bounded = views = np.empty((2, held.size))
             _certainty_ratio(held, start, views)
             deterrence = bounded ** -self.scenario.justice.deterrence  # (a power: numpy's, outside the kernel)
             ratio.flags.writeable = deterrence.flags.writeable = False
-            cached = self._certainty_ratio = (held, start, ratio, deterrence)
+            cached = self._certainty_seen = (held, start, ratio, deterrence)
         return cached[2], cached[3]
 
     def gang_pull(self) -> np.ndarray:

@@ -269,7 +269,8 @@ def sample_in_blocks(
         u = rng.random((m, 2))
         if accept is None:  # everyone is eligible: the first candidate
             return lo_all + (u[:, 0] * size_all).astype(np.int64)
-        cand = lo_all[:, None] + (u * size_all[:, None]).astype(np.int64)
+        cand = np.empty((m, 2), np.int64)
+        _candidates(block_start, sizes, hoods, u, cand)
         ok = _accepted(rng, cand.reshape(-1), accept).reshape(m, 2)
         first = ok[:, 0]
         out = np.where(first, cand[:, 0], cand[:, 1])  # the first accepted candidate
@@ -302,15 +303,16 @@ def sample_in_blocks(
         todo = todo[~hit]
         factor *= 4
     if todo.size:  # eligibility is sparse in these blocks: scan them exactly
-        _scan_each(rng, lo_all, size_all, todo, accept, out)
+        _scan_each(rng, block_start, hoods, todo, accept, out)
     return out
 
 
 @kernel
 def _candidates(lo, size, todo, u, cand):
-    """Into ``cand[r, j]``: row ``lo[e] + int(u[r, j] * size[e])`` of entry ``e = todo[r]``'s block, as numpy's
+    """Into ``cand[r, j]``: row ``lo[e] + int(u[r, j] * size[e])`` of block ``e = todo[r]``, as numpy's
     ``lo[todo][:, None] + (u * size[todo][:, None]).astype(np.int64)`` computes it (the double product, truncated),
-    without its three temporaries the size of ``u`` (a late round draws millions of candidates)."""
+    without its three temporaries the size of ``u`` (a late round draws millions of candidates). ``lo`` and
+    ``size`` are per block (``todo``: blocks) or per entry (``todo``: entries)."""
     for r in range(todo.size):
         e = todo[r]
         first = lo[e]
@@ -319,15 +321,16 @@ def _candidates(lo, size, todo, u, cand):
             cand[r, j] = first + np.int64(u[r, j] * rows)
 
 
-def _scan_each(rng: np.random.Generator, lo_all: np.ndarray, size_all: np.ndarray, entries: np.ndarray,
+def _scan_each(rng: np.random.Generator, block_start: np.ndarray, hoods: np.ndarray, entries: np.ndarray,
                accept: Acceptance | None, out: np.ndarray) -> None:
-    """:func:`_scan` for each of ``entries`` in turn, into ``out``: the same draws (one uniform per entry whose block
-    has anyone acceptable, in the entries' order) and the same picks, with each block's acceptance and running
-    total worked out once instead of once per entry (hundreds of entries may scan the same few blocks)."""
-    blocks, block_of = np.unique(np.stack([lo_all[entries], size_all[entries]], axis=1), axis=0, return_inverse=True)
-    block_of = block_of.reshape(-1)
-    scans = [_block_weights(int(lo), int(size), accept) for lo, size in blocks.tolist()]
-    drawn = np.array([scans[b][2] > 0 for b in block_of.tolist()], dtype=bool)  # who draws (as _scan: total > 0)
+    """:func:`_scan` for each of ``entries`` (of people in non-empty blocks ``hoods``) in turn, into ``out``: the same
+    draws (one uniform per entry whose block has anyone acceptable, in the entries' order) and the same picks, with
+    each block's acceptance and running total worked out once instead of once per entry (hundreds of entries may
+    scan the same few blocks)."""
+    blocks, block_of = np.unique(hoods[entries], return_inverse=True)
+    starts = block_start.tolist()
+    scans = [_block_weights(starts[h], starts[h + 1] - starts[h], accept) for h in blocks.tolist()]
+    drawn = np.array([total > 0 for _, _, total in scans])[block_of]  # who draws (as _scan: total > 0)
     u = np.zeros(entries.size)
     u[drawn] = rng.random(np.count_nonzero(drawn))
     out[entries[~drawn]] = -1

@@ -163,10 +163,10 @@ class YouthPrograms(Intervention):
             # where the unserved are a sliver of the neighbourhood, pick among the census's list of them
             # (drawing people at random would take thousands of tries per place); elsewhere, at random
             few = places * (run.open * FEW_UNSERVED < model.world.residents)
-            hoods = np.repeat(np.arange(youth.size), places - few)
+            hoods = model.world.hood_ids.repeat(places - few)
             ids = sample_in_blocks(rng, people.block_start, hoods, at_risk)
             if np.count_nonzero(few):
-                hoods = np.concatenate([hoods, np.repeat(np.arange(youth.size), few)])
+                hoods = np.concatenate([hoods, model.world.hood_ids.repeat(few)])
                 ids = np.concatenate([ids, sample_among(rng, model.hood.unserved_rows, people.block_start, few,
                                                         at_risk)])
             run.open[hoods[ids < 0]] = 0  # the search found nobody to take there
